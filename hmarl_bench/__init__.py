@@ -1,0 +1,50 @@
+"""hmarl_bench: hierarchical multi-agent RL benchmarks on a multi-echelon retail supply chain.
+
+Public API::
+
+    load_scenario, list_scenarios, Scenario, ScenarioError
+    DigitalTwin, HMARLEnvironment, SingleAgentWrapper
+    reconcile, reward
+
+Registered Gymnasium ids: ``hmarl_bench/Store-v0``, ``hmarl_bench/Warehouse-v0``,
+``hmarl_bench/Supplier-v0`` (keyword ``scenario=`` picks the scenario).
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from hmarl_bench.agents import BaseAgent, StoreAgent, SupplierAgent, WarehouseAgent
+from hmarl_bench.config import Scenario, ScenarioError, list_scenarios, load_scenario
+from hmarl_bench.envs import HMARLEnvironment, SingleAgentWrapper
+from hmarl_bench.envs.single import ROLE_AGENT_IDS
+from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward
+from hmarl_bench.twin import DigitalTwin
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseAgent",
+    "DigitalTwin",
+    "HMARLEnvironment",
+    "ReconciliationReport",
+    "Scenario",
+    "ScenarioError",
+    "SingleAgentWrapper",
+    "StoreAgent",
+    "SupplierAgent",
+    "WarehouseAgent",
+    "list_scenarios",
+    "load_scenario",
+    "reconcile",
+    "reward",
+]
+
+for _role, _agent in ROLE_AGENT_IDS.items():
+    _env_id = f"hmarl_bench/{_role}-v0"
+    if _env_id not in gymnasium.registry:
+        gymnasium.register(
+            id=_env_id,
+            entry_point="hmarl_bench.envs.single:make_single_agent_env",
+            kwargs={"agent": _agent},
+        )

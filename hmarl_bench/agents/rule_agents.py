@@ -1,0 +1,62 @@
+"""StoreAgent, WarehouseAgent and SupplierAgent: the seed's agents with their rule policies."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hmarl_bench.agents.base import BaseAgent
+from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.config import Scenario
+from hmarl_bench.twin.state import TwinState
+
+__all__ = ["StoreAgent", "SupplierAgent", "WarehouseAgent", "make_agents"]
+
+
+class _RuleAgent(BaseAgent):
+    """Acts by its role's rule policy, which reads the twin's state."""
+
+    def act(
+        self,
+        observation: np.ndarray,
+        action_mask: np.ndarray | None = None,
+        state: TwinState | None = None,
+    ) -> int:
+        if state is None:
+            raise ValueError(f"{self.agent_id}'s rule policy needs the twin state (state=...)")
+        return self.rule_action(state)
+
+
+class StoreAgent(_RuleAgent):
+    """A store: 7 observations, Discrete(4) order sizes, rule (s, S) on those actions."""
+
+    def __init__(self, scenario: Scenario, index: int, role: StoreRole | None = None) -> None:
+        super().__init__(
+            f"store_{index + 1}", role or StoreRole(scenario), scenario.store_reward, (index,)
+        )
+
+
+class WarehouseAgent(_RuleAgent):
+    """The warehouse: 6 observations, Discrete(4) order sizes, rule (s, S)."""
+
+    def __init__(self, scenario: Scenario, role: WarehouseRole | None = None) -> None:
+        super().__init__(
+            "warehouse_1", role or WarehouseRole(scenario), scenario.warehouse_reward, ()
+        )
+
+
+class SupplierAgent(_RuleAgent):
+    """The supplier: 3 observations, Discrete(3) fulfil / partial / delay; rule: fulfil."""
+
+    def __init__(self, scenario: Scenario, role: SupplierRole | None = None) -> None:
+        super().__init__("supplier_1", role or SupplierRole(scenario), scenario.supplier_reward, ())
+
+
+def make_agents(scenario: Scenario) -> dict[str, BaseAgent]:
+    """The rule-based agents of a scenario, by agent id, sharing one role object per role."""
+    store_role = StoreRole(scenario)
+    agents: dict[str, BaseAgent] = {
+        f"store_{i + 1}": StoreAgent(scenario, i, store_role) for i in range(scenario.n_stores)
+    }
+    agents["warehouse_1"] = WarehouseAgent(scenario)
+    agents["supplier_1"] = SupplierAgent(scenario)
+    return agents

@@ -1,0 +1,264 @@
+"""HMARLEnvironment: the whole chain as a PettingZoo ParallelEnv."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward, system_cost
+from hmarl_bench.twin import DigitalTwin, TwinState
+
+__all__ = ["HMARLEnvironment"]
+
+
+class HMARLEnvironment(ParallelEnv):
+    """A multi-echelon retail chain: one supplier, one warehouse, N stores; one day per step.
+
+    Every day each agent observes its local state and picks an action; the digital twin runs
+    the day (arrivals, sales and lost sales, store replenishment with pro-rata allocation,
+    warehouse replenishment through an unreliable supplier); reconciliation compares each
+    agent's plan with what happened, and each reward is computed from that report alone.
+
+    ## Agents
+    ``store_1 .. store_N``, ``warehouse_1``, ``supplier_1``; all act every day.
+
+    ## Action Space
+    | agent       | space       | actions                                                   |
+    |-------------|-------------|-----------------------------------------------------------|
+    | store_i     | Discrete(4) | order 0, 0.5x, 1.0x, 1.5x the store's demand forecast    |
+    | warehouse_1 | Discrete(4) | order ``warehouse.order_quantities`` (0/500/1000/1500)    |
+    | supplier_1  | Discrete(3) | fulfil 100%, fulfil ``partial_fraction``, delay           |
+
+    Orders that would lift a node's inventory position (on hand + pipeline) above its
+    capacity are cut to the room left; ``infos[agent]["action_mask"]`` marks the actions
+    that need no cut (for MaskablePPO).
+
+    ## Observation Space
+    ``Box(0, 1, (7,))`` for stores, ``(6,)`` for the warehouse, ``(3,)`` for the supplier,
+    float32; each entry is defined in :mod:`hmarl_bench.agents.roles` and never leaves [0, 1].
+    ``dict_observation_space`` / ``dict_action_space`` give the whole system as one Dict.
+
+    ## Rewards
+    From the day's reconciliation report only: ``w.service_level * fill rate - w.holding_cost
+    * holding cost - w.stockout * lost units - w.excess * excess units - w.ordering_cost *
+    ordering cost`` with each role's weights from the scenario (terms in
+    :mod:`hmarl_bench.reconciliation`).
+
+    ## Episode End
+    No termination; truncation after ``scenario.episode_days`` days (90 by default), after
+    which ``agents`` is empty.
+
+    ## Infos
+    ``infos[agent]``: ``report`` (the agent's reconciliation terms), ``action_mask`` (for the
+    next observation) and ``system`` (the day's business cost of the whole chain).
+
+    ## Arguments
+    ``scenario``: a Scenario, a scenario name or a path to a TOML file.
+    ``render_mode``: ``None`` or ``"ansi"`` (``render()`` returns a day summary).
+    """
+
+    metadata = {"name": "hmarl_bench_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(self, scenario: Scenario | str = "default", render_mode: str | None = None):
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.scenario = load_scenario(scenario)
+        self.render_mode = render_mode
+        self.twin = DigitalTwin(self.scenario, batch_size=1)
+        self.store_role = StoreRole(self.scenario)
+        self.warehouse_role = WarehouseRole(self.scenario)
+        self.supplier_role = SupplierRole(self.scenario)
+        n = self.scenario.n_stores
+        self.store_ids = [f"store_{i + 1}" for i in range(n)]
+        self.possible_agents = [*self.store_ids, "warehouse_1", "supplier_1"]
+        self.agents: list[str] = []
+        roles = {a: self.store_role for a in self.store_ids}
+        roles.update(warehouse_1=self.warehouse_role, supplier_1=self.supplier_role)
+        self._roles = roles
+        self.observation_spaces = {a: r.observation_space for a, r in roles.items()}
+        self.action_spaces = {a: r.action_space for a, r in roles.items()}
+        self.dict_observation_space = spaces.Dict(self.observation_spaces)
+        self.dict_action_space = spaces.Dict(self.action_spaces)
+        state_dim = sum(r.obs_dim for r in roles.values())
+        self.state_space = spaces.Box(0.0, 1.0, shape=(state_dim,), dtype=np.float32)
+        self._seed_rng = np.random.default_rng()
+        self.last_report: ReconciliationReport | None = None
+        self.last_actions: dict[str, int] = {}
+
+    # PettingZoo asks for these as methods.
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self.action_spaces[agent]
+
+    @property
+    def twin_state(self) -> TwinState:
+        """The twin's current state (one copy)."""
+        if self.twin.state is None:
+            raise RuntimeError("call reset() first")
+        return self.twin.state
+
+    @property
+    def day(self) -> int:
+        return self.twin_state.day
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        if seed is not None:
+            self._seed_rng = np.random.default_rng(seed)
+            episode_seed = int(seed)
+        else:
+            episode_seed = int(self._seed_rng.integers(2**63))
+        self.twin.reset(episode_seed)
+        self.agents = list(self.possible_agents)
+        self.last_report = None
+        self.last_actions = {}
+        masks = self._masks()
+        infos = {a: {"action_mask": masks[a]} for a in self.agents}
+        return self._observations(), infos
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        state = self.twin_state
+        store_obs = self.store_role.observe(state)[0]
+        obs = dict(zip(self.store_ids, store_obs, strict=True))
+        obs["warehouse_1"] = self.warehouse_role.observe(state)[0]
+        obs["supplier_1"] = self.supplier_role.observe(state)[0]
+        return obs
+
+    def _masks(self) -> dict[str, np.ndarray]:
+        state = self.twin_state
+        masks = dict(zip(self.store_ids, self.store_role.action_masks(state)[0], strict=True))
+        masks["warehouse_1"] = self.warehouse_role.action_masks(state)[0]
+        masks["supplier_1"] = self.supplier_role.action_masks(state)[0]
+        return masks
+
+    def action_masks(self) -> dict[str, np.ndarray]:
+        """Feasible actions of every agent for the current day."""
+        return self._masks()
+
+    def rule_actions(self) -> dict[str, int]:
+        """What every agent's rule-based policy would do today."""
+        state = self.twin_state
+        actions = dict(
+            zip(self.store_ids, self.store_role.rule_actions(state)[0].tolist(), strict=False)
+        )
+        actions["warehouse_1"] = int(self.warehouse_role.rule_actions(state)[0])
+        actions["supplier_1"] = int(self.supplier_role.rule_actions(state)[0])
+        return actions
+
+    def _validate(self, actions: dict[str, Any]) -> np.ndarray:
+        if not self.agents:
+            raise RuntimeError("the episode is over; call reset()")
+        if not isinstance(actions, dict):
+            raise ValueError(f"actions must be a dict of agent id -> action, got {type(actions)}")
+        unknown = set(actions) - set(self.possible_agents)
+        if unknown:
+            raise ValueError(f"unknown agent(s) {sorted(unknown)}; agents are {self.agents}")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"missing action(s) for {missing}; every agent acts every day")
+        values = np.empty(len(self.possible_agents), dtype=np.int64)
+        for i, agent in enumerate(self.possible_agents):
+            action = actions[agent]
+            n = self.action_spaces[agent].n
+            try:
+                as_int = int(action)
+            except (TypeError, ValueError):
+                raise ValueError(f"action for {agent} must be an integer, got {action!r}") from None
+            if as_int != action or not 0 <= as_int < n:
+                raise ValueError(
+                    f"action for {agent} must be an integer in [0, {n}), got {action!r}"
+                )
+            values[i] = as_int
+        return values
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        values = self._validate(actions)
+        state = self.twin_state
+        n = self.scenario.n_stores
+        store_actions = values[None, :n]
+        warehouse_action, supplier_action = values[n : n + 1], values[n + 1 : n + 2]
+        outcome = self.twin.step(
+            self.store_role.order_quantities(store_actions, state),
+            self.warehouse_role.order_quantities(warehouse_action),
+            supplier_action,
+        )
+        report = reconcile(outcome, self.scenario)
+        self.last_report = report
+        self.last_actions = dict(zip(self.possible_agents, values.tolist(), strict=False))
+        sc = self.scenario
+        store_r = reward(report.stores, sc.store_reward)[0]
+        rewards = dict(zip(self.store_ids, store_r.tolist(), strict=False))
+        rewards["warehouse_1"] = float(reward(report.warehouse, sc.warehouse_reward)[0])
+        rewards["supplier_1"] = float(reward(report.supplier, sc.supplier_reward)[0])
+        done = self.twin.done
+        observations = self._observations()
+        masks = self._masks()
+        system = {k: float(v[0]) for k, v in system_cost(report, sc).items()}
+        infos = {}
+        for i, agent in enumerate(self.store_ids):
+            infos[agent] = {"report": report.stores.at(0, i), "action_mask": masks[agent]}
+        infos["warehouse_1"] = {
+            "report": report.warehouse.at(0),
+            "action_mask": masks["warehouse_1"],
+        }
+        infos["supplier_1"] = {"report": report.supplier.at(0), "action_mask": masks["supplier_1"]}
+        for agent in self.possible_agents:
+            infos[agent]["system"] = system
+        terminations = dict.fromkeys(self.possible_agents, False)
+        truncations = dict.fromkeys(self.possible_agents, done)
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            return None
+        state = self.twin_state
+        lines = [f"{self.scenario.name}: day {state.day}/{self.scenario.episode_days}"]
+        report = self.last_report
+        for i, agent in enumerate(self.store_ids):
+            line = (
+                f"  {agent:<11} on_hand {int(state.store_on_hand[0, i]):>6}  "
+                f"pipeline {int(state.store_pipeline[0, i].sum()):>6}  "
+                f"forecast {state.forecast[0, i]:7.1f}"
+            )
+            if report is not None:
+                r = report.stores
+                line += (
+                    f"  demand {int(r.demand[0, i]):>4} sold {int(r.sales[0, i]):>4} "
+                    f"lost {int(r.lost_sales[0, i]):>4} ordered {int(r.ordered[0, i]):>5} "
+                    f"shipped {int(r.received[0, i]):>5}"
+                )
+            lines.append(line)
+        line = (
+            f"  warehouse_1 on_hand {int(state.warehouse_on_hand[0]):>6}  "
+            f"pipeline {int(state.warehouse_pipeline[0].sum()):>6}"
+        )
+        if report is not None:
+            w = report.warehouse
+            line += f"  ordered {int(w.ordered[0]):>5} supplier shipped {int(w.received[0]):>5}"
+            cost = system_cost(report, self.scenario)
+            lines.append(line)
+            line = (
+                f"  day cost {cost['total_cost'][0]:9.2f} (holding {cost['holding_cost'][0]:.2f},"
+                f" lost sales {cost['lost_sales_cost'][0]:.2f},"
+                f" ordering {cost['ordering_cost'][0]:.2f})"
+            )
+        lines.append(line)
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        pass
+
+    def state(self) -> np.ndarray:
+        """A global state vector: every agent's observation concatenated (for critics)."""
+        obs = self._observations()
+        return np.concatenate([obs[a] for a in self.possible_agents])

@@ -1,0 +1,169 @@
+"""Reconciliation: what each agent planned against what happened, and the only source of rewards.
+
+Every day :func:`reconcile` turns the twin's :class:`DayOutcome` into a
+:class:`ReconciliationReport` with one :class:`RoleReport` per role (arrays over copies,
+and over stores for the store role). :func:`reward` is a function of a report and weights
+alone: nothing else makes a reward.
+
+The terms of a :class:`RoleReport`, by role (units in brackets):
+
+============== ======================================= ===================================== ======================================
+term           store                                   warehouse                             supplier
+============== ======================================= ===================================== ======================================
+demand         customer demand [units]                 units the stores ordered today        units the warehouse ordered today
+sales          units sold, min(on_hand, demand)        units shipped to stores               units shipped on time
+lost_sales     demand - sales [units]                  ordered but not shipped [units]       ordered but not shipped on time
+service_level  fill rate sales / demand (1 if no       shipped / ordered by stores           on-time / ordered (1 if no order)
+               demand) [fraction]                      (1 if none) [fraction]                [fraction]
+holding_cost   holding_cost x end on_hand [currency]   warehouse_holding_cost x end on_hand  0
+stockout       lost_sales [units]                      lost_sales [units]                    lost_sales [units]
+ordering_cost  ordering_cost if it ordered [currency]  ordering_cost if it ordered           0
+excess         end on_hand above excess_cover_days x   end on_hand above (supplier lead      0
+               forecast [units]                        time + excess_cover_days) x the
+                                                       stores' total forecast [units]
+ordered        units it ordered (plan) [units]         units it ordered from the supplier    units ordered from it
+received       units shipped against that order        units the supplier shipped against    units it shipped
+               (actual) [units]                        it [units]
+on_hand        end-of-day on hand [units]              end-of-day on hand [units]            0
+============== ======================================= ===================================== ======================================
+
+The reward of every role has one form, with that role's :class:`RewardWeights`::
+
+    reward = w.service_level * service_level - w.holding_cost * holding_cost
+             - w.stockout * stockout - w.excess * excess - w.ordering_cost * ordering_cost
+
+For the store with the default weights this is the seed system's
+``10 x service_level - 0.1 x holding_cost - 5 x stockout - 0.05 x excess``.
+
+The business KPIs are separate from rewards (:func:`system_cost`): total cost = holding
+(stores and warehouse) + stockout_penalty x lost sales at stores + ordering costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from hmarl_bench.config import RewardWeights, Scenario
+from hmarl_bench.twin.state import DayOutcome
+
+__all__ = ["ROLE_TERMS", "ReconciliationReport", "RoleReport", "reconcile", "reward", "system_cost"]
+
+
+@dataclass
+class RoleReport:
+    """Plan against actual for one role; every field has the same shape ((B, S) or (B,))."""
+
+    demand: np.ndarray
+    sales: np.ndarray
+    lost_sales: np.ndarray
+    service_level: np.ndarray
+    holding_cost: np.ndarray
+    stockout: np.ndarray
+    ordering_cost: np.ndarray
+    excess: np.ndarray
+    ordered: np.ndarray
+    received: np.ndarray
+    on_hand: np.ndarray
+
+    def at(self, *index: int) -> dict[str, float]:
+        """The terms of one agent (one copy, and one store for stores) as plain floats."""
+        return {f.name: float(getattr(self, f.name)[index]) for f in fields(self)}
+
+
+#: The names of a report's terms, in order.
+ROLE_TERMS: tuple[str, ...] = tuple(f.name for f in fields(RoleReport))
+
+
+@dataclass
+class ReconciliationReport:
+    """One day's reports: ``stores`` (B, S), ``warehouse`` (B,), ``supplier`` (B,)."""
+
+    day: int
+    stores: RoleReport
+    warehouse: RoleReport
+    supplier: RoleReport
+
+
+def _fill(served: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    return np.where(wanted > 0, served / np.maximum(wanted, 1), 1.0)
+
+
+def reconcile(outcome: DayOutcome, scenario: Scenario) -> ReconciliationReport:
+    """Compare each agent's plan with the day's outcome (see the module table for terms)."""
+    costs = scenario.costs
+    zeros_b = np.zeros_like(outcome.warehouse_end, dtype=np.float64)
+
+    store_excess = np.maximum(outcome.store_end - costs.excess_cover_days * outcome.forecast, 0.0)
+    stores = RoleReport(
+        demand=outcome.demand,
+        sales=outcome.sales,
+        lost_sales=outcome.lost_sales,
+        service_level=_fill(outcome.sales, outcome.demand),
+        holding_cost=costs.holding_cost * outcome.store_end,
+        stockout=outcome.lost_sales,
+        ordering_cost=costs.ordering_cost * (outcome.store_requested > 0),
+        excess=store_excess,
+        ordered=outcome.store_requested,
+        received=outcome.store_shipped,
+        on_hand=outcome.store_end,
+    )
+
+    wh_cover = (scenario.supplier.lead_time + costs.excess_cover_days) * outcome.forecast.sum(
+        axis=1
+    )
+    wh_short = outcome.warehouse_requested - outcome.warehouse_shipped
+    warehouse = RoleReport(
+        demand=outcome.warehouse_requested,
+        sales=outcome.warehouse_shipped,
+        lost_sales=wh_short,
+        service_level=_fill(outcome.warehouse_shipped, outcome.warehouse_requested),
+        holding_cost=costs.warehouse_holding_cost * outcome.warehouse_end,
+        stockout=wh_short,
+        ordering_cost=costs.ordering_cost * (outcome.warehouse_ordered > 0),
+        excess=np.maximum(outcome.warehouse_end - wh_cover, 0.0),
+        ordered=outcome.warehouse_ordered,
+        received=outcome.supplier_shipped,
+        on_hand=outcome.warehouse_end,
+    )
+
+    sup_short = outcome.warehouse_ordered - outcome.supplier_on_time
+    supplier = RoleReport(
+        demand=outcome.warehouse_ordered,
+        sales=outcome.supplier_on_time,
+        lost_sales=sup_short,
+        service_level=_fill(outcome.supplier_on_time, outcome.warehouse_ordered),
+        holding_cost=zeros_b,
+        stockout=sup_short,
+        ordering_cost=zeros_b,
+        excess=zeros_b,
+        ordered=outcome.warehouse_ordered,
+        received=outcome.supplier_shipped,
+        on_hand=zeros_b,
+    )
+    return ReconciliationReport(outcome.day, stores, warehouse, supplier)
+
+
+def reward(report: RoleReport, weights: RewardWeights) -> np.ndarray:
+    """The role's reward, from its report and weights alone (see the module docstring)."""
+    return (
+        weights.service_level * report.service_level
+        - weights.holding_cost * report.holding_cost
+        - weights.stockout * report.stockout
+        - weights.excess * report.excess
+        - weights.ordering_cost * report.ordering_cost
+    )
+
+
+def system_cost(report: ReconciliationReport, scenario: Scenario) -> dict[str, np.ndarray]:
+    """The day's business cost per copy (B,), split into holding, lost sales and ordering."""
+    holding = report.stores.holding_cost.sum(axis=1) + report.warehouse.holding_cost
+    lost = scenario.costs.stockout_penalty * report.stores.lost_sales.sum(axis=1)
+    ordering = report.stores.ordering_cost.sum(axis=1) + report.warehouse.ordering_cost
+    return {
+        "holding_cost": holding,
+        "lost_sales_cost": lost,
+        "ordering_cost": ordering,
+        "total_cost": holding + lost + ordering,
+    }

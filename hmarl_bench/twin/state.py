@@ -1,0 +1,88 @@
+"""The twin's state and the day's outcome: numpy arrays with a leading batch axis.
+
+B is the number of independent copies, S the number of stores, T the episode's days.
+Pipelines are ring buffers: slot ``d % P`` holds what arrives on the morning of day ``d``,
+for P the longest lead time; a slot is emptied in the morning of its day and refilled
+the same evening with shipments due ``P`` days later, so no array ever shifts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DayOutcome", "TwinState"]
+
+
+@dataclass
+class TwinState:
+    """Everything the twin knows at the start of a day (mutated in place by ``step``)."""
+
+    day: int  # the day about to be simulated, 0 .. T; every copy is on the same day
+    store_on_hand: np.ndarray  # (B, S) int64 units on the shelf
+    store_pipeline: np.ndarray  # (B, S, Ps) int64 units shipped to stores, by arrival slot
+    warehouse_on_hand: np.ndarray  # (B,) int64
+    warehouse_pipeline: np.ndarray  # (B, Pw) int64 units shipped by the supplier
+    forecast: np.ndarray  # (B, S) float64 smoothed demand, from past demand only
+    forecast_var: np.ndarray  # (B, S) float64 smoothed squared forecast error
+    recent_service: np.ndarray  # (B, S) float64 smoothed daily fill rate, in [0, 1]
+    stockout_yesterday: np.ndarray  # (B, S) bool: lost sales yesterday
+    warehouse_last_order: np.ndarray  # (B,) int64 units the warehouse ordered yesterday
+    supplier_last_shipped: np.ndarray  # (B,) int64 units the supplier shipped yesterday
+    days_to_delivery: np.ndarray  # (B,) int64 days until the last supplier shipment lands
+    demand: np.ndarray  # (B, T, S) int64 exogenous: the whole episode's demand
+    supplier_late: np.ndarray  # (B, T) bool exogenous: the day's shipment is late
+
+    @property
+    def batch_size(self) -> int:
+        return self.store_on_hand.shape[0]
+
+    @property
+    def n_stores(self) -> int:
+        return self.store_on_hand.shape[1]
+
+    @property
+    def store_position(self) -> np.ndarray:
+        """Inventory position (B, S): on hand plus pipeline."""
+        return self.store_on_hand + self.store_pipeline.sum(axis=2)
+
+    @property
+    def warehouse_position(self) -> np.ndarray:
+        """Inventory position (B,): on hand plus pipeline."""
+        return self.warehouse_on_hand + self.warehouse_pipeline.sum(axis=1)
+
+    def copy(self) -> TwinState:
+        return TwinState(
+            **{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+        )
+
+
+@dataclass
+class DayOutcome:
+    """What happened on one day, in units. Conservation holds to the unit:
+
+    stores:    store_start + store_received = sales + store_end
+    warehouse: warehouse_start + warehouse_received = warehouse_shipped + warehouse_end
+    """
+
+    day: int
+    store_start: np.ndarray  # (B, S) on hand at the start of the day
+    store_received: np.ndarray  # (B, S) arrivals from the warehouse
+    demand: np.ndarray  # (B, S) customer demand
+    sales: np.ndarray  # (B, S) min(on hand, demand)
+    lost_sales: np.ndarray  # (B, S) demand - sales
+    store_requested: np.ndarray  # (B, S) orders placed with the warehouse (after capacity cap)
+    store_shipped: np.ndarray  # (B, S) what the warehouse shipped against them
+    store_end: np.ndarray  # (B, S) on hand at the end of the day
+    store_pipeline_end: np.ndarray  # (B, S) units in transit to the store at the end of the day
+    forecast: np.ndarray  # (B, S) the forecast the orders were based on
+    warehouse_start: np.ndarray  # (B,)
+    warehouse_received: np.ndarray  # (B,)
+    warehouse_shipped: np.ndarray  # (B,) sum of store_shipped
+    warehouse_requested: np.ndarray  # (B,) sum of store_requested
+    warehouse_ordered: np.ndarray  # (B,) the warehouse's order with the supplier (capped)
+    supplier_shipped: np.ndarray  # (B,) what the supplier shipped against it
+    supplier_on_time: np.ndarray  # (B,) shipped units that travel the nominal lead time
+    warehouse_end: np.ndarray  # (B,)
+    warehouse_pipeline_end: np.ndarray  # (B,)
