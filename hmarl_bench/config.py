@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
+from hmarl_bench._toml import tomllib
 
 __all__ = [
     "Costs",
@@ -423,7 +423,9 @@ def load_scenario(name_or_path: str | Path | Scenario = "default") -> Scenario:
                 str(path),
             )
     if not path.is_file():
-        raise ScenarioError("", "scenario file not found", str(path))
+        raise ScenarioError(
+            "", f"scenario file not found; the named scenarios are {list_scenarios()}", str(path)
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:

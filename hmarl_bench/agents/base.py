@@ -102,9 +102,22 @@ class BaseAgent(ABC):
     ) -> int:
         """Choose an action for ``observation``. Rule agents read ``state`` when given."""
 
-    def receive_feedback(self, report: RoleReport | dict[str, Any]) -> float:
-        """The reward of one day's report (a RoleReport slice or its dict of terms)."""
-        terms = report.at(*self.index) if isinstance(report, RoleReport) else report
+    def act_batch(
+        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+    ) -> np.ndarray:
+        """Actions (B,) for this agent in every copy of a batch (obs (B, d), masks (B, n)).
+
+        The default asks :meth:`act` once per copy; vectorized agents override it.
+        """
+        return np.array(
+            [self.act(observations[b], action_masks[b]) for b in range(len(observations))],
+            dtype=np.int64,
+        )
+
+    def receive_feedback(self, report: RoleReport | dict[str, Any], copy: int = 0) -> float:
+        """The reward of one day's report: a role's RoleReport (this agent's entry in copy
+        ``copy`` is used) or this agent's dict of terms."""
+        terms = report.at(copy, *self.index) if isinstance(report, RoleReport) else report
         value = float(reward(_Terms(terms), self.weights))
         self.episode_return += value
         return value

@@ -25,6 +25,12 @@ class _RuleAgent(BaseAgent):
             raise ValueError(f"{self.agent_id}'s rule policy needs the twin state (state=...)")
         return self.rule_action(state)
 
+    def act_batch(
+        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+    ) -> np.ndarray:
+        """The rule's actions in every copy at once."""
+        return self.role.rule_actions(state)[(slice(None), *self.index)]
+
 
 class StoreAgent(_RuleAgent):
     """A store: 7 observations, Discrete(4) order sizes, rule (s, S) on those actions."""

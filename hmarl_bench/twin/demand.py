@@ -53,8 +53,10 @@ def _negative_binomial(rng: np.random.Generator, mean: np.ndarray, cv: float) ->
     var = np.maximum((cv * mean) ** 2, mean + 1e-9)
     p = np.where(mean > 0, mean / var, 1.0)
     n = np.where(mean > 0, mean * p / (1.0 - p + 1e-300), 1.0)
-    draws = rng.negative_binomial(n, p)
-    return np.where(mean > 0, draws, 0).astype(np.int64)
+    # a mean so tiny (below ~1e-150) that n underflows to 0 is no demand (numpy needs n > 0)
+    active = n > 0
+    draws = rng.negative_binomial(np.where(active, n, 1.0), np.where(active, p, 1.0))
+    return np.where(active & (mean > 0), draws, 0).astype(np.int64)
 
 
 #: The distributions a scenario may name, by their name in ``[demand] distribution``.

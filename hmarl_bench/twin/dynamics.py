@@ -98,9 +98,13 @@ def step(
     demand, sales, lost_sales = _sell(state)
     forecast = state.forecast.copy()
     requested, shipped = _replenish_stores(state, params, store_orders, store_room)
-    ordered, supplier_shipped, on_time = _replenish_warehouse(
+    ordered, supplier_shipped, on_time, supplier_arrived = _replenish_warehouse(
         state, params, warehouse_order, warehouse_room, supplier_action
     )
+    # With a lead time of 0 a shipment lands the same day: it is part of the day's receipts.
+    if params.store_lead_time == 0:
+        store_received = store_received + shipped
+    warehouse_received = warehouse_received + supplier_arrived
     _learn(state, params, demand, sales, lost_sales)
     state.day = day + 1
     return DayOutcome(
@@ -173,8 +177,12 @@ def _replenish_warehouse(
     order: np.ndarray,
     room: np.ndarray,
     supplier_action: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Phase 4: the warehouse orders; the supplier ships within capacity and reliability."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Phase 4: the warehouse orders; the supplier ships within capacity and reliability.
+
+    Returns (ordered, shipped, shipped on time, arrived today), each (B,); a shipment with
+    lead time 0 arrives today.
+    """
     ordered = np.clip(order, 0, np.maximum(room, 0)).astype(np.int64)
     fraction = params.supplier_fraction[supplier_action]
     shipped = np.minimum(
@@ -187,7 +195,8 @@ def _replenish_warehouse(
         + np.where(late, params.delay_days, 0)
     )
     immediate = lead == 0
-    state.warehouse_on_hand += np.where(immediate, shipped, 0)
+    arrived = np.where(immediate, shipped, 0)
+    state.warehouse_on_hand += arrived
     slots = (state.day + lead) % params.warehouse_pipeline_len
     # one slot per copy, so plain fancy-index addition never collides
     state.warehouse_pipeline[np.arange(state.batch_size), slots] += np.where(immediate, 0, shipped)
@@ -195,7 +204,7 @@ def _replenish_warehouse(
     state.warehouse_last_order = ordered
     state.supplier_last_shipped = shipped
     state.days_to_delivery = np.where(shipped > 0, lead, np.maximum(state.days_to_delivery - 1, 0))
-    return ordered, shipped, on_time
+    return ordered, shipped, on_time, arrived
 
 
 def _learn(

@@ -68,7 +68,7 @@ class DayOutcome:
 
     day: int
     store_start: np.ndarray  # (B, S) on hand at the start of the day
-    store_received: np.ndarray  # (B, S) arrivals from the warehouse
+    store_received: np.ndarray  # (B, S) arrivals from the warehouse (incl. same-day)
     demand: np.ndarray  # (B, S) customer demand
     sales: np.ndarray  # (B, S) min(on hand, demand)
     lost_sales: np.ndarray  # (B, S) demand - sales
@@ -78,7 +78,7 @@ class DayOutcome:
     store_pipeline_end: np.ndarray  # (B, S) units in transit to the store at the end of the day
     forecast: np.ndarray  # (B, S) the forecast the orders were based on
     warehouse_start: np.ndarray  # (B,)
-    warehouse_received: np.ndarray  # (B,)
+    warehouse_received: np.ndarray  # (B,) arrivals from the supplier (incl. same-day)
     warehouse_shipped: np.ndarray  # (B,) sum of store_shipped
     warehouse_requested: np.ndarray  # (B,) sum of store_requested
     warehouse_ordered: np.ndarray  # (B,) the warehouse's order with the supplier (capped)

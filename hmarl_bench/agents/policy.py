@@ -1,0 +1,169 @@
+"""PolicyAgent: a trained model (anything with SB3's ``predict``) acting as a BaseAgent.
+
+This is the seed system's LearningWrapper for decentralized execution: the store policy
+trained on :class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv` runs inside
+:class:`~hmarl_bench.envs.parallel.HMARLEnvironment`, one agent per store, each on its own
+observation. With learning on, it samples from the policy (exploration) and records its
+transitions (observation, action, reward from reconciliation) in ``experiences`` for an
+outside learner; with learning off, it acts greedily and records nothing.
+
+Loading a model unpickles it: load only files you trust.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hmarl_bench.agents.base import BaseAgent, Role
+from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.config import RewardWeights, Scenario, load_scenario
+from hmarl_bench.reconciliation import RoleReport
+from hmarl_bench.twin.state import TwinState
+
+__all__ = ["ModelLoadError", "PolicyAgent", "load_model", "role_of"]
+
+
+class ModelLoadError(ValueError):
+    """A model file is missing, corrupt, or does not fit the scenario's spaces."""
+
+
+def role_of(agent_id: str, scenario: Scenario) -> tuple[Role, RewardWeights, tuple[int, ...]]:
+    """The role, reward weights and array index of an agent id in a scenario."""
+    if agent_id.startswith("store_"):
+        try:
+            number = int(agent_id.removeprefix("store_"))
+        except ValueError:
+            number = 0
+        if 1 <= number <= scenario.n_stores:
+            return StoreRole(scenario), scenario.store_reward, (number - 1,)
+    if agent_id == "warehouse_1":
+        return WarehouseRole(scenario), scenario.warehouse_reward, ()
+    if agent_id == "supplier_1":
+        return SupplierRole(scenario), scenario.supplier_reward, ()
+    known = [f"store_{i + 1}" for i in range(scenario.n_stores)] + ["warehouse_1", "supplier_1"]
+    raise ValueError(f"unknown agent id {agent_id!r}; agents are {known}")
+
+
+def check_spaces(model: Any, role: Role, source: str = "model") -> None:
+    """Raise ModelLoadError unless the model's spaces are the role's."""
+    obs_space = getattr(model, "observation_space", None)
+    act_space = getattr(model, "action_space", None)
+    if obs_space is None or act_space is None:
+        return  # a bare predictor: nothing to check
+    if tuple(obs_space.shape) != (role.obs_dim,) or getattr(act_space, "n", None) != role.n_actions:
+        raise ModelLoadError(
+            f"{source} expects observations {tuple(obs_space.shape)} and actions {act_space}, "
+            f"but this role has observations ({role.obs_dim},) and Discrete({role.n_actions})"
+        )
+
+
+def load_model(path: str | Path, algo: str | None = None) -> Any:
+    """Load an SB3 PPO or MaskablePPO model saved by ``model.save`` (a .zip file).
+
+    ``algo`` (``ppo`` / ``maskable_ppo``) picks the class; without it the file's stored
+    policy class decides. Raises :class:`ModelLoadError` for a missing or corrupt file.
+    """
+    from hmarl_bench.train import ALGOS  # local: training pulls in torch
+
+    path = Path(path)
+    if not path.is_file() and path.with_suffix(".zip").is_file():
+        path = path.with_suffix(".zip")
+    if not path.is_file():
+        raise ModelLoadError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelLoadError(f"{path} is not an SB3 model file (not a zip archive)")
+    if algo is None:
+        with zipfile.ZipFile(path) as archive:
+            data = (
+                archive.read("data").decode("utf-8", "replace")
+                if "data" in archive.namelist()
+                else ""
+            )
+        algo = "maskable_ppo" if "Maskable" in data else "ppo"
+    if algo not in ALGOS:
+        raise ModelLoadError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
+    try:
+        return ALGOS[algo].load(path, device="cpu")
+    except Exception as err:  # corrupt archives fail in many ways inside SB3/torch
+        raise ModelLoadError(
+            f"could not load {path} as {algo}: {type(err).__name__}: {err}"
+        ) from err
+
+
+class PolicyAgent(BaseAgent):
+    """An agent whose actions come from ``model.predict`` (SB3 PPO / MaskablePPO or alike)."""
+
+    def __init__(
+        self,
+        model: Any,
+        scenario: Scenario | str = "default",
+        agent_id: str = "store_1",
+        learning: bool = False,
+    ) -> None:
+        scenario = load_scenario(scenario)
+        role, weights, index = role_of(agent_id, scenario)
+        check_spaces(model, role, f"the model for {agent_id}")
+        super().__init__(agent_id, role, weights, index)
+        self.model = model
+        self.learning = learning
+        self.maskable = "Maskable" in type(model).__name__
+        self.experiences: list[dict[str, Any]] = []
+        self._last: tuple[np.ndarray, int] | None = None
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        scenario: Scenario | str = "default",
+        agent_id: str = "store_1",
+        algo: str | None = None,
+        learning: bool = False,
+    ) -> PolicyAgent:
+        """Load a saved model (unpickling: trusted files only) and wrap it."""
+        model = load_model(path, algo)
+        return cls(model, scenario, agent_id, learning)
+
+    def enable_learning(self) -> None:
+        self.learning = True
+
+    def disable_learning(self) -> None:
+        self.learning = False
+
+    def _predict(self, obs: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
+        kwargs: dict[str, Any] = {"deterministic": not self.learning}
+        if self.maskable and masks is not None:
+            kwargs["action_masks"] = masks
+        actions, _ = self.model.predict(obs, **kwargs)
+        return np.asarray(actions, dtype=np.int64)
+
+    def act(
+        self,
+        observation: np.ndarray,
+        action_mask: np.ndarray | None = None,
+        state: TwinState | None = None,
+    ) -> int:
+        action = int(self._predict(observation, action_mask).reshape(-1)[0])
+        if self.learning:
+            self._last = (np.array(observation, copy=True), action)
+        return action
+
+    def act_batch(
+        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+    ) -> np.ndarray:
+        return self._predict(observations, action_masks).reshape(len(observations))
+
+    def receive_feedback(self, report: RoleReport | dict[str, Any]) -> float:
+        value = super().receive_feedback(report)
+        if self.learning and self._last is not None:
+            obs, action = self._last
+            self.experiences.append({"observation": obs, "action": action, "reward": value})
+            self._last = None
+        return value
+
+    def reset(self) -> None:
+        super().reset()
+        self._last = None

@@ -1,0 +1,253 @@
+"""Training the shared store policy with SB3 PPO or sb3-contrib MaskablePPO.
+
+Hyperparameters live in ``experiments/hyperparams/<algo>.toml`` (the seed's values as
+defaults); :func:`train_store_policy` builds a :class:`SharedPolicyVecEnv`, trains, and
+selects the best model on *validation* seeds by the business KPI (mean total cost), which
+is what the benchmark reports; final evaluation seeds are kept apart by the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sb3_contrib import MaskablePPO
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+from hmarl_bench._toml import tomllib
+from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.envs.vec import SharedPolicyVecEnv
+from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+
+__all__ = [
+    "ALGOS",
+    "HYPERPARAM_DIR",
+    "KPIEvalCallback",
+    "TrainResult",
+    "load_hyperparams",
+    "make_model",
+    "train_store_policy",
+]
+
+ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
+HYPERPARAM_DIR = Path(__file__).resolve().parent.parent / "experiments" / "hyperparams"
+
+#: Keys of a hyperparams file that are not SB3 constructor arguments.
+_ENV_KEYS = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
+_MODEL_KEYS = (
+    "learning_rate",
+    "gamma",
+    "gae_lambda",
+    "clip_range",
+    "vf_coef",
+    "ent_coef",
+    "max_grad_norm",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+)
+
+
+def _check_algo(algo: str) -> None:
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
+
+
+def load_hyperparams(algo: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The algo's hyperparameters from its TOML file, with ``overrides`` applied."""
+    _check_algo(algo)
+    path = HYPERPARAM_DIR / f"{algo}.toml"
+    with path.open("rb") as handle:
+        params = tomllib.load(handle)
+    for key, value in (overrides or {}).items():
+        if key not in _MODEL_KEYS + _ENV_KEYS:
+            raise ValueError(
+                f"unknown hyperparameter {key!r}; known: {sorted(_MODEL_KEYS + _ENV_KEYS)}"
+            )
+        params[key] = value
+    return params
+
+
+def make_model(
+    algo: str,
+    env: Any,
+    seed: int,
+    hyperparams: dict[str, Any],
+    tensorboard_log: str | None = None,
+) -> Any:
+    """An SB3 model for ``env`` on the CPU with the given hyperparameters."""
+    _check_algo(algo)
+    kwargs = {k: hyperparams[k] for k in _MODEL_KEYS if k in hyperparams}
+    net_arch = list(hyperparams.get("net_arch", [64, 64]))
+    return ALGOS[algo](
+        "MlpPolicy",
+        env,
+        seed=seed,
+        device="cpu",
+        verbose=0,
+        tensorboard_log=tensorboard_log,
+        policy_kwargs={"net_arch": {"pi": net_arch, "vf": net_arch}},
+        **kwargs,
+    )
+
+
+class KPIEvalCallback(BaseCallback):
+    """Every ``eval_freq`` steps: score the policy on validation seeds by the business KPIs.
+
+    Logs ``eval/mean_total_cost`` and ``eval/mean_store_reward`` (TensorBoard), keeps the
+    model with the lowest mean total cost at ``best_model_path``, and records the learning
+    curve. It evaluates with :func:`hmarl_bench.evaluation.evaluate` (the warehouse and
+    supplier on their rules, all seeds as one batch, masks for maskable models) instead of
+    SB3's EvalCallback so that selection uses the benchmark's own cost, not the reward.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seeds: Sequence[int],
+        eval_freq: int,
+        best_model_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.seeds = list(seeds)
+        self.eval_freq = eval_freq
+        self.best_model_path = best_model_path
+        self.best_model_bytes: bytes | None = None  # when there is no path to save to
+        self.best_cost = np.inf
+        self.rows: list[dict[str, float]] = []
+        self._next = 0
+
+    def evaluate_now(self) -> None:
+        frame = evaluate(self.scenario, RoleController(stores=ModelStores(self.model)), self.seeds)
+        cost = float(frame["total_cost"].mean())
+        row = {
+            "timesteps": self.num_timesteps,
+            "mean_total_cost": cost,
+            "mean_reward": float(frame["store_reward"].mean()),
+            "fill_rate": float(frame["fill_rate"].mean()),
+        }
+        self.rows.append(row)
+        self.logger.record("eval/mean_total_cost", cost)
+        self.logger.record("eval/mean_store_reward", row["mean_reward"])
+        self.logger.record("eval/fill_rate", row["fill_rate"])
+        if cost < self.best_cost:
+            self.best_cost = cost
+            if self.best_model_path is not None:
+                self.model.save(self.best_model_path)
+            else:
+                buffer = io.BytesIO()
+                self.model.save(buffer)
+                self.best_model_bytes = buffer.getvalue()
+
+    def _on_training_start(self) -> None:
+        self.evaluate_now()
+        self._next = self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self.evaluate_now()
+            self._next += self.eval_freq
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+            self.evaluate_now()
+
+
+@dataclass
+class TrainResult:
+    """A trained store policy and how it got there."""
+
+    model: Any  # the selected model (lowest validation cost), or the final one
+    final_model: Any
+    learning_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seconds: float = 0.0
+    timesteps: int = 0
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+
+
+def train_store_policy(
+    scenario: Scenario | str,
+    algo: str = "ppo",
+    timesteps: int | None = None,
+    seed: int = 0,
+    n_envs: int | None = None,
+    hyperparams: dict[str, Any] | None = None,
+    log_dir: Path | None = None,
+    eval_seeds: Sequence[int] = (),
+    eval_freq: int = 0,
+    progress_bar: bool = False,
+    checkpoint_freq: int = 0,
+    initial_model: Any = None,
+) -> TrainResult:
+    """Train one store policy shared by every store (CTDE) and return it.
+
+    ``hyperparams`` overrides the algo's file; ``eval_seeds`` are validation seeds used for
+    the learning curve and model selection every ``eval_freq`` environment steps (0: only at
+    the start and the end). A ``reward`` table in the hyperparams replaces some of the
+    scenario's store reward weights for training only. ``log_dir`` receives TensorBoard
+    logs, checkpoints and the best model. Training is on the CPU and, for a given seed,
+    deterministic. ``initial_model`` (a loaded model of this algo) continues training
+    instead of starting afresh.
+    """
+    scenario = load_scenario(scenario)
+    params = load_hyperparams(algo, hyperparams)
+    timesteps = int(params["timesteps"] if timesteps is None else timesteps)
+    if timesteps <= 0:
+        raise ValueError(f"timesteps must be > 0, got {timesteps}")
+    n_envs = int(params["n_envs"] if n_envs is None else n_envs)
+    params["n_envs"], params["timesteps"] = n_envs, timesteps
+    torch.set_num_threads(1)
+    weights = scenario.store_reward
+    if params.get("reward"):
+        weights = dataclasses.replace(weights, **params["reward"])
+    venv = VecMonitor(
+        SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
+    )
+    if params.get("normalize_reward", False):
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+    log_dir = Path(log_dir) if log_dir is not None else None
+    tb_log = str(log_dir / "tb") if log_dir else None
+    if initial_model is not None:
+        model = initial_model
+        model.set_env(venv)
+        model.tensorboard_log = tb_log
+    else:
+        model = make_model(algo, venv, seed, params, tb_log)
+    callbacks: list[BaseCallback] = []
+    evaluator = None
+    if eval_seeds:
+        best_path = log_dir / "best_model.zip" if log_dir else None
+        freq = eval_freq if eval_freq > 0 else timesteps + 1
+        evaluator = KPIEvalCallback(scenario, eval_seeds, freq, best_path)
+        callbacks.append(evaluator)
+    if checkpoint_freq > 0 and log_dir is not None:
+        every = max(checkpoint_freq // venv.num_envs, 1)
+        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
+    start = time.perf_counter()
+    model.learn(
+        timesteps,
+        callback=CallbackList(callbacks),
+        progress_bar=progress_bar,
+        tb_log_name=algo,
+    )
+    seconds = time.perf_counter() - start
+    selected = model
+    if evaluator is not None:
+        if evaluator.best_model_path is not None and evaluator.best_model_path.is_file():
+            selected = ALGOS[algo].load(evaluator.best_model_path, device="cpu")
+        elif evaluator.best_model_bytes is not None:
+            selected = ALGOS[algo].load(io.BytesIO(evaluator.best_model_bytes), device="cpu")
+    curve = pd.DataFrame(evaluator.rows if evaluator else [])
+    return TrainResult(selected, model, curve, seconds, model.num_timesteps, params)
