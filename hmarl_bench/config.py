@@ -293,7 +293,9 @@ class Scenario:
     supplier: Supplier = field(default_factory=Supplier)
     store_reward: RewardWeights = field(default_factory=RewardWeights)
     warehouse_reward: RewardWeights = field(default_factory=RewardWeights)
-    supplier_reward: RewardWeights = field(default_factory=RewardWeights)
+    supplier_reward: RewardWeights = field(
+        default_factory=lambda: RewardWeights(10.0, 0.0, 0.0, 0.0, 0.0)
+    )
 
     def __post_init__(self) -> None:
         _require(self.episode_days >= 1, "episode_days", f"must be >= 1, got {self.episode_days}")

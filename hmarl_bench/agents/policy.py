@@ -156,8 +156,8 @@ class PolicyAgent(BaseAgent):
     ) -> np.ndarray:
         return self._predict(observations, action_masks).reshape(len(observations))
 
-    def receive_feedback(self, report: RoleReport | dict[str, Any]) -> float:
-        value = super().receive_feedback(report)
+    def receive_feedback(self, report: RoleReport | dict[str, Any], copy: int = 0) -> float:
+        value = super().receive_feedback(report, copy)
         if self.learning and self._last is not None:
             obs, action = self._last
             self.experiences.append({"observation": obs, "action": action, "reward": value})

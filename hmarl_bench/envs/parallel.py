@@ -154,6 +154,8 @@ class HMARLEnvironment(ParallelEnv):
         return actions
 
     def _validate(self, actions: dict[str, Any]) -> np.ndarray:
+        if self.twin.state is None:
+            raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("the episode is over; call reset()")
         if not isinstance(actions, dict):
@@ -172,7 +174,7 @@ class HMARLEnvironment(ParallelEnv):
                 as_int = int(action)
             except (TypeError, ValueError):
                 raise ValueError(f"action for {agent} must be an integer, got {action!r}") from None
-            if as_int != action or not 0 <= as_int < n:
+            if isinstance(action, bool | np.bool_) or as_int != action or not 0 <= as_int < n:
                 raise ValueError(
                     f"action for {agent} must be an integer in [0, {n}), got {action!r}"
                 )

@@ -27,7 +27,7 @@ class SingleAgentWrapper(gym.Env):
     serves sb3-contrib's MaskablePPO.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(
         self,
