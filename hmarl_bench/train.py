@@ -74,8 +74,22 @@ def load_hyperparams(algo: str, overrides: dict[str, Any] | None = None) -> dict
             raise ValueError(
                 f"unknown hyperparameter {key!r}; known: {sorted(_MODEL_KEYS + _ENV_KEYS)}"
             )
+        if key in params and not _same_kind(value, params[key]):
+            raise ValueError(
+                f"hyperparameter {key!r} must be a {type(params[key]).__name__} like the "
+                f"file's {params[key]!r}, got {value!r}"
+            )
         params[key] = value
     return params
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether an override has the type of the file's value (an int may stand for a float)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
 
 
 def make_model(
