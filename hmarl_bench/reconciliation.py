@@ -69,7 +69,17 @@ class RoleReport:
 
     def at(self, *index: int) -> dict[str, float]:
         """The terms of one agent (one copy, and one store for stores) as plain floats."""
-        return {f.name: float(getattr(self, f.name)[index]) for f in fields(self)}
+        return {name: float(getattr(self, name)[index]) for name in ROLE_TERMS}
+
+    def agents_at(self, copy: int = 0) -> list[dict[str, float]]:
+        """``at(copy, i)`` for every store i of a (B, S) report, or ``[at(copy)]`` for (B,)."""
+        columns = [getattr(self, name)[copy].tolist() for name in ROLE_TERMS]
+        if not isinstance(columns[0], list):
+            return [{name: float(v) for name, v in zip(ROLE_TERMS, columns, strict=True)}]
+        return [
+            {name: float(v) for name, v in zip(ROLE_TERMS, values, strict=True)}
+            for values in zip(*columns, strict=True)
+        ]
 
 
 #: The names of a report's terms, in order.
@@ -87,13 +97,14 @@ class ReconciliationReport:
 
 
 def _fill(served: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    return np.where(wanted > 0, served / np.maximum(wanted, 1), 1.0)
+    """served / wanted where wanted > 0, else 1 (one ufunc call writing into ones)."""
+    return np.divide(served, wanted, out=np.ones(wanted.shape), where=wanted > 0)
 
 
 def reconcile(outcome: DayOutcome, scenario: Scenario) -> ReconciliationReport:
     """Compare each agent's plan with the day's outcome (see the module table for terms)."""
     costs = scenario.costs
-    zeros_b = np.zeros_like(outcome.warehouse_end, dtype=np.float64)
+    zeros_b = np.zeros(outcome.warehouse_end.shape)
 
     store_excess = np.maximum(outcome.store_end - costs.excess_cover_days * outcome.forecast, 0.0)
     stores = RoleReport(

@@ -47,7 +47,7 @@ from hmarl_bench.agents.base import Role
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS
-from hmarl_bench.twin.state import TwinState
+from hmarl_bench.twin.state import TwinState, pipeline_total
 
 __all__ = [
     "MAX_COVER_DAYS",
@@ -65,9 +65,20 @@ MAX_COVER_DAYS = 30.0
 
 def _closest_feasible(target: np.ndarray, options: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Index of the feasible option closest to ``target`` (ties: the smaller index)."""
-    gap = np.abs(options - target[..., None]).astype(np.float64)
-    gap[~mask] = np.inf
+    return _closest_option(target, options, ~mask)
+
+
+def _closest_option(target: np.ndarray, options: np.ndarray, infeasible: np.ndarray) -> np.ndarray:
+    """:func:`_closest_feasible` given the infeasible options instead of the feasible ones."""
+    gap = np.abs(options - target[..., None]).astype(np.float64, copy=False)
+    np.putmask(gap, infeasible, np.inf)
     return gap.argmin(axis=-1)
+
+
+def _clip_unit(obs: np.ndarray) -> np.ndarray:
+    """Clip observations into [0, 1] in place (two ufuncs: cheaper than ``np.clip``)."""
+    np.minimum(obs, 1.0, out=obs)
+    return np.maximum(obs, 0.0, out=obs)
 
 
 class StoreRole(Role):
@@ -89,40 +100,50 @@ class StoreRole(Role):
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.capacity = np.array([s.capacity for s in scenario.stores], dtype=np.float64)
+        self.on_hand_scale = np.maximum(self.capacity, 1.0)
         self.demand_scale = 2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)
         self.warehouse_capacity = float(max(scenario.warehouse.capacity, 1))
         self.reorder_point = np.array([s.reorder_point for s in scenario.stores])
         self.order_up_to = np.array([s.order_up_to for s in scenario.stores])
 
-    def observe(self, state: TwinState) -> np.ndarray:
-        position = state.store_position
-        obs = np.empty((state.batch_size, state.n_stores, 7), dtype=np.float32)
-        obs[..., 0] = state.store_on_hand / np.maximum(self.capacity, 1.0)
-        obs[..., 1] = state.forecast / self.demand_scale
-        obs[..., 2] = np.sqrt(state.forecast_var) / self.demand_scale
-        obs[..., 3] = position / np.maximum(state.forecast, 1.0) / MAX_COVER_DAYS
-        obs[..., 4] = state.stockout_yesterday
-        obs[..., 5] = (state.warehouse_on_hand / self.warehouse_capacity)[:, None]
-        obs[..., 6] = state.recent_service
-        return np.clip(obs, 0.0, 1.0, out=obs)
+    # ``position`` (keyword): the state's ``store_position``, when the caller has it already.
+    def observe(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
+        if position is None:
+            position = state.store_position
+        # each entry in float64 (into a scratch array), then one cast to float32
+        values = np.empty((state.batch_size, state.n_stores, 7))
+        np.divide(state.store_on_hand, self.on_hand_scale, out=values[..., 0])
+        np.divide(state.forecast, self.demand_scale, out=values[..., 1])
+        uncertainty = np.sqrt(state.forecast_var, out=values[..., 2])
+        np.divide(uncertainty, self.demand_scale, out=uncertainty)
+        cover = np.divide(position, np.maximum(state.forecast, 1.0), out=values[..., 3])
+        np.divide(cover, MAX_COVER_DAYS, out=cover)
+        values[..., 4] = state.stockout_yesterday
+        values[..., 5] = (state.warehouse_on_hand / self.warehouse_capacity)[:, None]
+        values[..., 6] = state.recent_service
+        return _clip_unit(values.astype(np.float32))
 
     def order_quantities(self, actions: np.ndarray, state: TwinState) -> np.ndarray:
         """Units each store orders for ``actions`` (B, S): multiplier x forecast, rounded."""
         return np.rint(STORE_ORDER_MULTIPLIERS[actions] * state.forecast).astype(np.int64)
 
-    def action_masks(self, state: TwinState) -> np.ndarray:
-        room = self.capacity - state.store_position
+    def action_masks(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
+        if position is None:
+            position = state.store_position
         quantities = np.rint(STORE_ORDER_MULTIPLIERS * state.forecast[..., None])
-        masks = quantities <= room[..., None]
+        masks = quantities <= (self.capacity - position)[..., None]
         masks[..., 0] = True
         return masks
 
-    def rule_actions(self, state: TwinState) -> np.ndarray:
+    def rule_actions(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
         """The seed's (s, S): when position <= s, the action closest to S - position."""
-        position = state.store_position
-        target = np.where(position <= self.reorder_point, self.order_up_to - position, 0)
+        if position is None:
+            position = state.store_position
         options = np.rint(STORE_ORDER_MULTIPLIERS * state.forecast[..., None])
-        return _closest_feasible(target, options, self.action_masks(state))
+        infeasible = options > (self.capacity - position)[..., None]  # not action_masks
+        infeasible[..., 0] = False
+        target = (self.order_up_to - position) * (position <= self.reorder_point)
+        return _closest_option(target, options, infeasible)
 
 
 class WarehouseRole(Role):
@@ -149,14 +170,15 @@ class WarehouseRole(Role):
 
     def observe(self, state: TwinState) -> np.ndarray:
         store_ratio = state.store_on_hand / self.store_capacity
-        obs = np.empty((state.batch_size, 6), dtype=np.float32)
-        obs[:, 0] = state.forecast.sum(axis=1) / self.demand_scale
-        obs[:, 1] = state.warehouse_on_hand / self.capacity
-        obs[:, 2] = state.warehouse_pipeline.sum(axis=1) / self.capacity
-        obs[:, 3] = store_ratio.mean(axis=1)
-        obs[:, 4] = store_ratio.min(axis=1)
-        obs[:, 5] = state.recent_service.mean(axis=1)
-        return np.clip(obs, 0.0, 1.0, out=obs)
+        n_stores = state.n_stores
+        values = np.empty((state.batch_size, 6))  # float64, cast once; means as sum / count
+        np.divide(state.forecast.sum(axis=1), self.demand_scale, out=values[:, 0])
+        np.divide(state.warehouse_on_hand, self.capacity, out=values[:, 1])
+        np.divide(pipeline_total(state.warehouse_pipeline), self.capacity, out=values[:, 2])
+        np.divide(store_ratio.sum(axis=1), n_stores, out=values[:, 3])
+        np.minimum.reduce(store_ratio, axis=1, out=values[:, 4])
+        np.divide(state.recent_service.sum(axis=1), n_stores, out=values[:, 5])
+        return _clip_unit(values.astype(np.float32))
 
     def order_quantities(self, actions: np.ndarray, state: TwinState | None = None) -> np.ndarray:
         return self.quantities[actions]
@@ -171,8 +193,10 @@ class WarehouseRole(Role):
         """The seed's (s, S) on the four order sizes: closest to S - position when <= s."""
         wh = self.scenario.warehouse
         position = state.warehouse_position
-        target = np.where(position <= wh.reorder_point, wh.order_up_to - position, 0)
-        return _closest_feasible(target, self.quantities, self.action_masks(state))
+        infeasible = self.quantities[None, :] > (self.capacity - position)[:, None]
+        infeasible[:, 0] = False
+        target = (wh.order_up_to - position) * (position <= wh.reorder_point)
+        return _closest_option(target, self.quantities, infeasible)
 
 
 class SupplierRole(Role):
@@ -193,7 +217,7 @@ class SupplierRole(Role):
         obs[:, 0] = state.warehouse_last_order / self.capacity
         obs[:, 1] = state.supplier_last_shipped / self.capacity
         obs[:, 2] = state.days_to_delivery / self.max_lead
-        return np.clip(obs, 0.0, 1.0, out=obs)
+        return _clip_unit(obs)
 
     def action_masks(self, state: TwinState) -> np.ndarray:
         return np.ones((state.batch_size, self.n_actions), dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,10 @@ class HMARLEnvironment(ParallelEnv):
         self._roles = roles
         self.observation_spaces = {a: r.observation_space for a, r in roles.items()}
         self.action_spaces = {a: r.action_space for a, r in roles.items()}
+        self._agent_set = frozenset(self.possible_agents)
+        self._action_sizes = [(a, int(self.action_spaces[a].n)) for a in self.possible_agents]
+        sc = self.scenario
+        self._reward_weights = [sc.store_reward] * n + [sc.warehouse_reward, sc.supplier_reward]
         self.dict_observation_space = spaces.Dict(self.observation_spaces)
         self.dict_action_space = spaces.Dict(self.action_spaces)
         state_dim = sum(r.obs_dim for r in roles.values())
@@ -124,17 +129,18 @@ class HMARLEnvironment(ParallelEnv):
         infos = {a: {"action_mask": masks[a]} for a in self.agents}
         return self._observations(), infos
 
-    def _observations(self) -> dict[str, np.ndarray]:
+    def _observations(self, position: np.ndarray | None = None) -> dict[str, np.ndarray]:
         state = self.twin_state
-        store_obs = self.store_role.observe(state)[0]
+        store_obs = self.store_role.observe(state, position=position)[0]
         obs = dict(zip(self.store_ids, store_obs, strict=True))
         obs["warehouse_1"] = self.warehouse_role.observe(state)[0]
         obs["supplier_1"] = self.supplier_role.observe(state)[0]
         return obs
 
-    def _masks(self) -> dict[str, np.ndarray]:
+    def _masks(self, position: np.ndarray | None = None) -> dict[str, np.ndarray]:
         state = self.twin_state
-        masks = dict(zip(self.store_ids, self.store_role.action_masks(state)[0], strict=True))
+        store_masks = self.store_role.action_masks(state, position=position)[0]
+        masks = dict(zip(self.store_ids, store_masks, strict=True))
         masks["warehouse_1"] = self.warehouse_role.action_masks(state)[0]
         masks["supplier_1"] = self.supplier_role.action_masks(state)[0]
         return masks
@@ -153,40 +159,44 @@ class HMARLEnvironment(ParallelEnv):
         actions["supplier_1"] = int(self.supplier_role.rule_actions(state)[0])
         return actions
 
-    def _validate(self, actions: dict[str, Any]) -> np.ndarray:
+    def _validate(self, actions: dict[str, Any]) -> list[int]:
         if self.twin.state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("the episode is over; call reset()")
         if not isinstance(actions, dict):
             raise ValueError(f"actions must be a dict of agent id -> action, got {type(actions)}")
-        unknown = set(actions) - set(self.possible_agents)
+        unknown = actions.keys() - self._agent_set
         if unknown:
             raise ValueError(f"unknown agent(s) {sorted(unknown)}; agents are {self.agents}")
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"missing action(s) for {missing}; every agent acts every day")
-        values = np.empty(len(self.possible_agents), dtype=np.int64)
-        for i, agent in enumerate(self.possible_agents):
+        values = []
+        for agent, n in self._action_sizes:
             action = actions[agent]
-            n = self.action_spaces[agent].n
-            try:
-                as_int = int(action)
-            except (TypeError, ValueError):
-                raise ValueError(f"action for {agent} must be an integer, got {action!r}") from None
-            if isinstance(action, bool | np.bool_) or as_int != action or not 0 <= as_int < n:
-                raise ValueError(
-                    f"action for {agent} must be an integer in [0, {n}), got {action!r}"
-                )
-            values[i] = as_int
+            if type(action) is not int or not 0 <= action < n:  # fast path: a valid int
+                action = self._checked_action(agent, action, n)
+            values.append(action)
         return values
+
+    @staticmethod
+    def _checked_action(agent: str, action: Any, n: int) -> int:
+        try:
+            as_int = int(action)
+        except (TypeError, ValueError):
+            raise ValueError(f"action for {agent} must be an integer, got {action!r}") from None
+        if isinstance(action, bool | np.bool_) or as_int != action or not 0 <= as_int < n:
+            raise ValueError(f"action for {agent} must be an integer in [0, {n}), got {action!r}")
+        return as_int
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         values = self._validate(actions)
         state = self.twin_state
         n = self.scenario.n_stores
-        store_actions = values[None, :n]
-        warehouse_action, supplier_action = values[n : n + 1], values[n + 1 : n + 2]
+        as_array = np.array(values, dtype=np.int64)
+        store_actions = as_array[None, :n]
+        warehouse_action, supplier_action = as_array[n : n + 1], as_array[n + 1 : n + 2]
         outcome = self.twin.step(
             self.store_role.order_quantities(store_actions, state),
             self.warehouse_role.order_quantities(warehouse_action),
@@ -194,26 +204,27 @@ class HMARLEnvironment(ParallelEnv):
         )
         report = reconcile(outcome, self.scenario)
         self.last_report = report
-        self.last_actions = dict(zip(self.possible_agents, values.tolist(), strict=False))
+        self.last_actions = dict(zip(self.possible_agents, values, strict=True))
         sc = self.scenario
-        store_r = reward(report.stores, sc.store_reward)[0]
-        rewards = dict(zip(self.store_ids, store_r.tolist(), strict=False))
-        rewards["warehouse_1"] = float(reward(report.warehouse, sc.warehouse_reward)[0])
-        rewards["supplier_1"] = float(reward(report.supplier, sc.supplier_reward)[0])
-        done = self.twin.done
-        observations = self._observations()
-        masks = self._masks()
-        system = {k: float(v[0]) for k, v in system_cost(report, sc).items()}
-        infos = {}
-        for i, agent in enumerate(self.store_ids):
-            infos[agent] = {"report": report.stores.at(0, i), "action_mask": masks[agent]}
-        infos["warehouse_1"] = {
-            "report": report.warehouse.at(0),
-            "action_mask": masks["warehouse_1"],
+        # Each agent's terms as plain floats (its info's report); its reward is reward() of
+        # those terms, which in float64 arithmetic equals reward() of the report's arrays.
+        terms = [*report.stores.agents_at(0), *report.warehouse.agents_at(0)]
+        terms += report.supplier.agents_at(0)
+        rewards = {
+            agent: reward(SimpleNamespace(**agent_terms), weights)
+            for agent, agent_terms, weights in zip(
+                self.possible_agents, terms, self._reward_weights, strict=True
+            )
         }
-        infos["supplier_1"] = {"report": report.supplier.at(0), "action_mask": masks["supplier_1"]}
-        for agent in self.possible_agents:
-            infos[agent]["system"] = system
+        done = self.twin.done
+        position = self.twin_state.store_position
+        observations = self._observations(position)
+        masks = self._masks(position)
+        system = {k: float(v[0]) for k, v in system_cost(report, sc).items()}
+        infos = {
+            agent: {"report": agent_terms, "action_mask": masks[agent], "system": system}
+            for agent, agent_terms in zip(self.possible_agents, terms, strict=True)
+        }
         terminations = dict.fromkeys(self.possible_agents, False)
         truncations = dict.fromkeys(self.possible_agents, done)
         if done:

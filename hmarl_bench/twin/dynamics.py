@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.state import DayOutcome, TwinState
+from hmarl_bench.twin.state import DayOutcome, TwinState, pipeline_total
 
 __all__ = ["SUPPLIER_ACTIONS", "TwinParams", "step"]
 
@@ -90,21 +90,35 @@ def step(
     day = state.day
     store_start = state.store_on_hand.copy()
     warehouse_start = state.warehouse_on_hand.copy()
+    # Units in transit, summed once: they give the start-of-day positions and, updated with
+    # the day's receipts and shipments, the end-of-day pipelines (integers: exact).
+    store_transit = pipeline_total(state.store_pipeline)
+    warehouse_transit = pipeline_total(state.warehouse_pipeline)
     # Capacity caps use the start-of-day position: what the agents saw when they decided.
-    store_room = params.store_capacity - state.store_position
-    warehouse_room = params.warehouse_capacity - state.warehouse_position
+    store_room = params.store_capacity - (store_start + store_transit)
+    warehouse_room = params.warehouse_capacity - (warehouse_start + warehouse_transit)
 
     store_received, warehouse_received = _receive(state, params)
+    store_transit -= store_received
+    warehouse_transit -= warehouse_received
     demand, sales, lost_sales = _sell(state)
     forecast = state.forecast.copy()
-    requested, shipped = _replenish_stores(state, params, store_orders, store_room)
-    ordered, supplier_shipped, on_time, supplier_arrived = _replenish_warehouse(
-        state, params, warehouse_order, warehouse_room, supplier_action
+    requested, shipped, total_requested, total_shipped = _replenish_stores(
+        state, params, store_orders, store_room
     )
     # With a lead time of 0 a shipment lands the same day: it is part of the day's receipts.
     if params.store_lead_time == 0:
         store_received = store_received + shipped
-    warehouse_received = warehouse_received + supplier_arrived
+    else:
+        store_transit += shipped
+    ordered, supplier_shipped, on_time, supplier_arrived = _replenish_warehouse(
+        state, params, warehouse_order, warehouse_room, supplier_action
+    )
+    if supplier_arrived is None:  # every shipment is in transit
+        warehouse_transit += supplier_shipped
+    else:
+        warehouse_received = warehouse_received + supplier_arrived
+        warehouse_transit += supplier_shipped - supplier_arrived
     _learn(state, params, demand, sales, lost_sales)
     state.day = day + 1
     return DayOutcome(
@@ -117,18 +131,24 @@ def step(
         store_requested=requested,
         store_shipped=shipped,
         store_end=state.store_on_hand.copy(),
-        store_pipeline_end=state.store_pipeline.sum(axis=2),
+        store_pipeline_end=store_transit,
         forecast=forecast,
         warehouse_start=warehouse_start,
         warehouse_received=warehouse_received,
-        warehouse_shipped=shipped.sum(axis=1),
-        warehouse_requested=requested.sum(axis=1),
+        warehouse_shipped=total_shipped,
+        warehouse_requested=total_requested,
         warehouse_ordered=ordered,
         supplier_shipped=supplier_shipped,
         supplier_on_time=on_time,
         warehouse_end=state.warehouse_on_hand.copy(),
-        warehouse_pipeline_end=state.warehouse_pipeline.sum(axis=1),
+        warehouse_pipeline_end=warehouse_transit,
     )
+
+
+def _clip_order(order: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """``order`` clipped to ``[0, max(room, 0)]`` as int64 (a new array; mutates ``room``)."""
+    np.maximum(room, 0, out=room)
+    return np.minimum(np.maximum(order, 0), room).astype(np.int64, copy=False)
 
 
 def _receive(state: TwinState, params: TwinParams) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +166,7 @@ def _receive(state: TwinState, params: TwinParams) -> tuple[np.ndarray, np.ndarr
 
 def _sell(state: TwinState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase 2: demand is served from stock; what cannot be served is lost."""
-    demand = state.demand[:, state.day, :]
+    demand = state.demand[:, state.day, :].copy()  # contiguous: used many times below
     sales = np.minimum(state.store_on_hand, demand)
     state.store_on_hand -= sales
     return demand, sales, demand - sales
@@ -154,21 +174,25 @@ def _sell(state: TwinState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _replenish_stores(
     state: TwinState, params: TwinParams, orders: np.ndarray, room: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 3: stores order, the warehouse ships (pro rata when short)."""
-    requested = np.clip(orders, 0, np.maximum(room, 0)).astype(np.int64)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Phase 3: stores order, the warehouse ships (pro rata when short).
+
+    Returns (requested, shipped) per store and their totals per copy. Shipping
+    ``requested x min(available, total) // total`` is the pro-rata allocation when short and
+    exactly ``requested`` otherwise.
+    """
+    requested = _clip_order(orders, room)
     total = requested.sum(axis=1)
     available = state.warehouse_on_hand
-    short = total > available
-    pro_rata = requested * available[:, None] // np.maximum(total, 1)[:, None]
-    shipped = np.where(short[:, None], pro_rata, requested)
-    state.warehouse_on_hand -= shipped.sum(axis=1)
+    shipped = requested * np.minimum(available, total)[:, None] // np.maximum(total, 1)[:, None]
+    total_shipped = shipped.sum(axis=1)
+    state.warehouse_on_hand -= total_shipped
     if params.store_lead_time == 0:
         state.store_on_hand += shipped
     else:  # arrives on the morning of day + lead_time: the slot emptied this morning
         slot = (state.day + params.store_lead_time) % params.store_pipeline_len
         state.store_pipeline[:, :, slot] += shipped
-    return requested, shipped
+    return requested, shipped, total, total_shipped
 
 
 def _replenish_warehouse(
@@ -177,30 +201,29 @@ def _replenish_warehouse(
     order: np.ndarray,
     room: np.ndarray,
     supplier_action: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Phase 4: the warehouse orders; the supplier ships within capacity and reliability.
 
     Returns (ordered, shipped, shipped on time, arrived today), each (B,); a shipment with
-    lead time 0 arrives today.
+    lead time 0 arrives today. "Arrived today" is None when the supplier's lead time is
+    positive (nothing can arrive the same day).
     """
-    ordered = np.clip(order, 0, np.maximum(room, 0)).astype(np.int64)
+    ordered = _clip_order(order, room)
     fraction = params.supplier_fraction[supplier_action]
-    shipped = np.minimum(
-        np.floor(ordered * fraction + 1e-9).astype(np.int64), params.supplier_capacity
-    )
+    shipped = np.floor(ordered * fraction + 1e-9).astype(np.int64)
+    np.minimum(shipped, params.supplier_capacity, out=shipped)
     late = state.supplier_late[:, state.day]
-    lead = (
-        params.supplier_lead_time
-        + params.supplier_extra_delay[supplier_action]
-        + np.where(late, params.delay_days, 0)
-    )
-    immediate = lead == 0
-    arrived = np.where(immediate, shipped, 0)
-    state.warehouse_on_hand += arrived
+    lead = params.supplier_extra_delay[supplier_action] + params.supplier_lead_time
+    lead += late * params.delay_days
+    in_transit, arrived = shipped, None
+    if params.supplier_lead_time == 0:  # a shipment may land today
+        arrived = shipped * (lead == 0)
+        state.warehouse_on_hand += arrived
+        in_transit = shipped - arrived
     slots = (state.day + lead) % params.warehouse_pipeline_len
     # one slot per copy, so plain fancy-index addition never collides
-    state.warehouse_pipeline[np.arange(state.batch_size), slots] += np.where(immediate, 0, shipped)
-    on_time = np.where(lead == params.supplier_lead_time, shipped, 0)
+    state.warehouse_pipeline[np.arange(state.batch_size), slots] += in_transit
+    on_time = shipped * (lead == params.supplier_lead_time)
     state.warehouse_last_order = ordered
     state.supplier_last_shipped = shipped
     state.days_to_delivery = np.where(shipped > 0, lead, np.maximum(state.days_to_delivery - 1, 0))
@@ -217,8 +240,12 @@ def _learn(
     """Phase 5: exponential smoothing of demand, its squared error, and the fill rate."""
     alpha = params.smoothing
     error = demand - state.forecast
-    state.forecast += alpha * error
-    state.forecast_var = (1.0 - alpha) * (state.forecast_var + alpha * error * error)
-    fill = np.where(demand > 0, sales / np.maximum(demand, 1), 1.0)
+    change = alpha * error
+    state.forecast += change
+    change *= error  # the forecast variance: (1 - alpha) * (var + alpha * error * error)
+    change += state.forecast_var
+    change *= 1.0 - alpha
+    state.forecast_var = change
+    fill = np.divide(sales, demand, out=np.ones(demand.shape), where=demand > 0)  # 1 if none
     state.recent_service += alpha * (fill - state.recent_service)
     state.stockout_yesterday = lost_sales > 0

@@ -12,7 +12,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DayOutcome", "TwinState"]
+__all__ = ["DayOutcome", "TwinState", "pipeline_total"]
+
+
+def pipeline_total(pipeline: np.ndarray) -> np.ndarray:
+    """Units in transit: an integer pipeline summed over its last (slot) axis.
+
+    Short pipelines are summed slot by slot, much faster than numpy's reduction over a
+    short inner axis, and exact for integers in any order.
+    """
+    slots = pipeline.shape[-1]
+    if slots > 4:
+        return pipeline.sum(axis=-1)
+    total = pipeline[..., 0].copy()
+    for slot in range(1, slots):
+        total += pipeline[..., slot]
+    return total
 
 
 @dataclass
@@ -45,7 +60,7 @@ class TwinState:
     @property
     def store_position(self) -> np.ndarray:
         """Inventory position (B, S): on hand plus pipeline."""
-        return self.store_on_hand + self.store_pipeline.sum(axis=2)
+        return self.store_on_hand + pipeline_total(self.store_pipeline)
 
     @property
     def warehouse_position(self) -> np.ndarray:
