@@ -1,0 +1,307 @@
+"""Run a benchmark: ``python -m hmarl_bench.benchmark experiments/benchmarks/smoke.toml``.
+
+The config (see :mod:`hmarl_bench.harness.spec`) becomes cells (learners: scenario x algo x
+training seed; baselines: scenario x baseline; the bound: scenario x clairvoyant). Cells not
+yet stored under ``<out>/<benchmark>/cells/`` run on the chosen executor; each result is
+stored atomically as it arrives, failures go to ``<cell-id>.error.json`` (and run again next
+time), and a rerun skips what is stored. Then statistics, tables
+(``<out>/<benchmark>/tables/``) and figures (``<out>/<benchmark>/figures/``) are made from
+all stored cells. ``--only-tables`` remakes tables and figures without running anything.
+
+Exit status: 0 when every cell is stored, 1 when some failed (the tables use the rest),
+2 for a bad config or arguments, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from hmarl_bench.evaluation import KPI_COLUMNS
+from hmarl_bench.harness.cells import (
+    LEARNER,
+    Cell,
+    CellOutcome,
+    CellStore,
+    build_cells,
+    write_atomic,
+)
+from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
+from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
+
+__all__ = ["BenchmarkData", "RunSummary", "collect", "main", "run_benchmark", "write_report"]
+
+
+@dataclass
+class BenchmarkData:
+    """Every stored result of a benchmark, as tidy frames."""
+
+    per_seed: pd.DataFrame
+    curves: pd.DataFrame
+    solves: pd.DataFrame
+    traces: dict[tuple, dict] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """What a run did: cells in all, skipped (already stored), run, failed; outputs."""
+
+    root: Path
+    n_cells: int
+    n_skipped: int
+    n_ran: int
+    failed: list[str]
+    seconds: float
+    outputs: list[Path] = field(default_factory=list)
+
+
+def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
+    """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
+    rows, curves, solves, traces = [], [], [], {}
+    for result in CellStore(root).results(build_cells(spec)):
+        key = {
+            "scenario": result["scenario"],
+            "policy": result["policy"],
+            "kind": result["kind"],
+            "training_seed": result["training_seed"],
+        }
+        rows += [{**key, **row} for row in result["rows"]]
+        curves += [{**key, **row} for row in result.get("learning_curve", [])]
+        solves += [{"scenario": result["scenario"], **s} for s in result["info"].get("solves", [])]
+        if result.get("trace"):
+            traces[(result["scenario"], result["policy"], result["training_seed"])] = result[
+                "trace"
+            ]
+    per_seed = pd.DataFrame(rows, columns=[*key_columns(), "seed", *KPI_COLUMNS])
+    per_seed["training_seed"] = per_seed["training_seed"].astype("Int64")
+    for column in KPI_COLUMNS:
+        per_seed[column] = pd.to_numeric(per_seed[column], errors="coerce").astype(float)
+    return BenchmarkData(per_seed, pd.DataFrame(curves), pd.DataFrame(solves), traces)
+
+
+def key_columns() -> list[str]:
+    return ["scenario", "policy", "kind", "training_seed"]
+
+
+def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[Path]:
+    """Statistics, tables and figures from every stored cell; returns the files written."""
+    from hmarl_bench.harness import stats, tables
+
+    data = collect(spec, root)
+    if data.per_seed.empty:
+        return []
+    options = {
+        "n_resamples": spec.n_resamples,
+        "confidence_level": spec.confidence_level,
+        "seed": spec.bootstrap_seed,
+    }
+    summary = stats.summarize(data.per_seed, **options)
+    headline = stats.headline(data.per_seed, summary, **options)
+    title = f"Benchmark '{spec.name}'" + (f": {spec.description}" if spec.description else "")
+    paths = tables.write_tables(
+        root / "tables", headline, data.per_seed, summary, data.curves, data.solves, title
+    )
+    if figures:
+        from hmarl_bench.harness import plots
+
+        paths += plots.plot_all(
+            root / "figures", headline, data.per_seed, data.curves, data.traces, spec.bootstrap_seed
+        )
+    return paths
+
+
+def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
+    """Fail early on bad hyperparameter overrides rather than in every learner cell."""
+    if not any(c.kind == LEARNER for c in cells):
+        return
+    from hmarl_bench.train import load_hyperparams
+
+    for i, algo in enumerate(spec.algos):
+        try:
+            load_hyperparams(algo.name, algo.hyperparam_overrides)
+        except ValueError as err:
+            raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("hmarl_bench", "numpy", "pandas", "scipy", "torch", "stable_baselines3", "ray"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _write_manifest(spec: BenchmarkSpec, root: Path, executor: str, workers: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    if spec.source:
+        write_atomic(root / "benchmark.toml", Path(spec.source).read_bytes())
+    manifest = {
+        "benchmark": spec.name,
+        "config": spec.source,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "executor": executor,
+        "workers": workers,
+        "versions": _versions(),
+    }
+    write_atomic(root / "manifest.json", json.dumps(manifest, indent=1).encode())
+
+
+def run_benchmark(
+    spec: BenchmarkSpec,
+    out_dir: Path | str = "results",
+    executor: str | CellExecutor = "local",
+    workers: int = 1,
+    address: str | None = None,
+    progress: bool = True,
+    figures: bool = True,
+) -> RunSummary:
+    """Run the cells not yet stored, then write the report from every stored cell."""
+    start = time.perf_counter()
+    root = Path(out_dir) / spec.name
+    store = CellStore(root)
+    cells = build_cells(spec)
+    todo = [c for c in cells if not store.is_done(c)]
+    runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor
+    _check_learners(spec, todo)
+    _write_manifest(spec, root, executor if isinstance(executor, str) else "custom", workers)
+    failed: list[str] = []
+    bar = tqdm(
+        total=len(cells),
+        initial=len(cells) - len(todo),
+        desc=f"{spec.name}: cells",
+        unit="cell",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+
+    def on_outcome(outcome: CellOutcome) -> None:
+        path = store.write(outcome)
+        bar.update(1)
+        if outcome.ok:
+            bar.set_postfix_str(f"{outcome.cell.cell_id} {outcome.seconds:.0f}s")
+        else:
+            failed.append(outcome.cell.cell_id)
+            tqdm.write(f"cell {outcome.cell.cell_id} failed: {outcome.error} (see {path})")
+
+    try:
+        runner.run(todo, on_outcome)
+    finally:
+        bar.close()
+    outputs = write_report(spec, root, figures)
+    seconds = time.perf_counter() - start
+    return RunSummary(root, len(cells), len(cells) - len(todo), len(todo), failed, seconds, outputs)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hmarl_bench.benchmark",
+        description=(
+            "Run a benchmark (learners, baselines and the clairvoyant bound on held-out "
+            "evaluation seeds) and write its tables and figures. Finished cells are stored "
+            "under OUT/<benchmark>/cells and skipped on the next run, so an interrupted or "
+            "partly failed run resumes where it stopped."
+        ),
+        epilog=(
+            "examples:\n"
+            "  python -m hmarl_bench.benchmark experiments/benchmarks/smoke.toml\n"
+            "  python -m hmarl_bench.benchmark default --workers 2\n"
+            "  python -m hmarl_bench.benchmark default --executor ray --address auto\n"
+            "  python -m hmarl_bench.benchmark default --only-tables"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "config", help="a benchmark .toml file, or a name in experiments/benchmarks (e.g. smoke)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="cells run at once (default 1: in this process; local: a process pool; "
+        "ray: CPUs of the local Ray instance)",
+    )
+    parser.add_argument(
+        "--executor", choices=sorted(EXECUTORS), default="local", help="where cells run"
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster to join (e.g. 'auto' or 'ray://host:10001'); default: start a "
+        "local instance. Every node needs hmarl_bench installed.",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("results"), help="results folder (default: results)"
+    )
+    parser.add_argument(
+        "--only-tables",
+        action="store_true",
+        help="run nothing: remake tables and figures from the stored cells",
+    )
+    parser.add_argument("--no-figures", action="store_true", help="write tables only")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.address and args.executor != "ray":
+        parser.error("--address needs --executor ray")
+    try:
+        spec = load_benchmark(args.config)
+        root = args.out / spec.name
+        if args.only_tables:
+            paths = write_report(spec, root, not args.no_figures)
+            if not paths:
+                print(f"error: no stored cells under {root / 'cells'}", file=sys.stderr)
+                return 1
+            print(f"wrote {len(paths)} files under {root}")
+            return 0
+        summary = run_benchmark(
+            spec,
+            args.out,
+            args.executor,
+            args.workers,
+            args.address,
+            progress=not args.no_progress,
+            figures=not args.no_figures,
+        )
+    except BenchmarkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
+        return 130
+    print(
+        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored, "
+        f"{summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
+    )
+    tables_dir = summary.root / "tables"
+    if (tables_dir / "headline.md").is_file():
+        print((tables_dir / "headline.md").read_text("utf-8"))
+    print(f"tables: {tables_dir}")
+    if not args.no_figures:
+        print(f"figures: {summary.root / 'figures'}")
+    if summary.failed:
+        print(f"failed cells (rerun to retry): {', '.join(summary.failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

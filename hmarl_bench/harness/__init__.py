@@ -1,0 +1,11 @@
+"""The benchmark harness: seeded comparisons of learned and rule-based policies.
+
+- ``spec``: the benchmark config (``experiments/benchmarks/<name>.toml``), validated.
+- ``cells``: one unit of work (scenario x policy x training seed), run and stored atomically.
+- ``executors``: run cells in-process, on a local process pool, or as Ray tasks.
+- ``stats``: means, bootstrap CIs, IQM, probability of improvement, normalized scores.
+- ``tables`` / ``plots``: CSV, Markdown and LaTeX tables; seaborn figures (PNG and PDF).
+- ``clairvoyant``: the perfect-information MILP bound on cost.
+
+Modules are imported on use so that the harness works without the optional ones.
+"""

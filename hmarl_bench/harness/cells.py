@@ -1,0 +1,381 @@
+"""Cells: the benchmark's units of work, how each one runs, and how its result is stored.
+
+A benchmark is a list of independent cells:
+
+- ``learner``: (scenario x algo x training seed) trains a store policy, evaluates it on
+  every evaluation seed and keeps its learning curve (validation seeds) and its model;
+- ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
+  evaluation seed in one batched pass;
+- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
+
+A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker) and
+:func:`run_cell` is a pure function of it. Results come back to the driver, which writes
+them with :class:`CellStore` atomically (temporary file, then ``os.replace``): a killed
+run loses only the cells in flight, and a rerun skips the cells already stored. A stored
+result carries its cell's fingerprint (the cell's values, the scenario's values and the
+hyperparameter file), so a result computed under another configuration is recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
+from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
+
+__all__ = [
+    "Cell",
+    "CellOutcome",
+    "CellStore",
+    "build_cells",
+    "execute_cell",
+    "run_cell",
+    "episode_trace",
+]
+
+LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
+HYPERPARAM_DIR = BENCHMARK_DIR.parent / "hyperparams"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work. ``policy`` is an algo, a baseline name or ``clairvoyant``."""
+
+    kind: str
+    scenario: str
+    policy: str
+    evaluation_seeds: tuple[int, ...]
+    training_seed: int | None = None
+    tuning_seeds: tuple[int, ...] = ()
+    validation_seeds: tuple[int, ...] = ()
+    baseline_seed: int = 0
+    timesteps: int = 0
+    n_envs: int | None = None
+    eval_freq: int = 0
+    hyperparams: tuple[tuple[str, Any], ...] = ()
+    time_limit: float = 60.0
+    fingerprint: str = ""
+
+    @property
+    def cell_id(self) -> str:
+        scenario = Path(self.scenario).stem if self.scenario.endswith(".toml") else self.scenario
+        seed = "" if self.training_seed is None else f"__seed{self.training_seed}"
+        return f"{scenario}__{self.policy}{seed}"
+
+
+def _fingerprint(cell: Cell, scenario: Scenario) -> str:
+    values = dataclasses.asdict(cell)
+    values.pop("fingerprint")
+    values["scenario_values"] = scenario.to_dict()
+    if cell.kind == LEARNER:
+        path = HYPERPARAM_DIR / f"{cell.policy}.toml"
+        values["hyperparam_file"] = path.read_text("utf-8") if path.is_file() else ""
+    text = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_cells(spec: BenchmarkSpec) -> list[Cell]:
+    """Every cell of the benchmark, scenario by scenario: learners, baselines, bound."""
+    cells: list[Cell] = []
+    for name in spec.scenarios:
+        scenario = load_scenario(name)
+        common = {"scenario": name, "evaluation_seeds": spec.evaluation_seeds}
+        todo = [
+            Cell(
+                LEARNER,
+                policy=algo.name,
+                training_seed=seed,
+                validation_seeds=spec.validation_seeds,
+                timesteps=algo.timesteps,
+                n_envs=algo.n_envs,
+                eval_freq=algo.eval_freq,
+                hyperparams=algo.hyperparams,
+                **common,
+            )
+            for algo in spec.algos
+            for seed in spec.training_seeds
+        ]
+        todo += [
+            Cell(
+                BASELINE,
+                policy=baseline,
+                tuning_seeds=spec.tuning_seeds,
+                baseline_seed=spec.baseline_seed,
+                **common,
+            )
+            for baseline in spec.baselines
+        ]
+        if spec.clairvoyant:
+            todo.append(
+                Cell(
+                    CLAIRVOYANT,
+                    policy=CLAIRVOYANT,
+                    time_limit=spec.clairvoyant_time_limit,
+                    **common,
+                )
+            )
+        cells += [dataclasses.replace(c, fingerprint=_fingerprint(c, scenario)) for c in todo]
+    return cells
+
+
+# --------------------------------------------------------------------------- running
+
+
+def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> dict[str, Any]:
+    """Daily series of copy ``index`` from ``evaluate(..., keep_reports=True)``.
+
+    Stores: on_hand (end of day), ordered, demand, lost_sales [units]; warehouse: on_hand,
+    ordered (from the supplier), shipped (to the stores) [units].
+    """
+    reports = frame.attrs["reports"]
+
+    def series(role: str, term: str, store: int | None = None) -> list[float]:
+        values = [getattr(getattr(r, role), term)[index] for r in reports]
+        return [float(v if store is None else v[store]) for v in values]
+
+    stores = {
+        s.name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
+        for i, s in enumerate(scenario.stores)
+    }
+    warehouse = {
+        "on_hand": series("warehouse", "on_hand"),
+        "ordered": series("warehouse", "ordered"),
+        "shipped": series("warehouse", "sales"),
+    }
+    return {
+        "seed": int(frame["seed"].iloc[index]),
+        "days": [int(r.day) for r in reports],
+        "warmup_days": scenario.warmup_days,
+        "stores": stores,
+        "warehouse": warehouse,
+    }
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    from hmarl_bench.train import train_store_policy
+
+    trained = train_store_policy(
+        scenario,
+        algo=cell.policy,
+        timesteps=cell.timesteps,
+        seed=int(cell.training_seed or 0),
+        n_envs=cell.n_envs,
+        hyperparams=dict(cell.hyperparams) or None,
+        eval_seeds=cell.validation_seeds,
+        eval_freq=cell.eval_freq,
+        progress_bar=False,
+    )
+    controller = RoleController(stores=ModelStores(trained.model))
+    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    buffer = io.BytesIO()
+    trained.model.save(buffer)
+    curve = trained.learning_curve
+    return {
+        "rows": _rows(frame),
+        "trace": episode_trace(frame, scenario),
+        "learning_curve": _rows(curve) if len(curve) else [],
+        "info": {"train_seconds": float(trained.seconds), "timesteps": int(trained.timesteps)},
+        "_artifacts": {"model.zip": buffer.getvalue()},
+    }
+
+
+def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    from hmarl_bench.baselines import make_baseline
+
+    start = time.perf_counter()
+    controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
+    tune_seconds = time.perf_counter() - start
+    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    return {
+        "rows": _rows(frame),
+        "trace": episode_trace(frame, scenario),
+        "info": {
+            "tune_seconds": tune_seconds,
+            "tuned_params": getattr(controller, "tuned_params", None),
+        },
+    }
+
+
+def _scalars(result: Any) -> dict[str, Any]:
+    values = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else vars(result)
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if value is None or isinstance(value, bool | int | float | str):
+            out[key] = value
+    return out
+
+
+def _run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    from hmarl_bench.harness.clairvoyant import clairvoyant_bound
+
+    rows, solves = [], []
+    for seed in cell.evaluation_seeds:
+        values = _scalars(clairvoyant_bound(scenario, seed, time_limit=cell.time_limit))
+        rows.append({"seed": seed, **{k: values.get(k) for k in KPI_COLUMNS}})
+        solves.append({"seed": seed, **{k: v for k, v in values.items() if k not in KPI_COLUMNS}})
+    return {"rows": rows, "info": {"solves": solves}}
+
+
+_RUNNERS = {LEARNER: _run_learner, BASELINE: _run_baseline, CLAIRVOYANT: _run_clairvoyant}
+
+
+def run_cell(cell: Cell) -> dict[str, Any]:
+    """Run one cell and return its result (raises on failure)."""
+    start = time.perf_counter()
+    scenario = load_scenario(cell.scenario)
+    result = _RUNNERS[cell.kind](cell, scenario)
+    result.update(
+        cell_id=cell.cell_id,
+        kind=cell.kind,
+        scenario=scenario.name,
+        policy=cell.policy,
+        training_seed=cell.training_seed,
+        fingerprint=cell.fingerprint,
+        seconds=time.perf_counter() - start,
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        cell=dataclasses.asdict(cell),
+    )
+    return result
+
+
+@dataclass
+class CellOutcome:
+    """What came back from a cell: a result, or an error with its traceback."""
+
+    cell: Cell
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def execute_cell(cell: Cell) -> CellOutcome:
+    """:func:`run_cell` that never raises (but for interrupts): failures become outcomes."""
+    start = time.perf_counter()
+    try:
+        return CellOutcome(cell, result=run_cell(cell), seconds=time.perf_counter() - start)
+    except Exception as err:  # a failing cell must not stop the others
+        return CellOutcome(
+            cell,
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+            seconds=time.perf_counter() - start,
+        )
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give (mkstemp makes 0600 files)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class CellStore:
+    """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``) and
+    learners' models under ``root/models/<cell-id>.zip``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.cells_dir = self.root / "cells"
+        self.models_dir = self.root / "models"
+
+    def result_path(self, cell: Cell) -> Path:
+        return self.cells_dir / f"{cell.cell_id}.json"
+
+    def error_path(self, cell: Cell) -> Path:
+        return self.cells_dir / f"{cell.cell_id}.error.json"
+
+    def load(self, cell: Cell) -> dict[str, Any] | None:
+        """The stored result of ``cell`` if there is one for its current fingerprint."""
+        path = self.result_path(cell)
+        if not path.is_file():
+            return None
+        try:
+            result = json.loads(path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return result if result.get("fingerprint") == cell.fingerprint else None
+
+    def is_done(self, cell: Cell) -> bool:
+        return self.load(cell) is not None
+
+    def error(self, cell: Cell) -> dict[str, Any] | None:
+        path = self.error_path(cell)
+        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+    def write(self, outcome: CellOutcome) -> Path:
+        """Store an outcome atomically; a success clears the cell's old error."""
+        cell = outcome.cell
+        if not outcome.ok:
+            record = {
+                "cell_id": cell.cell_id,
+                "error": outcome.error,
+                "traceback": outcome.traceback,
+                "seconds": outcome.seconds,
+                "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "cell": dataclasses.asdict(cell),
+            }
+            path = self.error_path(cell)
+            write_atomic(path, json.dumps(record, indent=1, default=str).encode())
+            return path
+        result = dict(outcome.result or {})
+        for name, data in result.pop("_artifacts", {}).items():
+            write_atomic(self.models_dir / f"{cell.cell_id}.{name.split('.')[-1]}", data)
+        path = self.result_path(cell)
+        write_atomic(path, json.dumps(result, indent=1, default=str).encode())
+        self.error_path(cell).unlink(missing_ok=True)
+        return path
+
+    def results(self, cells: Sequence[Cell]) -> list[dict[str, Any]]:
+        """The stored, current results of ``cells`` (missing and stale ones left out)."""
+        return [r for r in (self.load(c) for c in cells) if r is not None]

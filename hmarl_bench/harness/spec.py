@@ -1,0 +1,361 @@
+"""The benchmark config: ``experiments/benchmarks/<name>.toml`` -> a frozen :class:`BenchmarkSpec`.
+
+A benchmark is plain values::
+
+    name = "smoke"                       # results go to results/<name>/
+    scenarios = ["default"]              # names in experiments/scenarios, or .toml paths
+    baselines = ["seed_ss_actions", "random", "tuned_ss_actions"]
+    training_seeds = [0]                 # one learner cell per (scenario, algo, seed)
+    tuning_seeds = [100, 101]            # baselines tune their parameters on these
+    validation_seeds = [100, 101]        # learners' learning curve and model selection
+                                         # (optional; defaults to tuning_seeds)
+    evaluation_seeds = [1000, 1001, 1002]  # held out: disjoint from all the seeds above
+    episodes = 3                         # optional; must equal len(evaluation_seeds)
+
+    [[algos]]
+    name = "ppo"                         # "ppo" or "maskable_ppo"
+    timesteps = 2048                     # environment steps (store transitions)
+    n_envs = 2                           # optional; default: the hyperparams file
+    eval_freq = 1024                     # steps between learning-curve points (0: ends only)
+    hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
+
+    [clairvoyant]
+    enabled = true
+    time_limit = 60.0                    # seconds per MILP (one per evaluation seed)
+
+    [statistics]                         # optional
+    n_resamples = 2000                   # bootstrap resamples
+    confidence_level = 0.95
+    seed = 0                             # bootstrap seed: tables are reproducible
+
+Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
+seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hmarl_bench._toml import tomllib
+from hmarl_bench.config import ScenarioError, load_scenario
+
+__all__ = [
+    "ALGO_NAMES",
+    "BASELINE_NAMES",
+    "BENCHMARK_DIR",
+    "AlgoSpec",
+    "BenchmarkError",
+    "BenchmarkSpec",
+    "benchmark_from_dict",
+    "load_benchmark",
+]
+
+#: Where the named benchmarks live (``experiments/benchmarks`` at the project root).
+BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks"
+
+ALGO_NAMES = ("ppo", "maskable_ppo")
+
+#: The baselines of :mod:`hmarl_bench.baselines` (used when that module cannot be imported).
+BASELINE_NAMES = (
+    "random",
+    "seed_ss_actions",
+    "seed_ss_free",
+    "order_up_to_actions",
+    "order_up_to_free",
+    "fixed_forecast_actions",
+    "tuned_order_up_to_actions",
+    "tuned_order_up_to_free",
+    "tuned_ss_actions",
+    "tuned_ss_free",
+)
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class BenchmarkError(ValueError):
+    """A benchmark config is invalid. ``key`` names the offending value."""
+
+    def __init__(self, key: str, message: str, source: str | None = None) -> None:
+        self.key, self.message, self.source = key, message, source
+        where = f"{source}: " if source else ""
+        at = f"key '{key}': " if key else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+@dataclass(frozen=True)
+class AlgoSpec:
+    """One learner: an SB3 algorithm, its budget and its hyperparameter overrides."""
+
+    name: str
+    timesteps: int
+    n_envs: int | None = None
+    eval_freq: int = 0
+    hyperparams: tuple[tuple[str, Any], ...] = ()  # sorted (key, value) pairs: hashable
+
+    @property
+    def hyperparam_overrides(self) -> dict[str, Any]:
+        return dict(self.hyperparams)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A whole benchmark: which policies run on which scenarios, with which seeds."""
+
+    name: str
+    scenarios: tuple[str, ...]
+    evaluation_seeds: tuple[int, ...]
+    baselines: tuple[str, ...] = ()
+    algos: tuple[AlgoSpec, ...] = ()
+    training_seeds: tuple[int, ...] = ()
+    tuning_seeds: tuple[int, ...] = ()
+    validation_seeds: tuple[int, ...] = ()
+    description: str = ""
+    baseline_seed: int = 0
+    clairvoyant: bool = False
+    clairvoyant_time_limit: float = 60.0
+    n_resamples: int = 2000
+    confidence_level: float = 0.95
+    bootstrap_seed: int = 0
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def episodes(self) -> int:
+        """Evaluation episodes per policy (and per training seed for learners)."""
+        return len(self.evaluation_seeds)
+
+    @property
+    def policies(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.algos) + self.baselines
+
+
+# --------------------------------------------------------------------------- parsing
+
+_TOP_KEYS = {
+    "name",
+    "description",
+    "scenarios",
+    "baselines",
+    "algos",
+    "training_seeds",
+    "tuning_seeds",
+    "validation_seeds",
+    "evaluation_seeds",
+    "episodes",
+    "baseline_seed",
+    "clairvoyant",
+    "statistics",
+}
+_ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams"}
+_CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
+_STAT_KEYS = {"n_resamples", "confidence_level", "seed"}
+
+
+def _unknown(data: dict[str, Any], known: set[str], prefix: str) -> None:
+    for key in data:
+        if key not in known:
+            raise BenchmarkError(f"{prefix}{key}", f"unknown key; known keys: {sorted(known)}")
+
+
+def _int(value: Any, key: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BenchmarkError(key, f"expected a whole number, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise BenchmarkError(key, f"must be >= {minimum}, got {value}")
+    return value
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BenchmarkError(key, f"expected a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _str(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BenchmarkError(key, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _list(value: Any, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise BenchmarkError(key, f"expected a list, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _seeds(data: dict[str, Any], key: str) -> tuple[int, ...]:
+    seeds = tuple(_int(v, f"{key}[{i}]", 0) for i, v in enumerate(_list(data.get(key, []), key)))
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise BenchmarkError(key, f"seeds repeat: {repeated}")
+    return seeds
+
+
+def _known_baselines() -> tuple[str, ...]:
+    try:
+        from hmarl_bench.baselines import BASELINES
+    except ImportError:
+        return BASELINE_NAMES
+    return tuple(BASELINES)
+
+
+def _resolve_scenario(text: str, key: str, base: Path | None) -> str:
+    """A scenario name stays a name; a relative .toml path is taken from the config's folder."""
+    if text.endswith(".toml") and base is not None and not Path(text).is_absolute():
+        candidate = base / text
+        if candidate.is_file():
+            text = str(candidate.resolve())
+    try:
+        load_scenario(text)
+    except ScenarioError as err:
+        raise BenchmarkError(key, str(err)) from None
+    return text
+
+
+def _algo(data: Any, key: str) -> AlgoSpec:
+    if not isinstance(data, dict):
+        raise BenchmarkError(key, f"expected a table, got {type(data).__name__}")
+    _unknown(data, _ALGO_KEYS, f"{key}.")
+    name = _str(data.get("name"), f"{key}.name")
+    if name not in ALGO_NAMES:
+        raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
+    if "timesteps" not in data:
+        raise BenchmarkError(f"{key}.timesteps", "missing: the training budget in steps")
+    hyper = data.get("hyperparams", {})
+    if not isinstance(hyper, dict):
+        raise BenchmarkError(f"{key}.hyperparams", "expected a table of overrides")
+    n_envs = data.get("n_envs")
+    return AlgoSpec(
+        name=name,
+        timesteps=_int(data["timesteps"], f"{key}.timesteps", 1),
+        n_envs=None if n_envs is None else _int(n_envs, f"{key}.n_envs", 1),
+        eval_freq=_int(data.get("eval_freq", 0), f"{key}.eval_freq", 0),
+        hyperparams=tuple(sorted(hyper.items())),
+    )
+
+
+def _check_disjoint(spec: BenchmarkSpec) -> None:
+    held_out = set(spec.evaluation_seeds)
+    for key in ("training_seeds", "tuning_seeds", "validation_seeds"):
+        overlap = sorted(held_out & set(getattr(spec, key)))
+        if overlap:
+            raise BenchmarkError(
+                "evaluation_seeds",
+                f"evaluation seeds must be disjoint from {key}; both contain {overlap}",
+            )
+
+
+def benchmark_from_dict(
+    data: dict[str, Any], source: str | None = None, base: Path | None = None
+) -> BenchmarkSpec:
+    """Build and validate a :class:`BenchmarkSpec`; errors name ``source`` and the key."""
+    try:
+        return _build(data, base)
+    except BenchmarkError as err:
+        raise BenchmarkError(err.key, err.message, source) from None
+
+
+def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
+    _unknown(data, _TOP_KEYS, "")
+    name = _str(data.get("name"), "name")
+    if not _NAME.match(name):
+        raise BenchmarkError("name", f"use letters, digits, '_', '.', '-' only; got {name!r}")
+    scenarios = tuple(
+        _resolve_scenario(_str(s, f"scenarios[{i}]"), f"scenarios[{i}]", base)
+        for i, s in enumerate(_list(data.get("scenarios", []), "scenarios"))
+    )
+    if not scenarios:
+        raise BenchmarkError("scenarios", "need at least one scenario")
+    known = _known_baselines()
+    baselines = tuple(
+        _str(b, f"baselines[{i}]")
+        for i, b in enumerate(_list(data.get("baselines", []), "baselines"))
+    )
+    for i, b in enumerate(baselines):
+        if b not in known:
+            raise BenchmarkError(f"baselines[{i}]", f"unknown baseline {b!r}; known: {list(known)}")
+    if len(set(baselines)) != len(baselines):
+        raise BenchmarkError("baselines", f"baselines repeat: {list(baselines)}")
+    algos = tuple(
+        _algo(a, f"algos[{i}]") for i, a in enumerate(_list(data.get("algos", []), "algos"))
+    )
+    if len({a.name for a in algos}) != len(algos):
+        raise BenchmarkError("algos", f"algos repeat: {[a.name for a in algos]}")
+    if not algos and not baselines:
+        raise BenchmarkError("", "nothing to run: give 'algos' and/or 'baselines'")
+    tuning = _seeds(data, "tuning_seeds")
+    validation = _seeds(data, "validation_seeds") if "validation_seeds" in data else tuning
+    clair = data.get("clairvoyant", {})
+    if isinstance(clair, bool):
+        clair = {"enabled": clair}
+    if not isinstance(clair, dict):
+        raise BenchmarkError("clairvoyant", "expected a table: { enabled = true, time_limit = 60 }")
+    _unknown(clair, _CLAIRVOYANT_KEYS, "clairvoyant.")
+    enabled = clair.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise BenchmarkError("clairvoyant.enabled", f"expected true or false, got {enabled!r}")
+    stats = data.get("statistics", {})
+    if not isinstance(stats, dict):
+        raise BenchmarkError("statistics", "expected a table")
+    _unknown(stats, _STAT_KEYS, "statistics.")
+    spec = BenchmarkSpec(
+        name=name,
+        description=str(data.get("description", "")),
+        scenarios=scenarios,
+        baselines=baselines,
+        algos=algos,
+        training_seeds=_seeds(data, "training_seeds"),
+        tuning_seeds=tuning,
+        validation_seeds=validation,
+        evaluation_seeds=_seeds(data, "evaluation_seeds"),
+        baseline_seed=_int(data.get("baseline_seed", 0), "baseline_seed", 0),
+        clairvoyant=enabled,
+        clairvoyant_time_limit=_number(clair.get("time_limit", 60.0), "clairvoyant.time_limit"),
+        n_resamples=_int(stats.get("n_resamples", 2000), "statistics.n_resamples", 100),
+        confidence_level=_number(
+            stats.get("confidence_level", 0.95), "statistics.confidence_level"
+        ),
+        bootstrap_seed=_int(stats.get("seed", 0), "statistics.seed", 0),
+    )
+    if not spec.evaluation_seeds:
+        raise BenchmarkError("evaluation_seeds", "need at least one evaluation seed")
+    if "episodes" in data and _int(data["episodes"], "episodes", 1) != spec.episodes:
+        raise BenchmarkError(
+            "episodes",
+            f"episodes = {data['episodes']} but there are {spec.episodes} evaluation_seeds "
+            "(one episode per evaluation seed)",
+        )
+    if algos and not spec.training_seeds:
+        raise BenchmarkError("training_seeds", "learners need at least one training seed")
+    if any(b.startswith("tuned_") for b in baselines) and not tuning:
+        raise BenchmarkError("tuning_seeds", "tuned baselines need at least one tuning seed")
+    if not 0 < spec.confidence_level < 1:
+        raise BenchmarkError("statistics.confidence_level", "must be in (0, 1)")
+    if spec.clairvoyant_time_limit <= 0:
+        raise BenchmarkError("clairvoyant.time_limit", "must be > 0 seconds")
+    _check_disjoint(spec)
+    return spec
+
+
+def load_benchmark(name_or_path: str | Path) -> BenchmarkSpec:
+    """Load a benchmark by name (``smoke``) or path; :class:`BenchmarkError` if it is bad."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith(".toml") or path.exists()):
+        path = BENCHMARK_DIR / f"{text}.toml"
+        if not path.is_file():
+            known = sorted(p.stem for p in BENCHMARK_DIR.glob("*.toml"))
+            raise BenchmarkError(
+                "", f"unknown benchmark {text!r}; choose one of {known} or give a .toml path"
+            )
+    if not path.is_file():
+        raise BenchmarkError("", "benchmark config not found", str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise BenchmarkError("", f"malformed TOML: {err}", str(path)) from None
+    spec = benchmark_from_dict(data, str(path), path.parent)
+    object.__setattr__(spec, "source", str(path))
+    return spec

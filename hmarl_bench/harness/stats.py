@@ -1,0 +1,212 @@
+"""Statistics over evaluation episodes, per scenario and policy.
+
+The input is the tidy per-episode frame of a benchmark: one row per (scenario, policy,
+training seed, evaluation seed) with the KPI columns. Learners pool their training seeds x
+evaluation episodes; their uncertainty is a *stratified* bootstrap (rliable's scheme):
+evaluation episodes are resampled within each training seed, and the statistic is taken on
+the pooled resample. Baselines and the bound are one stratum. The bootstrap is
+:func:`scipy.stats.bootstrap` (percentile intervals; each stratum is one of its samples,
+which it resamples independently) with a generator seeded from the benchmark's seed and
+the (scenario, policy, metric) names, so a table does not depend on which other policies
+ran or in which order.
+
+- ``iqm``: the interquartile mean, ``scipy.stats.trim_mean(x, 0.25)``.
+- ``p_improvement``: P(X < Y) of the policy's total cost X against the best baseline's Y
+  (ties count one half, as rliable's probability of improvement), on *paired* episodes:
+  every policy ran on the same evaluation seeds, so episode e of X meets episode e of Y.
+- ``normalized_score``: (random - cost) / (random - bound) on mean total costs:
+  0 = the random baseline, 1 = the clairvoyant bound.
+- ``gap_to_bound_pct``: 100 x (cost - bound) / bound on mean total costs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from hmarl_bench.evaluation import KPI_COLUMNS
+
+__all__ = [
+    "bootstrap_ci",
+    "headline",
+    "iqm",
+    "normalized_score",
+    "paired_improvement",
+    "summarize",
+]
+
+GROUP = ["scenario", "policy"]
+RANDOM, BOUND = "random", "clairvoyant"
+
+
+def iqm(values: np.ndarray | Sequence[float], axis: int = -1) -> np.ndarray | float:
+    """Interquartile mean: the mean of the middle 50% of the values."""
+    return sps.trim_mean(np.asarray(values, dtype=float), 0.25, axis=axis)
+
+
+def _pooled(stat: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """A statistic of the strata pooled together (for scipy's multi-sample bootstrap)."""
+
+    def statistic(*strata: np.ndarray, axis: int = -1) -> np.ndarray:
+        return stat(np.concatenate(strata, axis=axis), axis=axis)
+
+    return statistic
+
+
+def _mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(values, axis=axis)
+
+
+def bootstrap_ci(
+    strata: Sequence[np.ndarray],
+    statistic: Callable[..., np.ndarray] = _mean,
+    n_resamples: int = 2000,
+    confidence_level: float = 0.95,
+    rng: np.random.Generator | int = 0,
+) -> tuple[float, float]:
+    """Percentile CI of ``statistic`` on the pooled strata, resampling within each stratum.
+
+    One stratum is the ordinary bootstrap. A stratum with fewer than two values cannot be
+    resampled: then the interval is (nan, nan).
+    """
+    strata = [np.asarray(s, dtype=float) for s in strata]
+    if not strata or any(len(s) < 2 for s in strata):
+        return (np.nan, np.nan)
+    result = sps.bootstrap(
+        tuple(strata),
+        _pooled(statistic),
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(rng),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def _rng(seed: int, *names: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32("|".join(names).encode())])
+
+
+def _strata(rows: pd.DataFrame, column: str) -> list[np.ndarray]:
+    groups = rows.groupby("training_seed", dropna=False, sort=True)[column]
+    return [g.dropna().to_numpy(dtype=float) for _, g in groups if g.notna().any()]
+
+
+def summarize(
+    episodes: pd.DataFrame,
+    metrics: Sequence[str] = KPI_COLUMNS,
+    n_resamples: int = 2000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Long table: one row per (scenario, policy, metric) with n, mean, std, CIs and IQM."""
+    out = []
+    for (scenario, policy), rows in episodes.groupby(GROUP, sort=False):
+        for metric in metrics:
+            if metric not in rows or rows[metric].notna().sum() == 0:
+                continue
+            strata = _strata(rows, metric)
+            values = np.concatenate(strata)
+            ci = (n_resamples, confidence_level)
+            low, high = bootstrap_ci(strata, _mean, *ci, _rng(seed, scenario, policy, metric))
+            iqm_low, iqm_high = bootstrap_ci(
+                strata, iqm, *ci, _rng(seed, scenario, policy, metric, "iqm")
+            )
+            out.append(
+                {
+                    "scenario": scenario,
+                    "policy": policy,
+                    "kind": rows["kind"].iloc[0],
+                    "metric": metric,
+                    "n_training_seeds": len(strata) if rows["training_seed"].notna().any() else 0,
+                    "n": len(values),
+                    "mean": float(values.mean()),
+                    "std": float(values.std(ddof=1)) if len(values) > 1 else np.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "iqm": float(iqm(values)),
+                    "iqm_ci_low": iqm_low,
+                    "iqm_ci_high": iqm_high,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def paired_improvement(costs: pd.DataFrame, reference: pd.Series) -> pd.DataFrame:
+    """Per episode of ``costs`` (columns ``seed``, ``training_seed``, ``total_cost``):
+    1 if its cost is below the ``reference`` cost (a Series by seed) on the same seed,
+    1/2 on a tie, else 0. Episodes whose seed the reference lacks are left out."""
+    paired = costs[["training_seed", "seed", "total_cost"]].copy()
+    paired["reference"] = paired["seed"].map(reference)
+    paired = paired.dropna(subset=["total_cost", "reference"])
+    x, y = paired["total_cost"].to_numpy(), paired["reference"].to_numpy()
+    paired["improvement"] = (x < y) + 0.5 * (x == y)
+    return paired
+
+
+def normalized_score(cost: float, random_cost: float, bound_cost: float) -> float:
+    """(random - cost) / (random - bound): 0 at the random baseline, 1 at the bound."""
+    span = random_cost - bound_cost
+    if not np.isfinite(span) or span == 0:
+        return np.nan
+    return (random_cost - cost) / span
+
+
+def headline(
+    episodes: pd.DataFrame,
+    summary: pd.DataFrame,
+    n_resamples: int = 2000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per (scenario, policy): the KPIs' means and CIs, IQM of total cost, the gap
+    to the bound, the normalized score and the probability of improving on the best
+    baseline (with its stratified-bootstrap CI)."""
+    wide = summary.pivot_table(
+        index=GROUP, columns="metric", values=["mean", "ci_low", "ci_high"], sort=False
+    )
+    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
+    cost = summary[summary["metric"] == "total_cost"].set_index(GROUP)
+    table = cost[["kind", "n_training_seeds", "n"]].rename(columns={"n": "n_episodes"})
+    table = table.join(cost[["std", "iqm"]].add_prefix("total_cost_")).join(wide)
+    table = table.reset_index()
+    rows = []
+    for scenario, group in table.groupby("scenario", sort=False):
+        means = group.set_index("policy")["total_cost_mean"]
+        kinds = group.set_index("policy")["kind"]
+        bound = means.get(BOUND, np.nan)
+        random_cost = means.get(RANDOM, np.nan)
+        baselines = means[kinds == "baseline"]
+        best = baselines.idxmin() if len(baselines) else None
+        ref = None
+        if best is not None:
+            mask = (episodes["scenario"] == scenario) & (episodes["policy"] == best)
+            ref = episodes[mask].set_index("seed")["total_cost"]
+        for _, row in group.iterrows():
+            row = row.copy()
+            row["gap_to_bound_pct"] = 100.0 * (row["total_cost_mean"] - bound) / bound
+            row["normalized_score"] = normalized_score(row["total_cost_mean"], random_cost, bound)
+            row["best_baseline"] = best
+            row["p_improvement"] = row["p_improvement_ci_low"] = np.nan
+            row["p_improvement_ci_high"] = np.nan
+            if ref is not None:
+                mask = (episodes["scenario"] == scenario) & (episodes["policy"] == row["policy"])
+                paired = paired_improvement(episodes[mask], ref)
+                if len(paired):
+                    strata = _strata(paired, "improvement")
+                    row["p_improvement"] = float(paired["improvement"].mean())
+                    low, high = bootstrap_ci(
+                        strata,
+                        _mean,
+                        n_resamples,
+                        confidence_level,
+                        _rng(seed, scenario, row["policy"], "p_improvement"),
+                    )
+                    row["p_improvement_ci_low"], row["p_improvement_ci_high"] = low, high
+            rows.append(row)
+    return pd.DataFrame(rows).reset_index(drop=True)

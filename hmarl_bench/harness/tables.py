@@ -1,0 +1,255 @@
+"""Tables for write-ups: CSV (raw numbers), Markdown and LaTeX (booktabs), in one folder.
+
+- ``headline``: scenario x policy: total cost mean [95% CI], IQM, fill rate, lost sales,
+  store inventory, gap to the clairvoyant bound, normalized score and the probability of
+  improving on the best baseline. The lowest mean cost of a scenario (the bound aside) is
+  in bold.
+- ``per_seed``: the long table, one row per (scenario, policy, training seed, episode).
+- ``summary.csv``: every KPI's n, mean, std, CIs and IQM (long form).
+- ``learning_curves.csv`` and ``clairvoyant_solves.csv`` when there are any.
+
+The LaTeX files are ``tabular`` (headline) and ``longtable`` (per seed) bodies that need
+``\\usepackage{booktabs}`` (and ``longtable``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hmarl_bench.evaluation import KPI_COLUMNS
+from hmarl_bench.harness.cells import write_atomic
+
+__all__ = ["HEADLINE_COLUMNS", "format_headline", "to_latex", "to_markdown", "write_tables"]
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    value: Callable[[pd.Series], float | str]
+    fmt: str = "{:,.0f}"
+
+
+def _ci(row: pd.Series) -> str:
+    mean, low, high = row["total_cost_mean"], row["total_cost_ci_low"], row["total_cost_ci_high"]
+    if any(not math.isfinite(v) for v in (low, high)):
+        return f"{mean:,.0f}"
+    return f"{mean:,.0f} [{low:,.0f}, {high:,.0f}]"
+
+
+#: The headline table's columns: title (with units), value of a headline row, format.
+HEADLINE_COLUMNS = (
+    Column("Scenario", lambda r: r["scenario"], "{}"),
+    Column("Policy", lambda r: r["policy"], "{}"),
+    Column("Total cost [95% CI] (currency/episode)", _ci, "{}"),
+    Column("IQM cost", lambda r: r["total_cost_iqm"]),
+    Column("Fill rate (%)", lambda r: 100 * r["fill_rate_mean"], "{:.1f}"),
+    Column("Lost sales (units)", lambda r: r["lost_sales_mean"], "{:,.1f}"),
+    Column("Mean store inventory (units)", lambda r: r["mean_store_inventory_mean"]),
+    Column("Gap to bound (%)", lambda r: r["gap_to_bound_pct"], "{:.1f}"),
+    Column("Normalized score", lambda r: r["normalized_score"], "{:.2f}"),
+    Column("P(better than best baseline)", lambda r: r["p_improvement"], "{:.2f}"),
+)
+
+_PER_SEED_COLUMNS = ("scenario", "policy", "kind", "training_seed", "seed", *KPI_COLUMNS)
+
+
+def _text(value: object, fmt: str) -> str | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return fmt.format(value)
+
+
+def format_headline(headline: pd.DataFrame) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """(titles, cells as text (None = missing), indices of each scenario's best row)."""
+    titles = [c.title for c in HEADLINE_COLUMNS]
+    cells = [
+        [_text(c.value(row), c.fmt) for c in HEADLINE_COLUMNS] for _, row in headline.iterrows()
+    ]
+    policies = headline[headline["kind"] != "clairvoyant"]
+    best = policies.groupby("scenario", sort=False)["total_cost_mean"].idxmin()
+    return titles, cells, [int(i) for i in best.dropna()]
+
+
+def to_markdown(
+    titles: list[str],
+    cells: list[list[str | None]],
+    bold_rows: list[int] = (),
+    bold_col: int = 2,
+    n_labels: int = 2,
+) -> str:
+    """A GitHub-flavoured Markdown table; text columns left, numbers right-aligned."""
+
+    def cell(text: str | None, i: int, j: int) -> str:
+        text = "–" if text is None else text.replace("|", "\\|")
+        return f"**{text}**" if i in bold_rows and j == bold_col else text
+
+    numeric = [j >= n_labels for j in range(len(titles))]
+    lines = ["| " + " | ".join(titles) + " |"]
+    lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+    lines += [
+        "| " + " | ".join(cell(t, i, j) for j, t in enumerate(r)) + " |"
+        for i, r in enumerate(cells)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\^{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(
+    titles: list[str],
+    cells: list[list[str | None]],
+    bold_rows: list[int] = (),
+    bold_col: int = 2,
+    group_col: int | None = 0,
+    longtable: bool = False,
+    caption: str = "",
+) -> str:
+    """A booktabs table (``\\toprule``, ``\\midrule``, ``\\bottomrule``); a ``\\midrule``
+    separates groups of ``group_col``, whose value is printed on its first row only."""
+    align = "".join("l" if j < 2 else "r" for j in range(len(titles)))
+    header = " & ".join(latex_escape(t) for t in titles) + r" \\"
+    env = "longtable" if longtable else "tabular"
+    lines = [
+        f"% Generated by hmarl_bench.benchmark. {caption}".rstrip(),
+        "% Needs \\usepackage{" + ("booktabs,longtable" if longtable else "booktabs") + "}.",
+        f"\\begin{{{env}}}{{{align}}}",
+        r"\toprule",
+        header,
+        r"\midrule",
+    ]
+    if longtable:
+        lines += [r"\endhead", r"\bottomrule", r"\endfoot"]
+    previous = None
+    for i, row in enumerate(cells):
+        texts = ["--" if t is None else latex_escape(t) for t in row]
+        if i in bold_rows:
+            texts[bold_col] = f"\\textbf{{{texts[bold_col]}}}"
+        if group_col is not None:
+            if previous is not None and row[group_col] != previous:
+                lines.append(r"\midrule")
+            if row[group_col] == previous:
+                texts[group_col] = ""
+            previous = row[group_col]
+        lines.append(" & ".join(texts) + r" \\")
+    if not longtable:
+        lines.append(r"\bottomrule")
+    lines.append(f"\\end{{{env}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _per_seed_cells(per_seed: pd.DataFrame) -> tuple[list[str], list[list[str | None]]]:
+    fmts = {
+        "fill_rate": "{:.4f}",
+        "mean_store_inventory": "{:,.1f}",
+        "store_reward": "{:,.1f}",
+        "mean_warehouse_inventory": "{:,.1f}",
+        "lost_sales": "{:,.0f}",
+    }
+    columns = [c for c in _PER_SEED_COLUMNS if c in per_seed]
+    cells = []
+    for _, row in per_seed[columns].iterrows():
+        texts = []
+        for c in columns:
+            value = row[c]
+            if c == "training_seed":
+                texts.append(None if pd.isna(value) else str(int(value)))
+            elif c in ("scenario", "policy", "kind", "seed"):
+                texts.append(str(value))
+            else:
+                texts.append(
+                    _text(float(value), fmts.get(c, "{:,.0f}")) if pd.notna(value) else None
+                )
+        cells.append(texts)
+    return columns, cells
+
+
+def _bound_note(solves: pd.DataFrame | None) -> str:
+    """Say so when some clairvoyant MILPs stopped before proving optimality."""
+    if solves is None or "status" not in solves or not len(solves):
+        return ""
+    stopped = solves[~solves["status"].astype(str).str.startswith("optimal")]
+    if not len(stopped):
+        return "\nClairvoyant bound: every MILP solved to optimality.\n"
+    gap = pd.to_numeric(stopped.get("mip_gap"), errors="coerce").max()
+    return (
+        f"\nClairvoyant bound: {len(stopped)} of {len(solves)} MILPs stopped at the time limit "
+        f"(largest relative MIP gap {100 * gap:.1f}%); there the bound is the solver's dual "
+        "bound: a valid but looser lower bound that depends on the machine's speed.\n"
+    )
+
+
+def _write(path: Path, text: str) -> Path:
+    write_atomic(path, text.encode("utf-8"))
+    return path
+
+
+def write_tables(
+    out_dir: Path,
+    headline: pd.DataFrame,
+    per_seed: pd.DataFrame,
+    summary: pd.DataFrame,
+    curves: pd.DataFrame | None = None,
+    solves: pd.DataFrame | None = None,
+    title: str = "",
+) -> list[Path]:
+    """Write every table into ``out_dir``; returns the files written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [
+        _write(out_dir / "headline.csv", headline.to_csv(index=False)),
+        _write(out_dir / "per_seed.csv", per_seed.to_csv(index=False)),
+        _write(out_dir / "summary.csv", summary.to_csv(index=False)),
+    ]
+    titles, cells, best = format_headline(headline)
+    note = (
+        "\nTotal cost = holding + lost-sales penalty + ordering over the episode after warm-up; "
+        "mean over evaluation episodes (learners: pooled over training seeds) with a 95% "
+        "bootstrap CI (stratified by training seed), IQM = interquartile mean. Gap and "
+        "normalized score (0 = random, 1 = clairvoyant bound) use mean costs; P = probability "
+        "that the policy's cost is below the best baseline's on the same episode (ties 1/2). "
+        "Bold: lowest mean cost of the scenario.\n"
+    )
+    note += _bound_note(solves)
+    heading = f"# {title}\n\n" if title else ""
+    written.append(
+        _write(out_dir / "headline.md", heading + to_markdown(titles, cells, best) + note)
+    )
+    written.append(_write(out_dir / "headline.tex", to_latex(titles, cells, best, caption=title)))
+    columns, seed_cells = _per_seed_cells(per_seed)
+    written.append(
+        _write(out_dir / "per_seed.md", heading + to_markdown(columns, seed_cells, n_labels=3))
+    )
+    written.append(
+        _write(
+            out_dir / "per_seed.tex",
+            to_latex(
+                [c.replace("_", " ") for c in columns], seed_cells, longtable=True, caption=title
+            ),
+        )
+    )
+    if curves is not None and len(curves):
+        written.append(_write(out_dir / "learning_curves.csv", curves.to_csv(index=False)))
+    if solves is not None and len(solves):
+        written.append(_write(out_dir / "clairvoyant_solves.csv", solves.to_csv(index=False)))
+    return written

@@ -1,0 +1,356 @@
+"""The benchmark harness: config checks, resumable cells, failures, statistics, outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hmarl_bench import benchmark
+from hmarl_bench.harness import cells as cells_module
+from hmarl_bench.harness import stats
+from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
+
+BASELINES_ONLY = """
+name = "{name}"
+scenarios = ["default"]
+baselines = ["seed_ss_actions", "random", "order_up_to_actions", "fixed_forecast_actions"]
+tuning_seeds = [100]
+evaluation_seeds = [10000, 10001, 10002]
+{extra}
+[clairvoyant]
+enabled = false
+[statistics]
+n_resamples = 200
+"""
+
+TINY_FULL = """
+name = "tiny"
+scenarios = ["default", "supplier_delay"]
+baselines = ["seed_ss_actions", "random"]
+training_seeds = [0]
+tuning_seeds = [100]
+evaluation_seeds = [10000, 10001]
+[[algos]]
+name = "ppo"
+timesteps = 256
+n_envs = 2
+eval_freq = 128
+hyperparams = {{ n_steps = 32, batch_size = 64, n_epochs = 1 }}
+[clairvoyant]
+enabled = {clairvoyant}
+time_limit = 0.5
+[statistics]
+n_resamples = 200
+"""
+
+
+def write_config(tmp_path: Path, text: str, name: str = "bench") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def baselines_only(tmp_path: Path, name: str = "bench", extra: str = ""):
+    return load_benchmark(
+        write_config(tmp_path, BASELINES_ONLY.format(name=name, extra=extra), name)
+    )
+
+
+@pytest.fixture
+def counted_cells(monkeypatch):
+    """Count run_cell calls by cell id; optionally interrupt or fail chosen calls."""
+    calls: list[str] = []
+    plan: dict[str, object] = {"interrupt_at": None, "fail": set()}
+    real = cells_module.run_cell
+
+    def run_cell(cell):
+        if plan["interrupt_at"] is not None and len(calls) == plan["interrupt_at"]:
+            raise KeyboardInterrupt
+        calls.append(cell.cell_id)
+        if cell.cell_id in plan["fail"]:
+            raise RuntimeError(f"boom in {cell.cell_id}")
+        return real(cell)
+
+    monkeypatch.setattr(cells_module, "run_cell", run_cell)
+    return calls, plan
+
+
+# ----------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize("key", ["training_seeds", "tuning_seeds", "validation_seeds"])
+def test_evaluation_seeds_overlapping_other_seeds_are_rejected(tmp_path, key):
+    text = BASELINES_ONLY.format(name="bad", extra="").replace("tuning_seeds = [100]", "")
+    text = f"{key} = [7, 10001]\n" + text
+    with pytest.raises(BenchmarkError, match=rf"disjoint from {key}; both contain \[10001\]"):
+        load_benchmark(write_config(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ('baselines = ["nope"]', r"baselines\[0\].*unknown baseline 'nope'"),
+        ("episodes = 5", "episodes = 5 but there are 3 evaluation_seeds"),
+        ("colour = 1", "key 'colour': unknown key"),
+        ('scenarios = ["atlantis"]', r"scenarios\[0\].*unknown scenario 'atlantis'"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, change, match):
+    key = change.split(" =")[0]
+    lines = [ln for ln in BASELINES_ONLY.format(name="b", extra="").splitlines()]
+    lines = [ln for ln in lines if not ln.startswith(f"{key} =")]
+    text = change + "\n" + "\n".join(lines)
+    with pytest.raises(BenchmarkError, match=match):
+        load_benchmark(write_config(tmp_path, text))
+
+
+def test_cli_reports_missing_and_bad_configs(tmp_path, capsys):
+    assert benchmark.main([str(tmp_path / "missing.toml")]) == 2
+    assert "benchmark config not found" in capsys.readouterr().err
+    bad = write_config(tmp_path, "name = 'x'\nscenarios = [", "bad")
+    assert benchmark.main([str(bad)]) == 2
+    assert "malformed TOML" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--only-tables" in capsys.readouterr().out
+
+
+def test_shipped_benchmarks_load():
+    default = load_benchmark("default")
+    assert len(default.scenarios) == 6 and default.episodes == 20
+    assert [a.name for a in default.algos] == ["ppo", "maskable_ppo"]
+    assert len(default.training_seeds) == 5 and default.clairvoyant
+    smoke = load_benchmark("smoke")
+    assert smoke.algos[0].timesteps <= 4096 and smoke.episodes == 3 and smoke.clairvoyant
+
+
+# ----------------------------------------------------------------------- statistics
+
+
+def test_iqm_and_normalized_score_by_hand():
+    assert stats.iqm([1, 2, 3, 4, 5, 6, 7, 8]) == pytest.approx(4.5)  # mean of 3..6
+    assert stats.iqm([1, 2, 3, 4, 100]) == pytest.approx(3.0)  # one value cut at each end
+    assert stats.normalized_score(80.0, random_cost=100.0, bound_cost=60.0) == pytest.approx(0.5)
+    assert stats.normalized_score(100.0, 100.0, 60.0) == 0.0
+    assert stats.normalized_score(60.0, 100.0, 60.0) == 1.0
+
+
+def test_probability_of_improvement_is_paired_with_half_ties():
+    costs = pd.DataFrame(
+        {"training_seed": [0] * 4, "seed": [1, 2, 3, 4], "total_cost": [1.0, 2.0, 3.0, 4.0]}
+    )
+    reference = pd.Series([2.0, 2.0, 1.0, 5.0], index=[1, 2, 3, 4])
+    paired = stats.paired_improvement(costs, reference)
+    assert paired["improvement"].tolist() == [1.0, 0.5, 0.0, 1.0]
+    assert paired["improvement"].mean() == pytest.approx(0.625)
+    # Unpaired (all pairs) it would be 8.5 / 16: pairing matters.
+    shuffled = reference.set_axis([2, 3, 4, 1])
+    assert stats.paired_improvement(costs, shuffled)["improvement"].mean() != pytest.approx(0.625)
+
+
+def _episodes(rows):
+    frame = pd.DataFrame(rows, columns=["policy", "kind", "training_seed", "seed", "total_cost"])
+    frame["scenario"] = "s"
+    frame["training_seed"] = frame["training_seed"].astype("Int64")
+    return frame
+
+
+def test_summary_mean_std_and_stratified_bootstrap():
+    # A learner whose seeds differ but whose episodes within a seed agree: resampling
+    # episodes within each training seed never changes the pooled mean -> a zero-width CI.
+    rows = [("ppo", "learner", s, e, 10.0 + 20.0 * s) for s in (0, 1) for e in (1, 2, 3)]
+    rows += [
+        ("base", "baseline", None, e, c) for e, c in zip((1, 2, 3), (14.0, 20.0, 26.0), strict=True)
+    ]
+    summary = stats.summarize(_episodes(rows), metrics=["total_cost"], n_resamples=500)
+    ppo = summary.set_index("policy").loc["ppo"]
+    assert ppo["mean"] == pytest.approx(20.0) and ppo["n"] == 6 and ppo["n_training_seeds"] == 2
+    assert ppo["std"] == pytest.approx(np.std([10.0] * 3 + [30.0] * 3, ddof=1))
+    assert (ppo["ci_low"], ppo["ci_high"]) == pytest.approx((20.0, 20.0))
+    base = summary.set_index("policy").loc["base"]
+    assert base["mean"] == pytest.approx(20.0) and base["std"] == pytest.approx(6.0)
+    assert 14.0 <= base["ci_low"] < 20.0 < base["ci_high"] <= 26.0
+    again = stats.summarize(_episodes(rows), metrics=["total_cost"], n_resamples=500)
+    pd.testing.assert_frame_equal(summary, again)  # a fixed bootstrap seed
+
+
+def test_headline_gap_score_and_improvement():
+    rows = []
+    for e, (rnd, base, pol, bound) in enumerate([(100, 90, 80, 60), (100, 90, 85, 60)]):
+        rows += [
+            ("random", "baseline", None, e, rnd),
+            ("rule", "baseline", None, e, base),
+            ("ppo", "learner", 0, e, pol),
+            ("clairvoyant", "clairvoyant", None, e, bound),
+        ]
+    episodes = _episodes(rows)
+    summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
+    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    assert table.loc["ppo", "gap_to_bound_pct"] == pytest.approx(100 * (82.5 - 60) / 60)
+    assert table.loc["ppo", "normalized_score"] == pytest.approx((100 - 82.5) / 40)
+    assert table.loc["random", "normalized_score"] == 0.0
+    assert table.loc["clairvoyant", "normalized_score"] == 1.0
+    assert (table["best_baseline"] == "rule").all()
+    assert table.loc["ppo", "p_improvement"] == 1.0
+    assert table.loc["rule", "p_improvement"] == 0.5  # against itself: all ties
+    assert table.loc["random", "p_improvement"] == 0.0
+
+
+# ----------------------------------------------------------------------- running
+
+
+def test_resume_after_interrupt_skips_finished_cells(tmp_path, counted_cells):
+    calls, plan = counted_cells
+    spec = baselines_only(tmp_path)
+    out = tmp_path / "out"
+    plan["interrupt_at"] = 2
+    with pytest.raises(KeyboardInterrupt):
+        benchmark.run_benchmark(spec, out, progress=False, figures=False)
+    cells_dir = out / spec.name / "cells"
+    finished = sorted(cells_dir.glob("*.json"))
+    assert [p.stem for p in finished] == sorted(calls) and len(calls) == 2
+    mtimes = {p: p.stat().st_mtime_ns for p in finished}
+    assert not list(cells_dir.glob("*.tmp"))  # nothing half-written
+
+    calls.clear()
+    plan["interrupt_at"] = None
+    summary = benchmark.run_benchmark(spec, out, progress=False, figures=False)
+    assert summary.n_skipped == 2 and summary.n_ran == 2 and not summary.failed
+    assert len(calls) == 2 and not set(calls) & {p.stem for p in finished}
+    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
+
+    fresh = benchmark.run_benchmark(spec, tmp_path / "fresh", progress=False, figures=False)
+    assert fresh.n_ran == 4
+    for name in ("headline.csv", "per_seed.csv", "summary.csv", "headline.tex"):
+        resumed = (out / spec.name / "tables" / name).read_bytes()
+        assert resumed == (tmp_path / "fresh" / spec.name / "tables" / name).read_bytes()
+
+    calls.clear()
+    benchmark.run_benchmark(spec, out, progress=False, figures=False)
+    assert calls == []  # everything stored: nothing runs
+
+
+def test_failing_cell_is_recorded_others_finish_and_it_is_retried(tmp_path, counted_cells):
+    calls, plan = counted_cells
+    spec = baselines_only(tmp_path)
+    out = tmp_path / "out"
+    plan["fail"] = {"default__random"}
+    summary = benchmark.run_benchmark(spec, out, progress=False, figures=False)
+    assert summary.failed == ["default__random"] and len(calls) == 4
+    cells_dir = out / spec.name / "cells"
+    error = json.loads((cells_dir / "default__random.error.json").read_text())
+    assert "RuntimeError: boom in default__random" in error["error"]
+    assert "Traceback" in error["traceback"] and "boom" in error["traceback"]
+    assert not (cells_dir / "default__random.json").exists()
+    headline = pd.read_csv(out / spec.name / "tables" / "headline.csv")
+    assert set(headline["policy"]) == {
+        "seed_ss_actions",
+        "order_up_to_actions",
+        "fixed_forecast_actions",
+    }
+
+    calls.clear()
+    plan["fail"] = set()
+    summary = benchmark.run_benchmark(spec, out, progress=False, figures=False)
+    assert calls == ["default__random"] and not summary.failed
+    assert not (cells_dir / "default__random.error.json").exists()
+    assert "random" in set(pd.read_csv(out / spec.name / "tables" / "headline.csv")["policy"])
+
+
+def test_changed_config_recomputes_stale_cells(tmp_path, counted_cells):
+    calls, _ = counted_cells
+    spec = baselines_only(tmp_path)
+    benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
+    calls.clear()
+    changed = dataclasses.replace(spec, evaluation_seeds=(10000, 10001, 10003))
+    benchmark.run_benchmark(changed, tmp_path, progress=False, figures=False)
+    assert len(calls) == 4
+    per_seed = pd.read_csv(tmp_path / spec.name / "tables" / "per_seed.csv")
+    assert sorted(per_seed["seed"].unique()) == [10000, 10001, 10003]
+
+
+def test_process_pool_gives_the_same_tables_as_in_process(tmp_path):
+    spec = baselines_only(tmp_path)
+    benchmark.run_benchmark(spec, tmp_path / "one", workers=1, progress=False, figures=False)
+    summary = benchmark.run_benchmark(
+        spec, tmp_path / "two", workers=2, progress=False, figures=False
+    )
+    assert summary.n_ran == 4 and not summary.failed
+    one = (tmp_path / "one" / spec.name / "tables" / "headline.csv").read_bytes()
+    assert one == (tmp_path / "two" / spec.name / "tables" / "headline.csv").read_bytes()
+
+
+def test_learners_bound_tables_and_figures_are_written(tmp_path):
+    spec = load_benchmark(write_config(tmp_path, TINY_FULL.format(clairvoyant="true"), "tiny"))
+    summary = benchmark.run_benchmark(spec, tmp_path, progress=False)
+    assert not summary.failed and summary.n_ran == 8
+    root = tmp_path / "tiny"
+    learner = json.loads((root / "cells" / "default__ppo__seed0.json").read_text())
+    assert [r["seed"] for r in learner["rows"]] == [10000, 10001]
+    assert learner["learning_curve"][0]["timesteps"] == 0 and len(learner["learning_curve"]) >= 2
+    assert (root / "models" / "default__ppo__seed0.zip").stat().st_size > 0
+    tables = {p.name for p in (root / "tables").iterdir()}
+    assert {"headline.csv", "headline.md", "headline.tex", "per_seed.csv", "per_seed.md"} <= tables
+    assert {
+        "per_seed.tex",
+        "summary.csv",
+        "learning_curves.csv",
+        "clairvoyant_solves.csv",
+    } <= tables
+    tex = (root / "tables" / "headline.tex").read_text()
+    assert all(rule in tex for rule in (r"\toprule", r"\midrule", r"\bottomrule"))
+    assert r"seed\_ss\_actions" in tex
+    headline = pd.read_csv(root / "tables" / "headline.csv")
+    assert len(headline) == 2 * 4  # 2 scenarios x (ppo, 2 baselines, clairvoyant)
+    bound = headline[headline["policy"] == "clairvoyant"]
+    assert (bound["normalized_score"] == 1.0).all() and (bound["gap_to_bound_pct"] == 0).all()
+    figures = {p.name for p in (root / "figures").iterdir() if p.stat().st_size > 1000}
+    for stem in ("total_cost", "cost_breakdown", "service_vs_cost", "per_seed"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= figures
+    assert {"learning_curves.png", "episode_default.png", "episode_supplier_delay.pdf"} <= figures
+
+
+def test_cli_runs_and_only_tables_remakes(tmp_path, capsys):
+    config = write_config(tmp_path, BASELINES_ONLY.format(name="cli", extra=""), "cli")
+    args = [str(config), "--out", str(tmp_path), "--no-progress", "--no-figures"]
+    assert benchmark.main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 cells (0 already stored, 4 run, 0 failed)" in out and "| default |" in out
+    headline = tmp_path / "cli" / "tables" / "headline.md"
+    headline.unlink()
+    assert benchmark.main([*args, "--only-tables"]) == 0
+    assert headline.stat().st_size > 0
+    with pytest.raises(SystemExit):  # --address is for the ray executor
+        benchmark.main([str(config), "--address", "auto"])
+    assert "--address needs --executor ray" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_smoke_on_ray_matches_local_executor(tmp_path):
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'hmarl_bench[ray]')")
+    # The clairvoyant MILPs stop on a wall-clock limit, so their bound is not reproducible
+    # run to run; everything else must match to the byte.
+    spec = dataclasses.replace(load_benchmark("smoke"), clairvoyant=False)
+    benchmark.run_benchmark(spec, tmp_path / "local", progress=False, figures=False)
+    summary = benchmark.run_benchmark(
+        spec, tmp_path / "ray", executor="ray", workers=2, progress=False, figures=False
+    )
+    assert not summary.failed
+    for name in ("headline.csv", "per_seed.csv"):
+        local = (tmp_path / "local" / "smoke" / "tables" / name).read_bytes()
+        assert local == (tmp_path / "ray" / "smoke" / "tables" / name).read_bytes()
+
+
+def test_bad_hyperparameter_override_fails_before_any_cell_runs(tmp_path, counted_cells):
+    calls, _ = counted_cells
+    text = TINY_FULL.format(clairvoyant="false").replace("n_epochs = 1", "n_epochz = 1")
+    spec = load_benchmark(write_config(tmp_path, text, "tiny"))
+    with pytest.raises(BenchmarkError, match=r"algos\[0\].hyperparams.*n_epochz"):
+        benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
+    assert calls == []
