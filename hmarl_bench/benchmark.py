@@ -40,7 +40,16 @@ from hmarl_bench.harness.cells import (
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 
-__all__ = ["BenchmarkData", "RunSummary", "collect", "main", "run_benchmark", "write_report"]
+__all__ = [
+    "BenchmarkData",
+    "RunSummary",
+    "collect",
+    "main",
+    "readme_block",
+    "run_benchmark",
+    "sync_readme",
+    "write_report",
+]
 
 
 @dataclass
@@ -205,6 +214,41 @@ def run_benchmark(
     return RunSummary(root, len(cells), len(cells) - len(todo), len(todo), failed, seconds, outputs)
 
 
+def readme_block(root: Path) -> str:
+    """The headline table of a benchmark's results folder, as the README shows it.
+
+    It is ``tables/headline.md`` without its title line: the table and its notes, exactly as
+    the benchmark wrote them (numbers in the README are never typed by hand).
+    """
+    text = (Path(root) / "tables" / "headline.md").read_text("utf-8")
+    lines = text.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(lines).strip() + "\n"
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- benchmark:{name}:headline -->", f"<!-- /benchmark:{name}:headline -->"
+
+
+def sync_readme(readme: Path, name: str, block: str) -> bool:
+    """Replace the text between the README's markers for benchmark ``name`` with ``block``.
+
+    The markers are ``<!-- benchmark:NAME:headline -->`` and ``<!-- /benchmark:NAME:headline
+    -->``; returns whether the README changed. Raises ``BenchmarkError`` when they are missing.
+    """
+    start, end = _markers(name)
+    text = Path(readme).read_text("utf-8")
+    if start not in text or end not in text:
+        raise BenchmarkError("--readme", f"{readme} has no '{start}' ... '{end}' block")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{block}{end}{tail}"
+    if new != text:
+        write_atomic(Path(readme), new.encode("utf-8"))
+    return new != text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m hmarl_bench.benchmark",
@@ -251,8 +295,22 @@ def _parser() -> argparse.ArgumentParser:
         help="run nothing: remake tables and figures from the stored cells",
     )
     parser.add_argument("--no-figures", action="store_true", help="write tables only")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="also copy the headline table into this README, between the markers "
+        "<!-- benchmark:NAME:headline --> and <!-- /benchmark:NAME:headline -->",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
+
+
+def _sync(readme: Path | None, name: str, root: Path) -> None:
+    if readme is None or not (root / "tables" / "headline.md").is_file():
+        return
+    changed = sync_readme(readme, name, readme_block(root))
+    print(f"{readme}: headline of '{name}' {'updated' if changed else 'already current'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no stored cells under {root / 'cells'}", file=sys.stderr)
                 return 1
             print(f"wrote {len(paths)} files under {root}")
+            _sync(args.readme, spec.name, root)
             return 0
         summary = run_benchmark(
             spec,
@@ -295,6 +354,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (tables_dir / "headline.md").is_file():
         print((tables_dir / "headline.md").read_text("utf-8"))
     print(f"tables: {tables_dir}")
+    try:
+        _sync(args.readme, spec.name, summary.root)
+    except BenchmarkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not args.no_figures:
         print(f"figures: {summary.root / 'figures'}")
     if summary.failed:

@@ -1,0 +1,33 @@
+"""Table notes: what the headline says about the clairvoyant MILPs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hmarl_bench.harness.tables import _bound_note
+
+
+def test_bound_note_reports_solve_times_and_optimality():
+    solves = pd.DataFrame(
+        {"status": ["optimal", "optimal", "optimal"], "solve_seconds": [0.5, 2.0, 4.25]}
+    )
+    note = _bound_note(solves)
+    assert "every MILP solved to optimality" in note
+    assert "median 2.0 s" in note and "max 4.2 s" in note and "over 3 episodes" in note
+
+
+def test_bound_note_says_when_a_solve_stopped_at_the_time_limit():
+    solves = pd.DataFrame(
+        {
+            "status": ["optimal", "stopped: Time limit reached"],
+            "solve_seconds": [1.0, 60.0],
+            "mip_gap": [0.0, 0.012],
+        }
+    )
+    note = _bound_note(solves)
+    assert "1 of 2 MILPs stopped at the time limit" in note
+    assert "largest relative MIP gap 1.2%" in note and "max 60.0 s" in note
+
+
+def test_bound_note_is_empty_without_solves():
+    assert _bound_note(None) == "" and _bound_note(pd.DataFrame()) == ""
