@@ -3,8 +3,11 @@
 Public API::
 
     load_scenario, list_scenarios, Scenario, ScenarioError
-    DigitalTwin, HMARLEnvironment, SingleAgentWrapper
+    DigitalTwin, HMARLEnvironment, SingleAgentWrapper, SharedPolicyVecEnv
     reconcile, reward
+
+``SharedPolicyVecEnv`` is imported on first use: it needs Stable-Baselines3 and torch, which
+the twin and the PettingZoo/Gymnasium envs do not.
 
 Registered Gymnasium ids: ``hmarl_bench/Store-v0``, ``hmarl_bench/Warehouse-v0``,
 ``hmarl_bench/Supplier-v0`` (keyword ``scenario=`` picks the scenario).
@@ -30,6 +33,7 @@ __all__ = [
     "ReconciliationReport",
     "Scenario",
     "ScenarioError",
+    "SharedPolicyVecEnv",
     "SingleAgentWrapper",
     "StoreAgent",
     "SupplierAgent",
@@ -39,6 +43,16 @@ __all__ = [
     "reconcile",
     "reward",
 ]
+
+
+def __getattr__(name: str):
+    """Lazy exports: ``hmarl_bench.SharedPolicyVecEnv`` without importing SB3 up front."""
+    if name == "SharedPolicyVecEnv":
+        from hmarl_bench.envs.vec import SharedPolicyVecEnv
+
+        return SharedPolicyVecEnv
+    raise AttributeError(f"module 'hmarl_bench' has no attribute {name!r}")
+
 
 for _role, _agent in ROLE_AGENT_IDS.items():
     _env_id = f"hmarl_bench/{_role}-v0"
