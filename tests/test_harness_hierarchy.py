@@ -123,3 +123,37 @@ def test_hierarchy_benchmark_runs_with_rounds_and_generalization(tmp_path) -> No
     assert (root / "figures" / "generalization.png").stat().st_size > 1000
     headline = pd.read_csv(root / "tables" / "headline.csv")
     assert len(headline) == 2 * 4
+
+
+def test_generalization_table_by_hand() -> None:
+    from hmarl_bench.harness.generalization import generalization_table
+
+    transfers = pd.DataFrame(
+        {
+            "train_scenario": "default",
+            "target_scenario": "spike",
+            "policy": "ppo-warehouse",
+            "training_seed": [0, 0, 1, 1],
+            "seed": [1, 2, 1, 2],
+            "total_cost": [110.0, 130.0, 90.0, 110.0],
+            "fill_rate": [1.0, 0.9, 0.8, 0.9],
+        }
+    )
+    per_seed = pd.DataFrame(
+        {"scenario": "spike", "policy": "ppo-warehouse", "total_cost": [90.0, 110.0]}
+    )
+    headline = pd.DataFrame(
+        {
+            "scenario": ["spike", "spike"],
+            "policy": ["ppo-warehouse", "rule"],
+            "best_baseline": ["rule", "rule"],
+            "total_cost_mean": [100.0, 95.0],
+        }
+    )
+    row = generalization_table(transfers, per_seed, headline, n_resamples=200).iloc[0]
+    assert row["transferred_cost"] == 110.0 and row["trained_here_cost"] == 100.0
+    assert row["transfer_gap_pct"] == pytest.approx(10.0)
+    assert row["best_baseline"] == "rule" and row["best_baseline_cost"] == 95.0
+    assert row["n_training_seeds"] == 2
+    assert row["transferred_ci_low"] <= 110.0 <= row["transferred_ci_high"]
+    assert row["transferred_fill_rate"] == pytest.approx(0.9)
