@@ -121,8 +121,15 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
     if figures:
         from hmarl_bench.harness import plots
 
+        hierarchical = [a.policy for a in spec.algos if not a.is_store_only]
         paths += plots.plot_all(
-            root / "figures", headline, data.per_seed, data.curves, data.traces, spec.bootstrap_seed
+            root / "figures",
+            headline,
+            data.per_seed,
+            data.curves,
+            data.traces,
+            spec.bootstrap_seed,
+            episode_learners=[a.policy for a in spec.algos] if hierarchical else None,
         )
     if spec.generalization_from and len(data.transfers):
         from hmarl_bench.harness import generalization, plots
