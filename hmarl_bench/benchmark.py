@@ -60,6 +60,7 @@ class BenchmarkData:
     curves: pd.DataFrame
     solves: pd.DataFrame
     traces: dict[tuple, dict] = field(default_factory=dict)
+    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # generalization runs
 
 
 @dataclass
@@ -77,8 +78,11 @@ class RunSummary:
 
 def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
     """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
+    from hmarl_bench.harness.hier_cells import transfers_frame
+
     rows, curves, solves, traces = [], [], [], {}
-    for result in CellStore(root).results(build_cells(spec)):
+    results = CellStore(root).results(build_cells(spec))
+    for result in results:
         key = {
             "scenario": result["scenario"],
             "policy": result["policy"],
@@ -96,7 +100,9 @@ def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
     per_seed["training_seed"] = per_seed["training_seed"].astype("Int64")
     for column in KPI_COLUMNS:
         per_seed[column] = pd.to_numeric(per_seed[column], errors="coerce").astype(float)
-    return BenchmarkData(per_seed, pd.DataFrame(curves), pd.DataFrame(solves), traces)
+    return BenchmarkData(
+        per_seed, pd.DataFrame(curves), pd.DataFrame(solves), traces, transfers_frame(results)
+    )
 
 
 def key_columns() -> list[str]:
@@ -124,9 +130,25 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
     if figures:
         from hmarl_bench.harness import plots
 
+        hierarchical = [a.policy for a in spec.algos if not a.is_store_only]
         paths += plots.plot_all(
-            root / "figures", headline, data.per_seed, data.curves, data.traces, spec.bootstrap_seed
+            root / "figures",
+            headline,
+            data.per_seed,
+            data.curves,
+            data.traces,
+            spec.bootstrap_seed,
+            episode_learners=[a.policy for a in spec.algos] if hierarchical else None,
         )
+    if spec.generalization_from and len(data.transfers):
+        from hmarl_bench.harness import generalization, plots
+
+        table = generalization.generalization_table(
+            data.transfers, data.per_seed, headline, **options
+        )
+        figures_dir = root / "figures" if figures else None
+        colors = plots.policy_colors(headline)
+        paths += generalization.write_generalization(root / "tables", table, figures_dir, colors)
     return paths
 
 
@@ -134,11 +156,14 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
     """Fail early on bad hyperparameter overrides rather than in every learner cell."""
     if not any(c.kind == LEARNER for c in cells):
         return
+    from hmarl_bench.hierarchy import parse_learners
     from hmarl_bench.train import load_hyperparams
 
     for i, algo in enumerate(spec.algos):
         try:
-            load_hyperparams(algo.name, algo.hyperparam_overrides)
+            for learner in parse_learners(list(algo.learners)):
+                path = learner.hyperparams_path(algo.name)
+                load_hyperparams(algo.name, algo.hyperparam_overrides, path)
         except ValueError as err:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 

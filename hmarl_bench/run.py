@@ -43,6 +43,8 @@ class RunArgs:
     eval_only: bool = False
     hp: list[str] = field(default_factory=list)
     progress: bool = True
+    learners: str = "stores"  # roles that learn: a non-empty subset of stores,warehouse,supplier
+    rounds: int = 1  # rounds of alternating training (hmarl_bench.rounds)
 
 
 def _parse_value(text: str) -> Any:
@@ -133,7 +135,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar"
     )
+    parser.add_argument(
+        "--learners",
+        default="stores",
+        help="roles that learn, comma-separated: any of stores,warehouse,supplier; the others "
+        "follow their rules. More than one alternate (iterated best response)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds of alternating training; each round's models are saved and evaluated",
+    )
     return parser
+
+
+def is_store_only(args: RunArgs) -> bool:
+    """Whether the run is the store-only run (``--learners stores --rounds 1``)."""
+    return args.learners.strip() == "stores" and args.rounds == 1
 
 
 def parse_args(argv: list[str] | None = None) -> RunArgs:
@@ -148,6 +167,16 @@ def parse_args(argv: list[str] | None = None) -> RunArgs:
         parser.error(f"--eval-episodes must be > 0, got {args.eval_episodes}")
     if args.eval_only and not args.load:
         parser.error("--eval-only needs --load MODEL")
+    if args.rounds <= 0:
+        parser.error(f"--rounds must be > 0, got {args.rounds}")
+    from hmarl_bench.hierarchy import parse_learners
+
+    try:
+        parse_learners(args.learners)
+    except ValueError as err:
+        parser.error(f"--learners: {err}")
+    if args.load and not is_store_only(args):
+        parser.error("--load and --eval-only are for the store-only run (--learners stores)")
     return args
 
 
@@ -269,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if not is_store_only(args):
+        from hmarl_bench.rounds_cli import run_rounds
+
+        return run_rounds(args, scenario, overrides)
     return _run(args, scenario, overrides)
 
 

@@ -63,10 +63,16 @@ def _check_algo(algo: str) -> None:
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
 
 
-def load_hyperparams(algo: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The algo's hyperparameters from its TOML file, with ``overrides`` applied."""
+def load_hyperparams(
+    algo: str, overrides: dict[str, Any] | None = None, path: Path | None = None
+) -> dict[str, Any]:
+    """The algo's hyperparameters from its TOML file, with ``overrides`` applied.
+
+    ``path`` reads another file of the same keys (an upper role's, e.g.
+    ``warehouse_ppo.toml``) instead of ``experiments/hyperparams/<algo>.toml``.
+    """
     _check_algo(algo)
-    path = HYPERPARAM_DIR / f"{algo}.toml"
+    path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
     with path.open("rb") as handle:
         params = tomllib.load(handle)
     for key, value in (overrides or {}).items():
@@ -142,8 +148,15 @@ class KPIEvalCallback(BaseCallback):
         self.rows: list[dict[str, float]] = []
         self._next = 0
 
+    def controller(self) -> RoleController:
+        """The chain run on the validation seeds: the model on the stores, rules elsewhere.
+
+        Learners of other roles (:mod:`hmarl_bench.hierarchy`) put the model elsewhere.
+        """
+        return RoleController(stores=ModelStores(self.model))
+
     def evaluate_now(self) -> None:
-        frame = evaluate(self.scenario, RoleController(stores=ModelStores(self.model)), self.seeds)
+        frame = evaluate(self.scenario, self.controller(), self.seeds)
         cost = float(frame["total_cost"].mean())
         row = {
             "timesteps": self.num_timesteps,

@@ -6,6 +6,9 @@
 - ``stats``: means, bootstrap CIs, IQM, probability of improvement, normalized scores.
 - ``tables`` / ``plots``: CSV, Markdown and LaTeX tables; seaborn figures (PNG and PDF).
 - ``clairvoyant``: the perfect-information MILP bound on cost.
+- ``hier_cells`` / ``generalization``: hierarchical learner cells (stores, warehouse,
+  supplier learning in rounds) and the table of policies run on scenarios they were not
+  trained on.
 
 Modules are imported on use so that the harness works without the optional ones.
 """

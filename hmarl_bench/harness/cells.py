@@ -2,8 +2,10 @@
 
 A benchmark is a list of independent cells:
 
-- ``learner``: (scenario x algo x training seed) trains a store policy, evaluates it on
-  every evaluation seed and keeps its learning curve (validation seeds) and its model;
+- ``learner``: (scenario x algo x training seed) trains a store policy, or the learners of
+  a hierarchical algo entry round by round (:mod:`hmarl_bench.harness.hier_cells`),
+  evaluates it on every evaluation seed and keeps its learning curve (validation seeds)
+  and its models; on the generalization scenario it also runs on the other scenarios;
 - ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
   evaluation seed in one batched pass;
 - ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
@@ -47,6 +49,7 @@ __all__ = [
     "execute_cell",
     "run_cell",
     "episode_trace",
+    "rows_of",
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
@@ -70,7 +73,20 @@ class Cell:
     eval_freq: int = 0
     hyperparams: tuple[tuple[str, Any], ...] = ()
     time_limit: float = 60.0
+    algo: str = ""  # the SB3 algo when ``policy`` is a hierarchical label
+    learners: tuple[str, ...] = ("stores",)
+    rounds: int = 1
+    role_timesteps: tuple[tuple[str, int], ...] = ()
+    transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
     fingerprint: str = ""
+
+    @property
+    def algo_name(self) -> str:
+        return self.algo or self.policy
+
+    @property
+    def is_store_only(self) -> bool:
+        return self.learners == ("stores",) and self.rounds == 1
 
     @property
     def cell_id(self) -> str:
@@ -79,13 +95,30 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
+#: Cell fields added for hierarchical learners; left out of the fingerprint at their
+#: defaults, so the store learner's stored cells stay current.
+_NEW_FIELDS = {
+    "algo": "",
+    "learners": ("stores",),
+    "rounds": 1,
+    "role_timesteps": (),
+    "transfer_scenarios": (),
+}
+
+
 def _fingerprint(cell: Cell, scenario: Scenario) -> str:
     values = dataclasses.asdict(cell)
     values.pop("fingerprint")
+    for key, default in _NEW_FIELDS.items():
+        if values[key] == default:
+            values.pop(key)
     values["scenario_values"] = scenario.to_dict()
     if cell.kind == LEARNER:
-        path = HYPERPARAM_DIR / f"{cell.policy}.toml"
+        path = HYPERPARAM_DIR / f"{cell.algo_name}.toml"
         values["hyperparam_file"] = path.read_text("utf-8") if path.is_file() else ""
+        for role in (r for r in cell.learners if r != "stores"):
+            path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
+            values[f"hyperparam_file_{role}"] = path.read_text("utf-8")
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -96,16 +129,24 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
     for name in spec.scenarios:
         scenario = load_scenario(name)
         common = {"scenario": name, "evaluation_seeds": spec.evaluation_seeds}
+        transfer = ()
+        if name == spec.generalization_from:
+            transfer = tuple(s for s in spec.scenarios if s != name)
         todo = [
             Cell(
                 LEARNER,
-                policy=algo.name,
+                policy=algo.policy,
                 training_seed=seed,
                 validation_seeds=spec.validation_seeds,
                 timesteps=algo.timesteps,
                 n_envs=algo.n_envs,
                 eval_freq=algo.eval_freq,
                 hyperparams=algo.hyperparams,
+                algo="" if algo.policy == algo.name else algo.name,
+                learners=algo.learners,
+                rounds=algo.rounds,
+                role_timesteps=algo.role_timesteps,
+                transfer_scenarios=transfer,
                 **common,
             )
             for algo in spec.algos
@@ -167,7 +208,8 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
     }
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON-ready records (numpy scalars as Python numbers, NaN as None)."""
     return [
         {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
         for row in frame.to_dict("records")
@@ -175,11 +217,15 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    from hmarl_bench.harness import hier_cells
+
+    if not cell.is_store_only:
+        return hier_cells.run_hierarchy(cell, scenario)
     from hmarl_bench.train import train_store_policy
 
     trained = train_store_policy(
         scenario,
-        algo=cell.policy,
+        algo=cell.algo_name,
         timesteps=cell.timesteps,
         seed=int(cell.training_seed or 0),
         n_envs=cell.n_envs,
@@ -193,13 +239,18 @@ def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     buffer = io.BytesIO()
     trained.model.save(buffer)
     curve = trained.learning_curve
-    return {
-        "rows": _rows(frame),
+    result = {
+        "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
-        "learning_curve": _rows(curve) if len(curve) else [],
+        "learning_curve": rows_of(curve) if len(curve) else [],
         "info": {"train_seconds": float(trained.seconds), "timesteps": int(trained.timesteps)},
         "_artifacts": {"model.zip": buffer.getvalue()},
     }
+    if cell.transfer_scenarios:
+        from hmarl_bench.hierarchy import Policies
+
+        result["transfer"] = hier_cells.transfer_rows(cell, Policies(stores=trained.model))
+    return result
 
 
 def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
@@ -210,7 +261,7 @@ def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     tune_seconds = time.perf_counter() - start
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
     return {
-        "rows": _rows(frame),
+        "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
         "info": {
             "tune_seconds": tune_seconds,
@@ -370,7 +421,9 @@ class CellStore:
             return path
         result = dict(outcome.result or {})
         for name, data in result.pop("_artifacts", {}).items():
-            write_atomic(self.models_dir / f"{cell.cell_id}.{name.split('.')[-1]}", data)
+            # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
+            target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
+            write_atomic(self.models_dir / target, data)
         path = self.result_path(cell)
         write_atomic(path, json.dumps(result, indent=1, default=str).encode())
         self.error_path(cell).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ __all__ = ["plot_all", "policy_colors", "set_style"]
 COST_UNIT = "total cost [currency/episode]"
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h", "<", ">", "p")
 STEPS = "environment steps (store decisions)"
+#: The x label when warehouse or supplier learners are in the curves.
+ROLE_STEPS = "training steps (learners' decisions)"
 
 
 def set_style() -> None:
@@ -226,6 +229,8 @@ def plot_learning_curves(curves: pd.DataFrame, colors: dict, out_dir: Path, seed
     if "mean_reward" in curves:
         metrics.append(("mean_reward", "validation store reward\n[per store/episode]"))
     single = len(scenarios) == 1
+    upper = "learner" in curves and curves["learner"].isin(["warehouse", "supplier"]).any()
+    steps_label = ROLE_STEPS if upper else STEPS
     shape = (1, len(metrics)) if single else (len(metrics), len(scenarios))
     fig, axes = plt.subplots(
         *shape, squeeze=False, figsize=(4.6 * shape[1], 3.4 * shape[0]), sharex=True
@@ -248,10 +253,10 @@ def plot_learning_curves(curves: pd.DataFrame, colors: dict, out_dir: Path, seed
                 ms=3,
                 legend=(i == 0 and j == 0),
             )
-            ax.set_xlabel(STEPS)
+            ax.set_xlabel(steps_label)
             ax.set_ylabel(label if single or j == 0 else "")
             ax.set_title(scenario if single or i == 0 else "")
-            _thousands(ax, "y")
+            _thousands(ax, "both" if upper else "y")
     n_seeds = curves.groupby(["scenario", "policy"])["training_seed"].nunique().max()
     fig.suptitle(f"Learning curves: mean and 95% CI over {n_seeds} training seed(s)", y=1.0)
     fig.tight_layout()
@@ -307,8 +312,13 @@ def plot_all(
     curves: pd.DataFrame,
     traces: dict[tuple[str, str, Any], dict],
     seed: int = 0,
+    episode_learners: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Every figure the data allows; returns the files written."""
+    """Every figure the data allows; returns the files written.
+
+    The episode figures show one learner (``ppo`` if there is one) beside the best
+    baseline, or each of ``episode_learners`` (a hierarchy benchmark's learner settings).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     set_style()
@@ -322,8 +332,10 @@ def plot_all(
     for scenario, group in headline.groupby("scenario", sort=False):
         panels = []
         learners = list(group.loc[group["kind"] == "learner", "policy"])
-        learner = "ppo" if "ppo" in learners else (learners[0] if learners else None)
-        if learner is not None:
+        shown = [learner for learner in episode_learners or () if learner in learners]
+        if not shown and learners:
+            shown = ["ppo" if "ppo" in learners else learners[0]]
+        for learner in shown:
             keys = sorted(k for k in traces if k[0] == scenario and k[1] == learner)
             if keys:
                 panels.append((f"{learner} (training seed {keys[0][2]})", traces[keys[0]]))

@@ -19,6 +19,16 @@ A benchmark is plain values::
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
 
+    [[algos]]                            # a hierarchical learner (hmarl_bench.rounds)
+    name = "ppo"
+    learners = "stores+warehouse"        # any of stores, warehouse, supplier joined by "+"
+    rounds = 1                           # optional; rounds of alternating training
+    timesteps = { stores = 2048, warehouse = 1024 }  # a budget per learner (or one number)
+
+    [generalization]                     # optional
+    train_scenario = "default"           # learners trained here also run on every other
+                                         # scenario (the generalization table)
+
     [clairvoyant]
     enabled = true
     time_limit = 60.0                    # seconds per MILP (one per evaluation seed)
@@ -27,6 +37,10 @@ A benchmark is plain values::
     n_resamples = 2000                   # bootstrap resamples
     confidence_level = 0.95
     seed = 0                             # bootstrap seed: tables are reproducible
+
+An algo entry without ``learners`` is the store learner, named by its algo (``ppo``); one
+with ``learners`` is named ``<algo>-<learners>`` (``ppo-warehouse``,
+``ppo-stores+warehouse``), with ``-r<rounds>`` when it trains more than one round.
 
 Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
 seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
@@ -85,19 +99,42 @@ class BenchmarkError(ValueError):
         super().__init__(f"{where}{at}{message}")
 
 
+#: The roles that can learn (hmarl_bench.hierarchy.LEARNERS), in round order.
+LEARNER_NAMES = ("stores", "warehouse", "supplier")
+
+
 @dataclass(frozen=True)
 class AlgoSpec:
-    """One learner: an SB3 algorithm, its budget and its hyperparameter overrides."""
+    """One learner: an SB3 algorithm, its budget and its hyperparameter overrides.
+
+    ``learners`` are the roles that learn (alternating for ``rounds`` rounds when there are
+    several); ``role_timesteps`` give each learner's budget where ``timesteps`` (the store
+    learner's budget) does not apply. ``label`` names the policy in cells and tables.
+    """
 
     name: str
     timesteps: int
     n_envs: int | None = None
     eval_freq: int = 0
     hyperparams: tuple[tuple[str, Any], ...] = ()  # sorted (key, value) pairs: hashable
+    learners: tuple[str, ...] = ("stores",)
+    rounds: int = 1
+    role_timesteps: tuple[tuple[str, int], ...] = ()  # (learner, steps) pairs
+    label: str = ""
 
     @property
     def hyperparam_overrides(self) -> dict[str, Any]:
         return dict(self.hyperparams)
+
+    @property
+    def policy(self) -> str:
+        """The policy's name in cells and tables."""
+        return self.label or self.name
+
+    @property
+    def is_store_only(self) -> bool:
+        """The plain store learner (trained by ``train_store_policy``)."""
+        return self.learners == ("stores",) and self.rounds == 1
 
 
 @dataclass(frozen=True)
@@ -116,6 +153,7 @@ class BenchmarkSpec:
     baseline_seed: int = 0
     clairvoyant: bool = False
     clairvoyant_time_limit: float = 60.0
+    generalization_from: str | None = None  # learners trained here also run elsewhere
     n_resamples: int = 2000
     confidence_level: float = 0.95
     bootstrap_seed: int = 0
@@ -128,7 +166,7 @@ class BenchmarkSpec:
 
     @property
     def policies(self) -> tuple[str, ...]:
-        return tuple(a.name for a in self.algos) + self.baselines
+        return tuple(a.policy for a in self.algos) + self.baselines
 
 
 # --------------------------------------------------------------------------- parsing
@@ -147,8 +185,10 @@ _TOP_KEYS = {
     "baseline_seed",
     "clairvoyant",
     "statistics",
+    "generalization",
 }
-_ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams"}
+_ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams", "learners", "rounds"}
+_GENERALIZATION_KEYS = {"train_scenario"}
 _CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
 _STAT_KEYS = {"n_resamples", "confidence_level", "seed"}
 
@@ -227,13 +267,44 @@ def _algo(data: Any, key: str) -> AlgoSpec:
     if not isinstance(hyper, dict):
         raise BenchmarkError(f"{key}.hyperparams", "expected a table of overrides")
     n_envs = data.get("n_envs")
+    learners = _learners(data.get("learners", "stores"), f"{key}.learners")
+    rounds = _int(data.get("rounds", 1), f"{key}.rounds", 1)
+    budgets = data["timesteps"]
+    if isinstance(budgets, dict):
+        _unknown(budgets, set(learners), f"{key}.timesteps.")
+        missing = [n for n in learners if n not in budgets]
+        if missing:
+            raise BenchmarkError(f"{key}.timesteps", f"missing a budget for {missing}")
+        role_timesteps = tuple((n, _int(budgets[n], f"{key}.timesteps.{n}", 1)) for n in learners)
+        timesteps = role_timesteps[0][1]
+    else:
+        timesteps = _int(budgets, f"{key}.timesteps", 1)
+        role_timesteps = tuple((n, timesteps) for n in learners)
+    label = ""
+    if "learners" in data:
+        label = f"{name}-{'+'.join(learners)}" + (f"-r{rounds}" if rounds > 1 else "")
     return AlgoSpec(
         name=name,
-        timesteps=_int(data["timesteps"], f"{key}.timesteps", 1),
+        timesteps=timesteps,
         n_envs=None if n_envs is None else _int(n_envs, f"{key}.n_envs", 1),
         eval_freq=_int(data.get("eval_freq", 0), f"{key}.eval_freq", 0),
         hyperparams=tuple(sorted(hyper.items())),
+        learners=learners,
+        rounds=rounds,
+        role_timesteps=role_timesteps if "learners" in data else (),
+        label=label,
     )
+
+
+def _learners(value: Any, key: str) -> tuple[str, ...]:
+    """``"stores+warehouse"`` -> ("stores", "warehouse"), in round order."""
+    names = [n.strip() for n in _str(value, key).split("+")]
+    for n in names:
+        if n not in LEARNER_NAMES:
+            raise BenchmarkError(key, f"unknown learner {n!r}; choose from {list(LEARNER_NAMES)}")
+    if len(set(names)) != len(names):
+        raise BenchmarkError(key, f"learners repeat: {names}")
+    return tuple(n for n in LEARNER_NAMES if n in names)
 
 
 def _check_disjoint(spec: BenchmarkSpec) -> None:
@@ -281,8 +352,8 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     algos = tuple(
         _algo(a, f"algos[{i}]") for i, a in enumerate(_list(data.get("algos", []), "algos"))
     )
-    if len({a.name for a in algos}) != len(algos):
-        raise BenchmarkError("algos", f"algos repeat: {[a.name for a in algos]}")
+    if len({a.policy for a in algos}) != len(algos):
+        raise BenchmarkError("algos", f"algos repeat: {[a.policy for a in algos]}")
     if not algos and not baselines:
         raise BenchmarkError("", "nothing to run: give 'algos' and/or 'baselines'")
     tuning = _seeds(data, "tuning_seeds")
@@ -296,6 +367,15 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     enabled = clair.get("enabled", True)
     if not isinstance(enabled, bool):
         raise BenchmarkError("clairvoyant.enabled", f"expected true or false, got {enabled!r}")
+    general = data.get("generalization", {})
+    if not isinstance(general, dict):
+        raise BenchmarkError("generalization", 'expected a table: { train_scenario = "default" }')
+    _unknown(general, _GENERALIZATION_KEYS, "generalization.")
+    train_scenario = general.get("train_scenario")
+    if train_scenario is not None and train_scenario not in scenarios:
+        raise BenchmarkError(
+            "generalization.train_scenario", f"{train_scenario!r} is not one of the scenarios"
+        )
     stats = data.get("statistics", {})
     if not isinstance(stats, dict):
         raise BenchmarkError("statistics", "expected a table")
@@ -313,6 +393,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         baseline_seed=_int(data.get("baseline_seed", 0), "baseline_seed", 0),
         clairvoyant=enabled,
         clairvoyant_time_limit=_number(clair.get("time_limit", 60.0), "clairvoyant.time_limit"),
+        generalization_from=train_scenario,
         n_resamples=_int(stats.get("n_resamples", 2000), "statistics.n_resamples", 100),
         confidence_level=_number(
             stats.get("confidence_level", 0.95), "statistics.confidence_level"

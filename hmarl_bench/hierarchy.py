@@ -1,0 +1,328 @@
+"""Hierarchical learning: the stores, the warehouse and the supplier as learners.
+
+A :class:`Learner` is one role that can learn: its VecEnv (the stores'
+:class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv`, or one slot per copy for the warehouse
+and the supplier, :mod:`hmarl_bench.envs.upper_vec`), its hyperparameters file and where its
+model sits in the chain. :class:`Policies` holds the current policy of every role (a
+trained model, or ``None`` for the role's rule). :func:`train_learner` trains one learner
+with the other roles fixed at their current policies and selects the model with the lowest
+*system* total cost on validation seeds, as the store learner does: a role's own reward is
+only its training signal, the chain's cost is what counts. :mod:`hmarl_bench.rounds`
+alternates learners (iterated best response).
+
+The hyperparameters of the store learner are ``experiments/hyperparams/<algo>.toml``;
+those of an upper role are ``<role>_<algo>.toml`` beside them (same keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
+
+from hmarl_bench.agents.base import Role
+from hmarl_bench.agents.policy import PolicyAgent
+from hmarl_bench.agents.roles import StoreRole
+from hmarl_bench.config import RewardWeights, Scenario, load_scenario
+from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
+from hmarl_bench.envs.vec import SharedPolicyVecEnv
+from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.reconciliation import ReconciliationReport, reward
+from hmarl_bench.train import (
+    ALGOS,
+    HYPERPARAM_DIR,
+    KPIEvalCallback,
+    TrainResult,
+    load_hyperparams,
+    make_model,
+)
+
+__all__ = [
+    "LEARNERS",
+    "Learner",
+    "Policies",
+    "StoresLearner",
+    "SupplierLearner",
+    "WarehouseLearner",
+    "evaluate_policies",
+    "parse_learners",
+    "system_reward",
+    "train_learner",
+]
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The policy of every role: a trained SB3 model, or ``None`` for the role's rule.
+
+    Upper roles run through :class:`~hmarl_bench.agents.policy.PolicyAgent` (decentralized
+    execution, as inside :class:`~hmarl_bench.envs.parallel.HMARLEnvironment`); the stores
+    through :class:`~hmarl_bench.evaluation.ModelStores`, one shared policy for all.
+    """
+
+    stores: Any = None
+    warehouse: Any = None
+    supplier: Any = None
+
+    def agent(self, scenario: Scenario, role: str) -> PolicyAgent | None:
+        model = getattr(self, role)
+        return None if model is None else PolicyAgent(model, scenario, f"{role}_1")
+
+    def controller(self, scenario: Scenario) -> RoleController:
+        """The whole chain under these policies, for :func:`~hmarl_bench.evaluation.evaluate`."""
+        stores = None if self.stores is None else ModelStores(self.stores)
+        upper = [self.agent(scenario, role) for role in ("warehouse", "supplier")]
+        warehouse, supplier = (None if a is None else a.act_batch for a in upper)
+        return RoleController(stores=stores, warehouse=warehouse, supplier=supplier)
+
+
+class Learner(ABC):
+    """A role that can learn: how to build its training env, and where its model goes."""
+
+    #: The role's name in ``--learners`` and in :class:`Policies`.
+    name: ClassVar[str]
+
+    @abstractmethod
+    def make_env(
+        self,
+        scenario: Scenario,
+        n_envs: int,
+        seed: int,
+        policies: Policies,
+        weights: RewardWeights,
+    ) -> VecEnv:
+        """The learner's training VecEnv, the other roles on ``policies``."""
+
+    @abstractmethod
+    def make_role(self, scenario: Scenario) -> Role:
+        """The role's observations and actions (the model's spaces must match them)."""
+
+    @abstractmethod
+    def default_weights(self, scenario: Scenario) -> RewardWeights:
+        """The scenario's reward weights of this role."""
+
+    def hyperparams_path(self, algo: str) -> Path:
+        return HYPERPARAM_DIR / f"{self.name}_{algo}.toml"
+
+    def with_model(self, policies: Policies, model: Any) -> Policies:
+        """``policies`` with this role's policy replaced by ``model``."""
+        return dataclasses.replace(policies, **{self.name: model})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class StoresLearner(Learner):
+    """The shared store policy (CTDE): one slot per store of every copy."""
+
+    name = "stores"
+
+    def make_env(self, scenario, n_envs, seed, policies, weights) -> VecEnv:
+        return SharedPolicyVecEnv(
+            scenario,
+            n_envs=n_envs,
+            seed=seed,
+            warehouse=policies.agent(scenario, "warehouse"),
+            supplier=policies.agent(scenario, "supplier"),
+            reward_weights=weights,
+        )
+
+    def make_role(self, scenario: Scenario) -> Role:
+        return StoreRole(scenario)
+
+    def default_weights(self, scenario: Scenario) -> RewardWeights:
+        return scenario.store_reward
+
+    def hyperparams_path(self, algo: str) -> Path:
+        return HYPERPARAM_DIR / f"{algo}.toml"
+
+
+class _UpperLearner(Learner):
+    """The warehouse or the supplier: one slot per copy of the chain."""
+
+    env_class: ClassVar[type[WarehouseVecEnv] | type[SupplierVecEnv]]
+
+    def make_env(self, scenario, n_envs, seed, policies, weights) -> VecEnv:
+        others = {
+            role: policies.agent(scenario, role)
+            for role in ("warehouse", "supplier")
+            if role != self.name
+        }
+        stores = None if policies.stores is None else ModelStores(policies.stores)
+        return self.env_class(
+            scenario, n_envs=n_envs, seed=seed, stores=stores, reward_weights=weights, **others
+        )
+
+    def make_role(self, scenario: Scenario) -> Role:
+        return self.env_class.make_role(scenario)
+
+    def default_weights(self, scenario: Scenario) -> RewardWeights:
+        return self.env_class.default_weights(scenario)
+
+
+class WarehouseLearner(_UpperLearner):
+    """The warehouse: 6 aggregated observations, order 0 / 500 / 1000 / 1500 units."""
+
+    name = "warehouse"
+    env_class = WarehouseVecEnv
+
+
+class SupplierLearner(_UpperLearner):
+    """The supplier: 3 observations, fulfil 100% / 80% / delay."""
+
+    name = "supplier"
+    env_class = SupplierVecEnv
+
+
+#: The learners by name, in the order a round trains them (down the chain first: the
+#: stores' demand on the warehouse is what the warehouse must answer).
+LEARNERS: dict[str, Learner] = {
+    learner.name: learner for learner in (StoresLearner(), WarehouseLearner(), SupplierLearner())
+}
+
+
+def parse_learners(text: str | Sequence[str]) -> tuple[Learner, ...]:
+    """``"stores,warehouse"`` (or ``"stores+warehouse"``, or a list) -> learners in round
+    order. Raises ``ValueError`` for an empty, unknown or repeated name."""
+    names = text.replace("+", ",").split(",") if isinstance(text, str) else list(text)
+    names = [n.strip() for n in names]
+    if not names or any(not n for n in names):
+        raise ValueError(f"learners must be a non-empty list of {list(LEARNERS)}, got {text!r}")
+    for name in names:
+        if name not in LEARNERS:
+            raise ValueError(f"unknown learner {name!r}; choose from {list(LEARNERS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"learners repeat: {names}")
+    return tuple(LEARNERS[n] for n in LEARNERS if n in names)
+
+
+# --------------------------------------------------------------------------- training
+
+
+class _PoliciesEvalCallback(KPIEvalCallback):
+    """Model selection by the system's validation total cost, the other roles fixed."""
+
+    def __init__(self, learner: Learner, policies: Policies, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.learner = learner
+        self.policies = policies
+
+    def controller(self) -> RoleController:
+        return self.learner.with_model(self.policies, self.model).controller(self.scenario)
+
+
+def train_learner(
+    learner: Learner,
+    scenario: Scenario | str,
+    algo: str = "ppo",
+    policies: Policies | None = None,
+    timesteps: int | None = None,
+    seed: int = 0,
+    n_envs: int | None = None,
+    hyperparams: dict[str, Any] | None = None,
+    log_dir: Path | None = None,
+    eval_seeds: Sequence[int] = (),
+    eval_freq: int = 0,
+    progress_bar: bool = False,
+    initial_model: Any = None,
+) -> TrainResult:
+    """Train ``learner`` with the other roles on ``policies`` (default: all on rules).
+
+    The steps are :func:`~hmarl_bench.train.train_store_policy`'s (same env seeding, model,
+    reward normalization and selection), so the stores with every other role on its rule
+    train to the very model ``train_store_policy`` gives for the same seed. The reward is
+    the role's reconciliation reward with the scenario's weights, some replaced by the
+    ``reward`` table of the learner's hyperparams file. ``eval_seeds`` select the model
+    with the lowest validation total cost of the whole chain. ``initial_model`` continues
+    training a model (the previous round's) instead of starting afresh.
+    """
+    scenario = load_scenario(scenario)
+    policies = policies or Policies()
+    params = load_hyperparams(algo, hyperparams, learner.hyperparams_path(algo))
+    timesteps = int(params["timesteps"] if timesteps is None else timesteps)
+    if timesteps <= 0:
+        raise ValueError(f"timesteps must be > 0, got {timesteps}")
+    n_envs = int(params["n_envs"] if n_envs is None else n_envs)
+    params["n_envs"], params["timesteps"] = n_envs, timesteps
+    torch.set_num_threads(1)
+    weights = learner.default_weights(scenario)
+    if params.get("reward"):
+        weights = dataclasses.replace(weights, **params["reward"])
+    venv = VecMonitor(learner.make_env(scenario, n_envs, seed, policies, weights))
+    if params.get("normalize_reward", False):
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+    log_dir = Path(log_dir) if log_dir is not None else None
+    tb_log = str(log_dir / "tb") if log_dir else None
+    if initial_model is not None:
+        model = initial_model
+        model.set_env(venv)
+        model.tensorboard_log = tb_log
+    else:
+        model = make_model(algo, venv, seed, params, tb_log)
+    callbacks: list[BaseCallback] = []
+    evaluator = None
+    if eval_seeds:
+        best_path = log_dir / "best_model.zip" if log_dir else None
+        freq = eval_freq if eval_freq > 0 else timesteps + 1
+        evaluator = _PoliciesEvalCallback(learner, policies, scenario, eval_seeds, freq, best_path)
+        callbacks.append(evaluator)
+    if log_dir is not None:
+        every = max(timesteps // 4 // venv.num_envs, 1)
+        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
+    start = time.perf_counter()
+    model.learn(
+        timesteps,
+        callback=CallbackList(callbacks),
+        progress_bar=progress_bar,
+        tb_log_name=f"{learner.name}_{algo}",
+    )
+    seconds = time.perf_counter() - start
+    selected = model
+    if evaluator is not None:
+        if evaluator.best_model_path is not None and evaluator.best_model_path.is_file():
+            selected = ALGOS[algo].load(evaluator.best_model_path, device="cpu")
+        elif evaluator.best_model_bytes is not None:
+            selected = ALGOS[algo].load(io.BytesIO(evaluator.best_model_bytes), device="cpu")
+    curve = pd.DataFrame(evaluator.rows if evaluator else [])
+    return TrainResult(selected, model, curve, seconds, model.num_timesteps, params)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def system_reward(reports: Sequence[ReconciliationReport], scenario: Scenario) -> np.ndarray:
+    """The system-level reward per copy (B,): every agent's reconciliation reward with the
+    scenario's weights (each store's, the warehouse's and the supplier's) summed over the
+    agents and over days ``warmup_days ..`` of the episode."""
+    total = 0.0
+    for r in reports:
+        if r.day < scenario.warmup_days:
+            continue
+        total = total + (
+            reward(r.stores, scenario.store_reward).sum(axis=1)
+            + reward(r.warehouse, scenario.warehouse_reward)
+            + reward(r.supplier, scenario.supplier_reward)
+        )
+    return np.asarray(total, dtype=float)
+
+
+def evaluate_policies(
+    scenario: Scenario | str, policies: Policies, seeds: Sequence[int]
+) -> pd.DataFrame:
+    """One episode per seed of the chain under ``policies``: the business KPIs of
+    :func:`~hmarl_bench.evaluation.evaluate` plus ``system_reward``, one row per seed."""
+    scenario = load_scenario(scenario)
+    frame = evaluate(scenario, policies.controller(scenario), seeds, keep_reports=True)
+    frame["system_reward"] = system_reward(frame.attrs.pop("reports"), scenario)
+    return frame
