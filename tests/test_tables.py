@@ -31,3 +31,24 @@ def test_bound_note_says_when_a_solve_stopped_at_the_time_limit():
 
 def test_bound_note_is_empty_without_solves():
     assert _bound_note(None) == "" and _bound_note(pd.DataFrame()) == ""
+
+
+def test_fingerprint_follows_hyperparameter_values_not_comments(tmp_path, monkeypatch):
+    import shutil
+
+    from hmarl_bench.harness import cells
+    from hmarl_bench.harness.spec import load_benchmark
+
+    shutil.copy(cells.HYPERPARAM_DIR / "ppo.toml", tmp_path / "ppo.toml")
+    monkeypatch.setattr(cells, "HYPERPARAM_DIR", tmp_path)
+    spec = load_benchmark("smoke")
+
+    def learner_fingerprint() -> str:
+        return next(c.fingerprint for c in cells.build_cells(spec) if c.kind == cells.LEARNER)
+
+    before = learner_fingerprint()
+    path = tmp_path / "ppo.toml"
+    path.write_text(path.read_text() + "\n# a new comment\n")
+    assert learner_fingerprint() == before
+    path.write_text(path.read_text().replace("n_epochs = 10", "n_epochs = 11"))
+    assert learner_fingerprint() != before

@@ -15,7 +15,8 @@ A cell is a frozen, picklable value (it can cross to a process pool or a Ray wor
 them with :class:`CellStore` atomically (temporary file, then ``os.replace``): a killed
 run loses only the cells in flight, and a rerun skips the cells already stored. A stored
 result carries its cell's fingerprint (the cell's values, the scenario's values and the
-hyperparameter file), so a result computed under another configuration is recomputed.
+values of the hyperparameter files, not their comments), so a result computed under another
+configuration is recomputed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
 from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
@@ -106,6 +108,14 @@ _NEW_FIELDS = {
 }
 
 
+def _hyperparam_values(path: Path) -> dict[str, Any]:
+    """A hyperparams file's values (not its text: editing a comment keeps results current)."""
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
 def _fingerprint(cell: Cell, scenario: Scenario) -> str:
     values = dataclasses.asdict(cell)
     values.pop("fingerprint")
@@ -114,11 +124,10 @@ def _fingerprint(cell: Cell, scenario: Scenario) -> str:
             values.pop(key)
     values["scenario_values"] = scenario.to_dict()
     if cell.kind == LEARNER:
-        path = HYPERPARAM_DIR / f"{cell.algo_name}.toml"
-        values["hyperparam_file"] = path.read_text("utf-8") if path.is_file() else ""
+        values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{cell.algo_name}.toml")
         for role in (r for r in cell.learners if r != "stores"):
             path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
-            values[f"hyperparam_file_{role}"] = path.read_text("utf-8")
+            values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
