@@ -40,16 +40,7 @@ from hmarl_bench.harness.cells import (
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 
-__all__ = [
-    "BenchmarkData",
-    "RunSummary",
-    "collect",
-    "main",
-    "readme_block",
-    "run_benchmark",
-    "sync_readme",
-    "write_report",
-]
+__all__ = ["BenchmarkData", "RunSummary", "collect", "main", "run_benchmark", "write_report"]
 
 
 @dataclass
@@ -113,6 +104,15 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
     """Statistics, tables and figures from every stored cell; returns the files written."""
     from hmarl_bench.harness import stats, tables
 
+    stale = CellStore(root).stale(build_cells(spec))
+    if stale:
+        names = ", ".join(c.cell_id for c in stale[:5]) + (", ..." if len(stale) > 5 else "")
+        print(
+            f"warning: {len(stale)} stored cell(s) were computed under another configuration "
+            f"and are left out of the tables ({names}); run the benchmark without "
+            "--only-tables to recompute them",
+            file=sys.stderr,
+        )
     data = collect(spec, root)
     if data.per_seed.empty:
         return []
@@ -239,41 +239,6 @@ def run_benchmark(
     return RunSummary(root, len(cells), len(cells) - len(todo), len(todo), failed, seconds, outputs)
 
 
-def readme_block(root: Path) -> str:
-    """The headline table of a benchmark's results folder, as the README shows it.
-
-    It is ``tables/headline.md`` without its title line: the table and its notes, exactly as
-    the benchmark wrote them (numbers in the README are never typed by hand).
-    """
-    text = (Path(root) / "tables" / "headline.md").read_text("utf-8")
-    lines = text.splitlines()
-    if lines and lines[0].startswith("# "):
-        lines = lines[1:]
-    return "\n".join(lines).strip() + "\n"
-
-
-def _markers(name: str) -> tuple[str, str]:
-    return f"<!-- benchmark:{name}:headline -->", f"<!-- /benchmark:{name}:headline -->"
-
-
-def sync_readme(readme: Path, name: str, block: str) -> bool:
-    """Replace the text between the README's markers for benchmark ``name`` with ``block``.
-
-    The markers are ``<!-- benchmark:NAME:headline -->`` and ``<!-- /benchmark:NAME:headline
-    -->``; returns whether the README changed. Raises ``BenchmarkError`` when they are missing.
-    """
-    start, end = _markers(name)
-    text = Path(readme).read_text("utf-8")
-    if start not in text or end not in text:
-        raise BenchmarkError("--readme", f"{readme} has no '{start}' ... '{end}' block")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    new = f"{head}{start}\n{block}{end}{tail}"
-    if new != text:
-        write_atomic(Path(readme), new.encode("utf-8"))
-    return new != text
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m hmarl_bench.benchmark",
@@ -332,7 +297,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:
-    if readme is None or not (root / "tables" / "headline.md").is_file():
+    from hmarl_bench.harness.readme import readme_block, sync_readme
+
+    if readme is None or not (root / "tables" / "headline.csv").is_file():
         return
     changed = sync_readme(readme, name, readme_block(root))
     print(f"{readme}: headline of '{name}' {'updated' if changed else 'already current'}")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from hmarl_bench import benchmark
+from hmarl_bench.harness import readme
 from hmarl_bench.harness.spec import BenchmarkError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,34 +18,77 @@ BLOCK = re.compile(r"<!-- benchmark:(\w+):headline -->\n(.*?)<!-- /benchmark:\1:
 def test_readme_tables_equal_the_committed_results():
     blocks = BLOCK.findall((ROOT / "README.md").read_text("utf-8"))
     for name, block in blocks:
-        assert block == benchmark.readme_block(ROOT / "results" / name), (
-            f"README's '{name}' table differs from results/{name}/tables/headline.md; run "
+        assert block == readme.readme_block(ROOT / "results" / name), (
+            f"README's '{name}' table differs from results/{name}/tables/headline.csv; run "
             f"python -m hmarl_bench.benchmark {name} --only-tables --readme README.md"
         )
 
 
-def _results(tmp_path: Path, table: str) -> Path:
+def _row(policy: str, kind: str, mean: float, p: float = float("nan")) -> dict:
+    return {
+        "scenario": "default",
+        "policy": policy,
+        "kind": kind,
+        "total_cost_mean": mean,
+        "total_cost_ci_low": mean - 10,
+        "total_cost_ci_high": mean + 10,
+        "p_improvement": p,
+    }
+
+
+HEADLINE = pd.DataFrame(
+    [
+        _row("ppo", "learner", 1000.0, 0.25),
+        _row("random", "baseline", 3000.0, 0.0),
+        _row("seed_ss_actions", "baseline", 1100.0, 0.0),
+        _row("tuned_ss_actions", "baseline", 990.0, 0.3),
+        _row("tuned_ss_free", "baseline", 700.0, 0.5),
+        _row("clairvoyant", "bound", 600.0, 1.0),
+    ]
+)
+
+
+def test_summary_picks_the_best_baselines_per_interface():
+    text = readme.summary_markdown(HEADLINE)
+    header, rule, row = text.strip().splitlines()
+    assert header.split(" | ")[1:4] == ["ppo", "seed rule (s,S)", "best on store actions"]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells == [
+        "default",
+        "1,000 [990, 1,010]",
+        "1,100 [1,090, 1,110]",
+        "990 [980, 1,000] (tuned_ss_actions)",
+        "700 [690, 710] (tuned_ss_free)",
+        "600 [590, 610]",
+        "0.25",
+    ]
+
+
+def test_readme_block_reads_the_headline_csv(tmp_path):
     root = tmp_path / "results" / "demo"
     (root / "tables").mkdir(parents=True)
-    (root / "tables" / "headline.md").write_text(f"# Benchmark 'demo'\n\n{table}\n\nNote.\n")
-    return root
+    HEADLINE.to_csv(root / "tables" / "headline.csv", index=False)
+    block = readme.readme_block(root)
+    assert block.startswith(readme.summary_markdown(HEADLINE))
+    assert "results/demo/tables/headline.md" in block
 
 
 def test_sync_readme_replaces_only_the_marked_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(
+    path = tmp_path / "README.md"
+    path.write_text(
         "intro\n<!-- benchmark:demo:headline -->\nold\n<!-- /benchmark:demo:headline -->\nend\n"
     )
-    root = _results(tmp_path, "| a | b |")
-    assert benchmark.sync_readme(readme, "demo", benchmark.readme_block(root))
-    text = readme.read_text()
-    assert text.startswith("intro\n") and text.endswith("end\n") and "old" not in text
-    assert "| a | b |\n\nNote.\n<!-- /benchmark" in text and "# Benchmark" not in text
-    assert not benchmark.sync_readme(readme, "demo", benchmark.readme_block(root))
+    assert readme.sync_readme(path, "demo", "| a | b |\n")
+    text = path.read_text()
+    assert text == (
+        "intro\n<!-- benchmark:demo:headline -->\n| a | b |\n"
+        "<!-- /benchmark:demo:headline -->\nend\n"
+    )
+    assert not readme.sync_readme(path, "demo", "| a | b |\n")
 
 
 def test_sync_readme_without_markers_is_a_clear_error(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("no markers here\n")
+    path = tmp_path / "README.md"
+    path.write_text("no markers here\n")
     with pytest.raises(BenchmarkError, match="benchmark:demo:headline"):
-        benchmark.sync_readme(readme, "demo", "x\n")
+        readme.sync_readme(path, "demo", "x\n")

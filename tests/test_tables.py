@@ -52,3 +52,29 @@ def test_fingerprint_follows_hyperparameter_values_not_comments(tmp_path, monkey
     assert learner_fingerprint() == before
     path.write_text(path.read_text().replace("n_epochs = 10", "n_epochs = 11"))
     assert learner_fingerprint() != before
+
+
+def test_only_tables_warns_about_stale_cells(tmp_path, capsys):
+    import dataclasses
+
+    from hmarl_bench import benchmark
+    from hmarl_bench.harness.spec import benchmark_from_dict
+
+    spec = benchmark_from_dict(
+        {
+            "name": "stale",
+            "scenarios": ["default"],
+            "baselines": ["seed_ss_actions", "random"],
+            "training_seeds": [0],
+            "tuning_seeds": [100],
+            "evaluation_seeds": [10000, 10001],
+            "clairvoyant": {"enabled": False},
+        }
+    )
+    benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
+    capsys.readouterr()
+    changed = dataclasses.replace(spec, tuning_seeds=(101,))
+    benchmark.write_report(changed, tmp_path / "stale", figures=False)
+    err = capsys.readouterr().err
+    assert "warning: 2 stored cell(s) were computed under another configuration" in err
+    assert "default__seed_ss_actions" in err

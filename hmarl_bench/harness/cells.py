@@ -441,3 +441,8 @@ class CellStore:
     def results(self, cells: Sequence[Cell]) -> list[dict[str, Any]]:
         """The stored, current results of ``cells`` (missing and stale ones left out)."""
         return [r for r in (self.load(c) for c in cells) if r is not None]
+
+    def stale(self, cells: Sequence[Cell]) -> list[Cell]:
+        """The cells stored under another fingerprint: computed under another configuration
+        (a changed scenario, hyperparameter or benchmark value), so not used."""
+        return [c for c in cells if self.result_path(c).is_file() and not self.is_done(c)]
