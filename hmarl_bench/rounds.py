@@ -59,7 +59,7 @@ class RoundResult:
 
 def round_summary(result: RoundResult) -> dict[str, Any]:
     """One row for ``rounds.csv``: mean and 95% bootstrap CI of every :data:`ROUND_COLUMNS`."""
-    from hmarl_bench.run import mean_ci
+    from hmarl_bench.run_report import mean_ci
 
     row: dict[str, Any] = {"round": result.round, "episodes": len(result.episodes)}
     for column in ROUND_COLUMNS:

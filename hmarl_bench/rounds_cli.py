@@ -31,11 +31,13 @@ from hmarl_bench.run import (
     RUN_BASELINES,
     VALIDATION_SEED_BASE,
     RunArgs,
-    _fmt,
-    _versions,
+)
+from hmarl_bench.run_report import (
+    mean_and_ci,
     print_table,
     render_markdown,
     summary_table,
+    versions,
 )
 
 __all__ = ["render_rounds", "run_rounds"]
@@ -51,8 +53,7 @@ _ROUND_TITLES = {
 
 
 def _cell(row: pd.Series | dict[str, Any], column: str) -> str:
-    low, high = row[f"{column}_ci_low"], row[f"{column}_ci_high"]
-    return f"{_fmt(row[column], column)} [{_fmt(low, column)}, {_fmt(high, column)}]"
+    return mean_and_ci(row, column)
 
 
 def render_rounds(rows: list[dict[str, Any]]) -> str:
@@ -140,7 +141,7 @@ def run_rounds(args: RunArgs, scenario: Scenario, overrides: dict[str, Any]) -> 
         "eval_seeds": eval_seeds,
         "train_seconds": [r.train_seconds for r in results],
         "timesteps": [r.timesteps for r in results],
-        "versions": _versions(),
+        "versions": versions(),
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
     print_table(

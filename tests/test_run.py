@@ -14,7 +14,8 @@ import pytest
 from stable_baselines3 import PPO
 
 from hmarl_bench import SingleAgentWrapper, list_scenarios
-from hmarl_bench.run import RUN_BASELINES, TABLE_COLUMNS, main
+from hmarl_bench.run import RUN_BASELINES, main
+from hmarl_bench.run_report import TABLE_COLUMNS
 
 ALGO_NAMES = ["ppo", "maskable_ppo"]
 TINY = [

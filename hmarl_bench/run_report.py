@@ -1,0 +1,152 @@
+"""Tables, figures and provenance of a ``python -m hmarl_bench.run`` run.
+
+Per-episode KPI frames (one per policy, from :func:`hmarl_bench.evaluation.evaluate`)
+become a table of means with 95% percentile-bootstrap CIs (scipy), written as CSV and
+Markdown and printed with rich; the learning curve becomes a figure.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "format_value",
+    "mean_and_ci",
+    "mean_ci",
+    "plot_learning_curve",
+    "print_table",
+    "render_markdown",
+    "summary_table",
+    "versions",
+]
+
+
+def mean_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95% percentile-bootstrap CI (scipy) of per-episode values."""
+    from scipy.stats import bootstrap
+
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2 or np.ptp(values) == 0:
+        return mean, mean, mean
+    res = bootstrap(
+        (values,),
+        np.mean,
+        confidence_level=0.95,
+        n_resamples=2000,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return mean, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+TABLE_COLUMNS = {
+    "total_cost": "total cost",
+    "fill_rate": "fill rate",
+    "lost_sales": "lost sales [units]",
+    "mean_store_inventory": "store inventory [units]",
+    "store_reward": "seed reward",
+}
+
+
+def summary_table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per policy: mean, 95% CI low and high of each KPI over episodes."""
+    rows = []
+    for policy, frame in frames.items():
+        row: dict[str, Any] = {"policy": policy, "episodes": len(frame)}
+        for col in TABLE_COLUMNS:
+            mean, low, high = mean_ci(frame[col].to_numpy())
+            row[col], row[f"{col}_ci_low"], row[f"{col}_ci_high"] = mean, low, high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_value(value: float, col: str) -> str:
+    if col == "fill_rate":
+        return f"{value:.4f}"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def mean_and_ci(row: pd.Series | dict[str, Any], column: str) -> str:
+    """``mean [ci_low, ci_high]`` of one KPI column of a summary row."""
+    low, high = row[f"{column}_ci_low"], row[f"{column}_ci_high"]
+    low_text, high_text = format_value(low, column), format_value(high, column)
+    return f"{format_value(row[column], column)} [{low_text}, {high_text}]"
+
+
+def render_markdown(table: pd.DataFrame) -> str:
+    head = "| policy | " + " | ".join(TABLE_COLUMNS.values()) + " |"
+    lines = [head, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+    for _, row in table.iterrows():
+        cells = [mean_and_ci(row, c) for c in TABLE_COLUMNS]
+        lines.append(f"| {row['policy']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def print_table(table: pd.DataFrame, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rich_table = Table(title=title)
+    rich_table.add_column("policy")
+    for label in TABLE_COLUMNS.values():
+        rich_table.add_column(label, justify="right")
+    for _, row in table.iterrows():
+        rich_table.add_row(
+            str(row["policy"]),
+            *[mean_and_ci(row, c) for c in TABLE_COLUMNS],
+        )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(rich_table)
+
+
+def plot_learning_curve(curve: pd.DataFrame, baseline_cost: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    sns.lineplot(
+        data=curve,
+        x="timesteps",
+        y="mean_total_cost",
+        marker="o",
+        ax=ax,
+        label="learned store policy",
+    )
+    ax.axhline(
+        baseline_cost, ls="--", color=sns.color_palette("colorblind")[1], label="seed rule (s,S)"
+    )
+    ax.set_xlabel("training agent-steps")
+    ax.set_ylabel("validation total cost [currency / episode]")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def versions() -> dict[str, str]:
+    import gymnasium
+    import sb3_contrib
+    import stable_baselines3
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "sb3_contrib": sb3_contrib.__version__,
+        "gymnasium": gymnasium.__version__,
+    }
