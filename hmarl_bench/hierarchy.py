@@ -44,6 +44,7 @@ from hmarl_bench.train import (
     HYPERPARAM_DIR,
     KPIEvalCallback,
     TrainResult,
+    attach_env,
     load_hyperparams,
     make_model,
 )
@@ -265,8 +266,7 @@ def train_learner(
     log_dir = Path(log_dir) if log_dir is not None else None
     tb_log = str(log_dir / "tb") if log_dir else None
     if initial_model is not None:
-        model = initial_model
-        model.set_env(venv)
+        model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
         model = make_model(algo, venv, seed, params, tb_log)

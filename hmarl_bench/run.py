@@ -26,6 +26,24 @@ from hmarl_bench.run_report import (
     versions,
 )
 
+#: The keys ``--hp`` accepts (those of ``experiments/hyperparams/<algo>.toml``).
+HYPERPARAM_KEYS = (
+    "learning_rate",
+    "gamma",
+    "gae_lambda",
+    "clip_range",
+    "vf_coef",
+    "ent_coef",
+    "max_grad_norm",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "n_envs",
+    "net_arch",
+    "normalize_reward",
+    "timesteps",
+    "reward",
+)
 VALIDATION_SEED_BASE = 500_000
 EVAL_SEED_BASE = 1_000_000
 N_VALIDATION_SEEDS = 10
@@ -82,22 +100,31 @@ def build_parser() -> argparse.ArgumentParser:
             "Train one store policy shared by all stores (CTDE) with PPO or MaskablePPO on "
             "a scenario, then run it and rule-based baselines on the same held-out demand "
             "and print total cost, fill rate, lost sales, mean inventory and the seed "
-            "reward (mean and 95%% bootstrap CI over episodes). Outputs go to --out."
+            "reward (mean and 95% bootstrap CI over episodes). Outputs go to --out."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  python -m hmarl_bench.run --algo ppo\n"
+            "  python -m hmarl_bench.run --algo maskable_ppo --scenario three_stores --seed 3\n"
+            "  python -m hmarl_bench.run --algo ppo --hp learning_rate=1e-4 --hp n_epochs=5\n"
+            "  python -m hmarl_bench.run --algo ppo --load runs/X/model.zip --eval-only\n"
+            "  python -m hmarl_bench.run --algo ppo --learners stores,warehouse --rounds 2\n"
+            "\nModel files are pickles: --load unpickles them; load only files you trust."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--algo",
         choices=["ppo", "maskable_ppo"],
         default="ppo",
-        help="learner: SB3 PPO or sb3-contrib MaskablePPO",
+        help="learner: SB3 PPO or sb3-contrib MaskablePPO (default: ppo)",
     )
     parser.add_argument(
         "--scenario",
         default="default",
-        help=f"scenario name ({', '.join(list_scenarios())}) or .toml path",
+        help=f"scenario name ({', '.join(list_scenarios())}) or a .toml path (default: default)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="training seed")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument(
         "--timesteps",
         type=int,
@@ -108,25 +135,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-envs",
         type=int,
         default=None,
-        help="copies of the chain trained in parallel (slots = copies x stores)",
+        help="copies of the chain trained in parallel, slots = copies x stores (default: the "
+        "hyperparams file's n_envs)",
     )
     parser.add_argument("--out", default=None, help="run folder (default: runs/<name>-<time>)")
     parser.add_argument(
         "--eval-episodes",
         type=int,
         default=20,
-        help="held-out evaluation episodes for the final table",
+        help="held-out evaluation episodes for the final table (default: 20)",
     )
     parser.add_argument(
         "--eval-freq",
         type=int,
         default=0,
-        help="agent-steps between validation evaluations (0: ten per run)",
+        help="agent-steps between validation evaluations (default 0: ten per run)",
     )
     parser.add_argument(
         "--load",
         default=None,
-        help="a saved model .zip to start from (unpickled: trusted files only)",
+        help="a saved model .zip: training continues from it, or with --eval-only it is only "
+        "evaluated (unpickled: trusted files only)",
     )
     parser.add_argument(
         "--eval-only", action="store_true", help="skip training; evaluate the --load model"
@@ -136,10 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a hyperparameter of experiments/hyperparams/<algo>.toml",
+        help="override a value of experiments/hyperparams/<algo>.toml (repeatable); keys: "
+        + ", ".join(HYPERPARAM_KEYS),
     )
     parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+        "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
     )
     parser.add_argument(
         "--learners",
@@ -215,20 +245,24 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"runs/{scenario.name}-{args.algo}-seed{args.seed}-{stamp}")
-    out.mkdir(parents=True, exist_ok=True)
-    validation_seeds = [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)]
-    eval_seeds = [EVAL_SEED_BASE + i for i in range(args.eval_episodes)]
-
     model = None
-    if args.load:
+    if args.load:  # checked before anything is written
         try:
             model = load_model(args.load, args.algo)
             check_spaces(model, StoreRole(scenario), f"model {args.load}")
         except ModelLoadError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or f"runs/{scenario.name}-{args.algo}-seed{args.seed}-{stamp}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f"error: cannot use {out} as the run folder: {err}", file=sys.stderr)
+        return 2
+    validation_seeds = [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)]
+    eval_seeds = [EVAL_SEED_BASE + i for i in range(args.eval_episodes)]
+    written: list[str] = []
     curve = pd.DataFrame()
     seconds = 0.0
     if not args.eval_only:
@@ -238,24 +272,29 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
             f"training {args.algo} on '{scenario.name}' for {timesteps:,} agent-steps "
             f"(seed {args.seed}); logs in {out}"
         )
-        result = train_store_policy(
-            scenario,
-            args.algo,
-            timesteps,
-            args.seed,
-            args.n_envs,
-            overrides,
-            out,
-            validation_seeds,
-            freq,
-            args.progress,
-            checkpoint_freq=max(timesteps // 4, 1),
-            initial_model=model,
-        )
+        try:
+            result = train_store_policy(
+                scenario,
+                args.algo,
+                timesteps,
+                args.seed,
+                args.n_envs,
+                overrides,
+                out,
+                validation_seeds,
+                freq,
+                args.progress,
+                checkpoint_freq=max(timesteps // 4, 1),
+                initial_model=model,
+            )
+        except (ValueError, AssertionError) as err:  # SB3 asserts on some settings
+            print(f"error: training failed: {err}", file=sys.stderr)
+            return 2
         model, curve, seconds = result.model, result.learning_curve, result.seconds
         params = result.hyperparams
         model.save(out / "model.zip")
         curve.to_csv(out / "learning_curve.csv", index=False)
+        written += ["model.zip", "learning_curve.csv", "best_model.zip", "tb/", "checkpoints/"]
         print(
             f"trained in {seconds:.0f} s ({result.timesteps / max(seconds, 1e-9):,.0f} "
             "agent-steps/s); model selected on validation cost"
@@ -270,9 +309,11 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
     per_episode.to_csv(out / "episodes.csv", index=False)
     table.to_csv(out / "results.csv", index=False)
     (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
+    written += ["results.csv", "results.md", "episodes.csv", "config.json"]
     if not curve.empty:
         baseline_cost = evaluate(scenario, RoleController(), validation_seeds)["total_cost"].mean()
         plot_learning_curve(curve, float(baseline_cost), out / "learning_curve.png")
+        written.append("learning_curve.png")
     config = {
         "args": asdict(args),
         "hyperparams": params,
@@ -289,7 +330,8 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
         f"(mean and 95% CI; costs in currency per episode, days "
         f"{scenario.warmup_days}-{scenario.episode_days - 1})",
     )
-    print(f"wrote {out}/results.csv, results.md, episodes.csv, config.json, model.zip")
+    present = [name for name in written if (out / name.rstrip("/")).exists()]
+    print(f"wrote in {out}: {', '.join(present)}")
     return 0
 
 

@@ -25,14 +25,16 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, Check
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from hmarl_bench._toml import tomllib
-from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 
 __all__ = [
     "ALGOS",
     "HYPERPARAM_DIR",
+    "HYPERPARAM_KEYS",
     "KPIEvalCallback",
+    "attach_env",
     "TrainResult",
     "load_hyperparams",
     "make_model",
@@ -44,7 +46,7 @@ HYPERPARAM_DIR = Path(__file__).resolve().parent.parent / "experiments" / "hyper
 
 #: Keys of a hyperparams file that are not SB3 constructor arguments.
 _ENV_KEYS = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
-_MODEL_KEYS = (
+_MODEL_KEYS: tuple[str, ...] = (
     "learning_rate",
     "gamma",
     "gae_lambda",
@@ -56,6 +58,8 @@ _MODEL_KEYS = (
     "batch_size",
     "n_epochs",
 )
+#: Every key a hyperparams file (and ``--hp``) may set.
+HYPERPARAM_KEYS = _MODEL_KEYS + _ENV_KEYS
 
 
 def _check_algo(algo: str) -> None:
@@ -86,7 +90,55 @@ def load_hyperparams(
                 f"file's {params[key]!r}, got {value!r}"
             )
         params[key] = value
+    _check_values(params)
     return params
+
+
+#: Ranges of the numeric hyperparameters: (low, high, whether low itself is allowed).
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "learning_rate": (0.0, float("inf"), False),
+    "gamma": (0.0, 1.0, True),
+    "gae_lambda": (0.0, 1.0, True),
+    "clip_range": (0.0, float("inf"), False),
+    "vf_coef": (0.0, float("inf"), True),
+    "ent_coef": (0.0, float("inf"), True),
+    "max_grad_norm": (0.0, float("inf"), False),
+    "n_steps": (1, float("inf"), True),
+    "batch_size": (2, float("inf"), True),
+    "n_epochs": (1, float("inf"), True),
+    "n_envs": (1, float("inf"), True),
+    "timesteps": (1, float("inf"), True),
+}
+
+
+def _check_values(params: dict[str, Any]) -> None:
+    """Refuse values SB3 would reject deep inside training (or silently misuse)."""
+    for key, (low, high, closed) in _RANGES.items():
+        if key not in params:
+            continue
+        value = params[key]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and (value >= low if closed else value > low) and value <= high
+        if not ok:
+            bound = f">= {low}" if closed else f"> {low}"
+            upper = "" if high == float("inf") else f" and <= {high}"
+            raise ValueError(f"hyperparameter {key!r} must be {bound}{upper}, got {value!r}")
+    arch = params.get("net_arch", [64])
+    if not (
+        isinstance(arch, list)
+        and arch
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
+    ):
+        raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
+    reward = params.get("reward", {})
+    if not isinstance(reward, dict):
+        raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
+    known = [f.name for f in dataclasses.fields(RewardWeights)]
+    for key, value in reward.items():
+        if key not in known:
+            raise ValueError(f"unknown reward weight {key!r} in 'reward'; known: {known}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"reward weight {key!r} must be a number, got {value!r}")
 
 
 def _same_kind(value: Any, default: Any) -> bool:
@@ -119,6 +171,22 @@ def make_model(
         policy_kwargs={"net_arch": {"pi": net_arch, "vf": net_arch}},
         **kwargs,
     )
+
+
+def attach_env(model: Any, venv: Any) -> Any:
+    """``model`` set to train on ``venv``, to continue a loaded model's training.
+
+    SB3's ``set_env`` refuses an env with another number of slots (another ``n_envs`` or
+    store count); then the model is rebuilt for ``venv`` from its saved parameters, as
+    ``Algo.load(path, env=venv)`` does (weights and optimizer state are kept).
+    """
+    if model.n_envs == venv.num_envs:
+        model.set_env(venv)
+        return model
+    buffer = io.BytesIO()
+    model.save(buffer)
+    buffer.seek(0)
+    return type(model).load(buffer, env=venv, device="cpu")
 
 
 class KPIEvalCallback(BaseCallback):
@@ -247,8 +315,7 @@ def train_store_policy(
     log_dir = Path(log_dir) if log_dir is not None else None
     tb_log = str(log_dir / "tb") if log_dir else None
     if initial_model is not None:
-        model = initial_model
-        model.set_env(venv)
+        model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
         model = make_model(algo, venv, seed, params, tb_log)

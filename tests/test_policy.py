@@ -210,9 +210,9 @@ def test_corrupt_model_file(saved, tmp_path, kind: str, algo: str | None) -> Non
 
 
 def test_model_of_the_other_algo_is_refused(saved) -> None:
-    with pytest.raises(ModelLoadError, match="as ppo"):
+    with pytest.raises(ModelLoadError, match="MaskablePPO model, not PPO; pass --algo maskable"):
         load_model(saved["maskable_ppo"][1], "ppo")
-    with pytest.raises(ModelLoadError, match="as maskable_ppo"):
+    with pytest.raises(ModelLoadError, match="PPO model, not MaskablePPO; pass --algo ppo"):
         load_model(saved["ppo"][1], "maskable_ppo")
     with pytest.raises(ModelLoadError, match="unknown algo"):
         load_model(saved["ppo"][1], "dqn")

@@ -76,16 +76,25 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
         raise ModelLoadError(f"model file not found: {path}")
     if not zipfile.is_zipfile(path):
         raise ModelLoadError(f"{path} is not an SB3 model file (not a zip archive)")
-    if algo is None:
+    try:
         with zipfile.ZipFile(path) as archive:
             data = (
                 archive.read("data").decode("utf-8", "replace")
                 if "data" in archive.namelist()
                 else ""
             )
-        algo = "maskable_ppo" if "Maskable" in data else "ppo"
+    except (OSError, zipfile.BadZipFile) as err:
+        raise ModelLoadError(f"{path} is not a readable SB3 model file: {err}") from err
+    stored = "maskable_ppo" if "Maskable" in data else "ppo"
+    if algo is None:
+        algo = stored
     if algo not in ALGOS:
         raise ModelLoadError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
+    if data and algo != stored:
+        raise ModelLoadError(
+            f"{path} holds a {ALGOS[stored].__name__} model, not {ALGOS[algo].__name__}; "
+            f"pass --algo {stored}"
+        )
     try:
         return ALGOS[algo].load(path, device="cpu")
     except Exception as err:  # corrupt archives fail in many ways inside SB3/torch
