@@ -149,9 +149,12 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
         values = [getattr(getattr(r, role), term)[index] for r in reports]
         return [float(v if store is None else v[store]) for v in values]
 
+    names = [s.name for s in scenario.stores]  # with several SKUs: "<store>_<sku>" per slot
+    if scenario.n_skus > 1:
+        names = [f"{store}_{sku.name}" for store in names for sku in scenario.products]
     stores = {
-        s.name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
-        for i, s in enumerate(scenario.stores)
+        name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
+        for i, name in enumerate(names)
     }
     warehouse = {
         "on_hand": series("warehouse", "on_hand"),
