@@ -21,6 +21,7 @@ node (the sum over SKUs of on hand plus pipeline stays within them).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,20 +334,21 @@ class Scenario:
         wh = self.warehouse
         _fits(self, "warehouse", wh.capacity, wh.initial_inventory, wh.order_up_to)
 
-    @property
+    # Cached (computed once per instance; fields never change): hot paths read them.
+    @functools.cached_property
     def products(self) -> tuple[Sku, ...]:
         """The SKUs sold: ``skus`` when given, else the single ``sku``."""
         return self.skus or (self.sku,)
 
-    @property
+    @functools.cached_property
     def n_stores(self) -> int:
         return len(self.stores)
 
-    @property
+    @functools.cached_property
     def n_skus(self) -> int:
         return len(self.products)
 
-    @property
+    @functools.cached_property
     def n_slots(self) -> int:
         """Store x SKU pairs: one slot of the shared store policy each."""
         return self.n_stores * self.n_skus

@@ -93,7 +93,8 @@ class HMARLEnvironment(ParallelEnv):
         self.store_role = StoreRole(self.scenario)
         self.warehouse_role = WarehouseRole(self.scenario)
         self.supplier_role = SupplierRole(self.scenario)
-        n = self.scenario.n_slots
+        n = self._n_slots = self.scenario.n_slots
+        self._n_skus = self.scenario.n_skus
         self.store_ids = self.scenario.slot_names()
         self.possible_agents = [*self.store_ids, "warehouse_1", "supplier_1"]
         self.agents: list[str] = []
@@ -110,6 +111,8 @@ class HMARLEnvironment(ParallelEnv):
         self.dict_action_space = spaces.Dict(self.action_spaces)
         state_dim = sum(space.shape[0] for space in self.observation_spaces.values())
         self.state_space = spaces.Box(0.0, 1.0, shape=(state_dim,), dtype=np.float32)
+        self._supplier_mask = np.ones(self.supplier_role.n_actions, dtype=bool)
+        self._supplier_mask.flags.writeable = False  # shared by every step's infos
         self._seed_rng = np.random.default_rng()
         self.last_report: ReconciliationReport | None = None
         self.last_actions: dict[str, int] = {}
@@ -161,7 +164,7 @@ class HMARLEnvironment(ParallelEnv):
         store_masks = self.store_role.action_masks(state, position=position)[0]
         masks = dict(zip(self.store_ids, store_masks, strict=True))
         masks["warehouse_1"] = self.warehouse_role.action_masks(state)[0]
-        masks["supplier_1"] = self.supplier_role.action_masks(state)[0]
+        masks["supplier_1"] = self._supplier_mask  # every supplier action is always feasible
         return masks
 
     def action_masks(self) -> dict[str, np.ndarray]:
@@ -229,8 +232,8 @@ class HMARLEnvironment(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         values = self._validate(actions)
         state = self.twin_state
-        n = self.scenario.n_slots
-        if self.scenario.n_skus == 1:
+        n = self._n_slots
+        if self._n_skus == 1:
             as_array = np.array(values, dtype=np.int64)
             store_actions = as_array[None, :n]
             warehouse_action, supplier_action = as_array[n : n + 1], as_array[n + 1 : n + 2]

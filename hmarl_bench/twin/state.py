@@ -39,15 +39,15 @@ def over_stores(slots: np.ndarray, n_skus: int) -> np.ndarray:
     With one SKU this is the same reduction as ``slots.sum(axis=1)`` (bit for bit), kept as
     a column.
     """
-    if n_skus == 1:
-        return slots.sum(axis=1, keepdims=True)
+    if n_skus == 1:  # np.add.reduce is what .sum() calls, minus a Python wrapper
+        return np.add.reduce(slots, axis=1, keepdims=True)
     batch = slots.shape[0]
-    return slots.reshape(batch, -1, n_skus).sum(axis=1)
+    return np.add.reduce(slots.reshape(batch, -1, n_skus), axis=1)
 
 
 def sku_total(per_sku: np.ndarray) -> np.ndarray:
     """A (..., K) array summed over SKUs; with one SKU its only column, exactly."""
-    return per_sku[..., 0] if per_sku.shape[-1] == 1 else per_sku.sum(axis=-1)
+    return per_sku[..., 0] if per_sku.shape[-1] == 1 else np.add.reduce(per_sku, axis=-1)
 
 
 @dataclass
