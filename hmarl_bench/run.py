@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-envs",
         type=int,
         default=None,
-        help="copies of the chain trained in parallel (slots = copies x stores)",
+        help="copies of the chain trained in parallel (slots = copies x stores x SKUs)",
     )
     parser.add_argument("--out", default=None, help="run folder (default: runs/<name>-<time>)")
     parser.add_argument(

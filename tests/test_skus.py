@@ -367,3 +367,17 @@ def test_benchmark_with_clairvoyant_refuses_several_skus(tmp_path: Path) -> None
     with pytest.raises(BenchmarkError, match="one SKU"):
         load_benchmark(path)
     assert hmarl_bench.list_scenarios().count("multi_sku") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "first"), [("multi_sku", "store_1_fast"), ("stores_100", "store_1")]
+)
+def test_episode_traces_keep_a_few_slots(name: str, first: str) -> None:
+    from hmarl_bench.harness.cells import TRACE_SLOTS, episode_trace
+
+    sc = dataclasses.replace(load_scenario(name), episode_days=10, warmup_days=2)
+    frame = evaluate(sc, seeds=(0,), keep_reports=True)
+    trace = episode_trace(frame, sc)
+    assert list(trace["stores"])[0] == first
+    assert len(trace["stores"]) == min(TRACE_SLOTS, sc.n_slots)
+    assert len(trace["warehouse"]["on_hand"]) == 10

@@ -40,15 +40,18 @@ def test_chain_scenario_splits_demand_over_skus() -> None:
     assert sum(k.demand_scale for k in split.products) == pytest.approx(1.0)
 
 
-def _row(slots: int, us: float) -> Measurement:
-    return Measurement("scaling", "rule", 1, 1, slots, 0, 1.0, slots * 1e6 / us, math.nan, "")
+def _row(copies: int, slots: int, us: float) -> Measurement:
+    return Measurement("scaling", "rule", copies, 1, slots, 0, 1.0, slots * 1e6 / us, math.nan, "")
 
 
-def test_linear_fit_recovers_overhead_and_cost_per_slot() -> None:
-    rows = [_row(n, 100.0 + 0.05 * n) for n in (1, 10, 1000, 100_000)]
-    fit = linear_fit(rows)
+SIZES = [(b, b * n) for b in (1, 16, 1024) for n in (2, 30, 300)]
+
+
+def test_linear_fit_recovers_overhead_and_costs_per_copy_and_slot() -> None:
+    fit = linear_fit([_row(b, n, 100.0 + 0.3e-3 * b + 0.05e-3 * n) for b, n in SIZES])
     assert fit.overhead_us == pytest.approx(100.0, rel=1e-6)
-    assert fit.ns_per_slot == pytest.approx(50.0, rel=1e-6)
+    assert fit.ns_per_copy == pytest.approx(0.3, rel=1e-5)
+    assert fit.ns_per_slot == pytest.approx(0.05, rel=1e-5)
     assert fit.worst < 1e-6
-    quadratic = linear_fit([_row(n, 100.0 + 1e-6 * n * n) for n in (1, 10, 1000, 100_000)])
-    assert quadratic.worst > 0.5  # a cost that is not linear does not fit
+    quadratic = linear_fit([_row(b, n, 100.0 + 1e-6 * n * n) for b, n in SIZES])
+    assert quadratic.worst > 0.5  # a cost that is not linear in the sizes does not fit

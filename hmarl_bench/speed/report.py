@@ -17,25 +17,29 @@ __all__ = ["LinearFit", "fits_by_skus", "linear_fit", "plot_scaling", "print_tab
 
 @dataclass(frozen=True)
 class LinearFit:
-    """``µs per step = overhead_us + ns_per_slot x slots / 1000``, fitted to the scaling rows.
+    """``µs per step = overhead + per copy x B + per slot x B x S x K``, fitted to rows.
 
-    The fit minimizes *relative* residuals (each row weighted by 1 / its time), so small
-    and large sizes count alike; ``worst`` is the largest ``|measured / fit - 1|``. A cost
-    that grows linearly in B x S x K (plus a fixed per-call overhead) fits within a few
-    tens of percent over four orders of magnitude; a superlinear one does not.
+    Three linear terms, because a step has three kinds of work: a fixed per-call overhead
+    (Python and numpy call costs), per-copy work (the warehouse and supplier of each copy)
+    and per-slot work (each store-SKU pair). The fit minimizes *relative* residuals (each
+    row weighted by 1 / its time), so small and large sizes count alike; ``worst`` is the
+    largest ``|measured / fit - 1|``. A cost that grows linearly in the sizes fits every
+    row within noise over five orders of magnitude; a superlinear one cannot.
     """
 
     overhead_us: float
+    ns_per_copy: float
     ns_per_slot: float
     worst: float
 
-    def predict(self, slots: float) -> float:
-        return self.overhead_us + self.ns_per_slot * slots / 1000.0
+    def predict(self, copies: float, slots: float) -> float:
+        """µs per step for ``copies`` copies of ``slots`` slot-steps in all."""
+        return self.overhead_us + (self.ns_per_copy * copies + self.ns_per_slot * slots) / 1e3
 
     def __str__(self) -> str:
         return (
-            f"{self.overhead_us:,.1f} µs + {self.ns_per_slot:,.1f} ns x slots "
-            f"(worst row off by {100 * self.worst:.0f}%)"
+            f"{self.overhead_us:,.1f} µs + {self.ns_per_copy:,.1f} ns x B + "
+            f"{self.ns_per_slot:,.1f} ns x B x S x K (worst row off by {100 * self.worst:.0f}%)"
         )
 
 
@@ -49,13 +53,17 @@ def fits_by_skus(rows: Sequence[Measurement]) -> dict[int, LinearFit]:
 
 
 def linear_fit(rows: Sequence[Measurement]) -> LinearFit:
-    """Weighted least squares of µs/step against slots per call (B x S x K)."""
+    """Weighted least squares of µs/step against copies B and slots B x S x K per call."""
+    copies = np.array([r.copies for r in rows], dtype=float)
     slots = np.array([r.per_call for r in rows], dtype=float)
     us = np.array([r.us_per_call for r in rows])
-    design = np.column_stack([np.ones_like(slots), slots / 1000.0]) / us[:, None]
-    (overhead, per_slot), *_ = np.linalg.lstsq(design, np.ones_like(us), rcond=None)
-    predicted = overhead + per_slot * slots / 1000.0
-    return LinearFit(float(overhead), float(per_slot), float(np.max(np.abs(us / predicted - 1))))
+    design = np.column_stack([np.ones_like(slots), copies / 1e3, slots / 1e3])
+    if len(set(zip(copies, slots, strict=True))) < 3 or len(set(copies)) < 2:
+        design[:, 1] = 0.0  # too few sizes to tell copies from slots apart
+    coef, *_ = np.linalg.lstsq(design / us[:, None], np.ones_like(us), rcond=None)
+    predicted = design @ coef
+    worst = float(np.max(np.abs(us / predicted - 1)))
+    return LinearFit(float(coef[0]), float(coef[1]), float(coef[2]), worst)
 
 
 def plot_scaling(rows: Sequence[Measurement], out: Path) -> list[Path]:
@@ -70,6 +78,7 @@ def plot_scaling(rows: Sequence[Measurement], out: Path) -> list[Path]:
     scaling = [r for r in rows if r.section == "scaling"]
     fits = fits_by_skus(scaling)
     frame = pd.DataFrame([r.row() for r in scaling])
+    frame["stores_n"] = frame["stores"]
     frame["stores"] = frame["stores"].map(lambda s: f"S = {s}")
     frame["SKUs"] = frame["skus"].map(lambda k: f"K = {k}")
     sns.set_theme(style="whitegrid", palette="colorblind", context="notebook")
@@ -94,11 +103,14 @@ def plot_scaling(rows: Sequence[Measurement], out: Path) -> list[Path]:
             xlabel="slot-steps per call (copies B x stores S x SKUs K)",
             ylabel=label,
         )
-    xs = np.geomspace(frame["per_call"].min(), frame["per_call"].max(), 50)
-    for (k, fit), dash in zip(fits.items(), (":", "--", "-."), strict=False):
-        label = f"linear fit, K = {k}"
-        axes[0].plot(xs, [fit.predict(x) for x in xs], dash, color="grey", label=label)
-        axes[1].plot(xs, [1000 * fit.predict(x) / x for x in xs], dash, color="grey", label=label)
+    # the fit of each (S, K) chain over B = 1 .. the largest B measured, thin and grey
+    copies = np.geomspace(1, frame["copies"].max(), 40)
+    for (n_stores, n_skus), _ in frame.groupby(["stores_n", "skus"]):
+        fit, slots = fits[n_skus], copies * n_stores * n_skus
+        label = "linear fit" if (n_stores, n_skus) == (frame["stores_n"].min(), 1) else None
+        us = np.array([fit.predict(b, n) for b, n in zip(copies, slots, strict=True)])
+        axes[0].plot(slots, us, ":", color="grey", lw=1, label=label, zorder=0)
+        axes[1].plot(slots, 1e3 * us / slots, ":", color="grey", lw=1, label=label, zorder=0)
     for ax in axes:
         ax.legend(fontsize="x-small", ncols=2)
     axes[0].set_title("Cost of one day (rule policy + step + reconcile)")
@@ -166,14 +178,14 @@ def _tables(rows: Sequence[Measurement]) -> list[tuple[str, list[str], list[list
                 "ns/slot-step", "slot-steps/s", "bytes/copy"]  # fmt: skip
         cells = [
             [str(r.copies), str(r.stores), str(r.skus), f"{r.per_call:,}", _fmt(r.us_per_call, 1),
-             _fmt(fits[r.skus].predict(r.per_call), 1),
-             _fmt(r.us_per_call / fits[r.skus].predict(r.per_call), 2),
+             _fmt(fits[r.skus].predict(r.copies, r.per_call), 1),
+             _fmt(r.us_per_call / fits[r.skus].predict(r.copies, r.per_call), 2),
              _fmt(1e9 / r.rate, 1), _fmt(r.rate), _fmt(r.bytes_per_copy)]
             for r in scaling
         ]  # fmt: skip
         title = (
             "Scaling of the twin (rule policy + step + reconcile) over copies B x stores S x "
-            "SKUs K; linear fits µs/step = overhead + cost x slots: "
+            "SKUs K; linear fits µs/step = overhead + per copy x B + per slot x B x S x K: "
             + "; ".join(f"K = {k}: {fit}" for k, fit in fits.items())
         )
         tables.append((title, head, cells))
