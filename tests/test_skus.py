@@ -282,9 +282,17 @@ def test_parallel_api_on_the_new_scenarios(name: str) -> None:
     parallel_api_test(HMARLEnvironment(name), num_cycles=30)
 
 
-@pytest.mark.parametrize("agent", ["store_2_sku_3", "warehouse_1", "supplier_1"])
-def test_single_agent_wrapper_passes_check_env_with_skus(agent: str) -> None:
-    env = SingleAgentWrapper(HMARLEnvironment("multi_sku"), agent=agent)
+@pytest.mark.parametrize(
+    ("name", "agent"),
+    [
+        ("multi_sku", "store_2_sku_3"),
+        ("multi_sku", "warehouse_1"),
+        ("multi_sku", "supplier_1"),
+        ("stores_1000", "store_1000"),
+    ],
+)
+def test_single_agent_wrapper_passes_check_env_with_skus(name: str, agent: str) -> None:
+    env = SingleAgentWrapper(HMARLEnvironment(name), agent=agent)
     check_env(env, skip_render_check=True)
     env.reset(seed=1)
     for _ in range(5):

@@ -111,8 +111,6 @@ class HMARLEnvironment(ParallelEnv):
         self.dict_action_space = spaces.Dict(self.action_spaces)
         state_dim = sum(space.shape[0] for space in self.observation_spaces.values())
         self.state_space = spaces.Box(0.0, 1.0, shape=(state_dim,), dtype=np.float32)
-        self._supplier_mask = np.ones(self.supplier_role.n_actions, dtype=bool)
-        self._supplier_mask.flags.writeable = False  # shared by every step's infos
         self._seed_rng = np.random.default_rng()
         self.last_report: ReconciliationReport | None = None
         self.last_actions: dict[str, int] = {}
@@ -164,7 +162,7 @@ class HMARLEnvironment(ParallelEnv):
         store_masks = self.store_role.action_masks(state, position=position)[0]
         masks = dict(zip(self.store_ids, store_masks, strict=True))
         masks["warehouse_1"] = self.warehouse_role.action_masks(state)[0]
-        masks["supplier_1"] = self._supplier_mask  # every supplier action is always feasible
+        masks["supplier_1"] = self.supplier_role.action_masks(state)[0]
         return masks
 
     def action_masks(self) -> dict[str, np.ndarray]:
