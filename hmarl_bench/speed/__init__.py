@@ -18,9 +18,10 @@ best window's rate (the least disturbed one; the median is in the CSV):
 - ``train`` (``--train``): SB3 PPO learning on :class:`SharedPolicyVecEnv` vs the same PPO
   (settings of ``experiments/hyperparams/ppo.toml``, CPU, one torch thread) on CartPole-v1
   through SB3's ``make_vec_env`` with as many slots (agent-steps/s, rollouts and updates).
-- ``scaling``: the twin's time per step over copies x stores x SKUs, with a linear fit
-  ``overhead + cost x slots`` (weighted by relative error), to show that the cost grows
-  linearly in B x S x K once the per-call overhead is amortized (table, CSV and figure).
+- ``scaling``: the twin's time per step over copies x stores x SKUs (every size runs in
+  each of several rounds, so load changes hit all sizes alike), with a fit
+  ``overhead + a x B + b x B x S x K`` (weighted by relative error), to show that the cost
+  grows linearly in the sizes once the per-call overhead is amortized (table, CSV, figure).
 
 References: CartPole-v1 through ``gymnasium.make_vec(..., vectorization_mode="sync")`` (one
 Python env per slot, as SB3's DummyVecEnv) and, for batched rows, CartPole's own numpy-

@@ -235,35 +235,39 @@ def bench_scaling(
     skus: Sequence[int] = (1, 3),
     seconds: float = 3.0,
     orders: str = "rule",
+    windows: int = 7,
 ) -> list[Measurement]:
     """The twin's time per step (policy + step + reconcile) over copies x stores x SKUs.
 
     Chains from :func:`chain_scenario`; ``per_call`` is the slot-steps of one call,
-    B x S x K.
+    B x S x K. Every size runs in each of ``windows`` rounds (all twins are built first),
+    so a change of load during the run hits every size alike rather than a few, and each
+    size's best round is kept.
     """
+    sizes = [(k, s, b) for k in skus for s in stores for b in copies]
+    steppers, twins = [], []
+    for n_skus, n_stores, b in sizes:
+        step, twin = _twin_stepper(chain_scenario(n_stores, n_skus), b, orders)
+        steppers.append(step)
+        twins.append(twin)
+    rates = _race(steppers, seconds, windows=windows)
     rows = []
-    for n_skus in skus:
-        for n_stores in stores:
-            sc = chain_scenario(n_stores, n_skus)
-            for b in copies:
-                step, twin = _twin_stepper(sc, b, orders)
-                (rates,) = _race([step], seconds)
-                slots = b * sc.n_slots
-                rows.append(
-                    Measurement(
-                        "scaling",
-                        orders,
-                        b,
-                        n_stores,
-                        slots,
-                        0,
-                        seconds,
-                        **_stats(rates, slots),
-                        unit="slot-steps/s",
-                        bytes_per_copy=state_bytes(twin),
-                        skus=n_skus,
-                        scenario=sc.name,
-                    )
-                )
-                del step, twin  # free the large batches before the next size
+    for (n_skus, n_stores, b), twin, size_rates in zip(sizes, twins, rates, strict=True):
+        slots = b * twin.n_slots
+        rows.append(
+            Measurement(
+                "scaling",
+                orders,
+                b,
+                n_stores,
+                slots,
+                0,
+                seconds,
+                **_stats(size_rates, slots),
+                unit="slot-steps/s",
+                bytes_per_copy=state_bytes(twin),
+                skus=n_skus,
+                scenario=twin.scenario.name,
+            )
+        )
     return rows
