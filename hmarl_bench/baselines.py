@@ -18,6 +18,10 @@ All levels (reorder points ``s``, order-up-to levels ``S``) are inventory positi
 (on hand plus pipeline) measured at the start of the day, as the twin's capacity caps are.
 An order larger than the room left under a node's capacity is cut by the twin.
 
+With several SKUs every rule runs per store-SKU slot (store levels are one value per slot,
+slot order ``s * K + k``) and, for the free warehouse, per SKU (one level per SKU); the
+capacities the SKUs share cut what does not fit (pro rata, in the twin).
+
 Tuned variants search their levels with :func:`tune` on *training* seeds only: a grid of
 constructor keyword arguments, each scored by the mean ``total_cost`` of
 :func:`~hmarl_bench.evaluation.evaluate` on the given seeds (one batched pass per
@@ -48,6 +52,7 @@ from hmarl_bench.agents.roles import (
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import ChainController
 from hmarl_bench.twin import DigitalTwin, TwinState
+from hmarl_bench.twin.demand import slot_multipliers
 
 __all__ = [
     "BASELINES",
@@ -80,12 +85,14 @@ WAREHOUSE_ORDER_UP_TO_DAYS = (7.0, 8.0, 9.0, 10.0, 12.0)
 
 
 def nominal_demand(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Each store's nominal daily demand mean and std (S,), in units/day.
+    """Each slot's nominal daily demand mean and std (N,), in units/day (per store, (S,),
+    with one SKU).
 
-    ``base_mean x demand_multiplier`` (no seasonality or spikes); the std is the scenario's
-    coefficient of variation times that mean (the square root of the mean for Poisson).
+    ``base_mean x demand_multiplier x demand_scale`` (no seasonality or spikes); the std is
+    the scenario's coefficient of variation times that mean (the square root of the mean
+    for Poisson).
     """
-    mu = scenario.demand.base_mean * np.array([s.demand_multiplier for s in scenario.stores])
+    mu = scenario.demand.base_mean * slot_multipliers(scenario)
     if scenario.demand.distribution == "poisson":
         return mu, np.sqrt(mu)
     cv = scenario.demand.std / scenario.demand.base_mean if scenario.demand.base_mean > 0 else 0
@@ -93,38 +100,52 @@ def nominal_demand(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def base_stock_levels(scenario: Scenario, z: float) -> tuple[int, ...]:
-    """Forecast-free order-up-to levels per store, in units of inventory position.
+    """Forecast-free order-up-to levels per store (per slot), in units of inventory position.
 
     ``S_s = round(mu_s (L + 1) + z sigma_s sqrt(L + 1))`` with ``mu_s``, ``sigma_s`` the
-    store's nominal daily mean and std and ``L`` the warehouse-to-store lead time: the
-    demand over the lead time plus the one-day review period, with ``z`` safety stocks.
-    Clipped to ``[0, capacity]``.
+    store's (slot's) nominal daily mean and std and ``L`` the warehouse-to-store lead time:
+    the demand over the lead time plus the one-day review period, with ``z`` safety stocks.
+    Clipped to ``[0, capacity]`` (the store's capacity, which its SKUs share).
     """
     mu, sigma = nominal_demand(scenario)
     cover = scenario.warehouse.lead_time + 1
     levels = np.rint(mu * cover + z * sigma * np.sqrt(cover))
-    capacity = np.array([s.capacity for s in scenario.stores])
-    return tuple(int(v) for v in np.clip(levels, 0, capacity))
+    return tuple(int(v) for v in np.clip(levels, 0, _slot_capacity(scenario)))
+
+
+def _slot_capacity(scenario: Scenario) -> np.ndarray:
+    """(N,) the capacity of each slot's store."""
+    return np.repeat(np.array([s.capacity for s in scenario.stores]), scenario.n_skus)
 
 
 def _days_of_demand(scenario: Scenario, days: float) -> tuple[int, ...]:
-    """``days`` of each store's nominal demand (units), clipped to its capacity."""
+    """``days`` of each slot's nominal demand (units), clipped to its store's capacity."""
     mu, _ = nominal_demand(scenario)
-    capacity = np.array([s.capacity for s in scenario.stores])
-    return tuple(int(v) for v in np.clip(np.rint(days * mu), 0, capacity))
+    return tuple(int(v) for v in np.clip(np.rint(days * mu), 0, _slot_capacity(scenario)))
 
 
-def _warehouse_levels(scenario: Scenario, days: float) -> dict[str, int]:
-    """Warehouse (s, S) keyword arguments: S = ``days`` of chain demand, s = S - one day."""
+def _warehouse_levels(scenario: Scenario, days: float) -> dict[str, Any]:
+    """Warehouse (s, S) keyword arguments: S = ``days`` of chain demand, s = S - one day.
+
+    Per SKU with several SKUs (tuples of K levels, each at most the shared capacity).
+    """
     mu, _ = nominal_demand(scenario)
-    chain = float(mu.sum())
-    order_up_to = int(min(round(days * chain), scenario.warehouse.capacity))
-    reorder = max(order_up_to - int(round(chain)), 0)
-    return {"warehouse_reorder_point": reorder, "warehouse_order_up_to": order_up_to}
+    if scenario.n_skus == 1:
+        chains = [float(mu.sum())]
+    else:
+        chains = [float(v) for v in mu.reshape(-1, scenario.n_skus).sum(axis=0)]
+    order_up_to = [int(min(round(days * c), scenario.warehouse.capacity)) for c in chains]
+    reorder = [max(level - int(round(c)), 0) for level, c in zip(order_up_to, chains, strict=True)]
+    if scenario.n_skus == 1:
+        return {"warehouse_reorder_point": reorder[0], "warehouse_order_up_to": order_up_to[0]}
+    return {"warehouse_reorder_point": tuple(reorder), "warehouse_order_up_to": tuple(order_up_to)}
 
 
-def _or_default(value: int | None, default: int) -> int:
-    return default if value is None else int(value)
+def _or_default(value: Any, default: Any) -> Any:
+    """A warehouse level: an int with one SKU, an int64 array of K levels with several."""
+    if value is None:
+        return default
+    return int(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.int64)
 
 
 def _as_levels(values: Sequence[int] | None, default: Sequence[int]) -> np.ndarray:
@@ -170,19 +191,27 @@ class _RuleChain:
 
 
 class _FreeWarehouse(_RuleChain):
-    """A free-quantity (s, S) warehouse: order ``S_w - position`` when position <= ``s_w``."""
+    """A free-quantity (s, S) warehouse: order ``S_w - position`` when position <= ``s_w``
+    (per SKU, with one level per SKU, when there are several)."""
 
     def __init__(
-        self, warehouse_reorder_point: int | None = None, warehouse_order_up_to: int | None = None
+        self,
+        warehouse_reorder_point: int | Sequence[int] | None = None,
+        warehouse_order_up_to: int | Sequence[int] | None = None,
     ) -> None:
         self.warehouse_reorder_point = warehouse_reorder_point
         self.warehouse_order_up_to = warehouse_order_up_to
 
     def reset(self, twin: DigitalTwin) -> None:
         super().reset(twin)
-        wh = twin.scenario.warehouse
-        self._wh_s = _or_default(self.warehouse_reorder_point, wh.reorder_point)
-        self._wh_S = _or_default(self.warehouse_order_up_to, wh.order_up_to)
+        wh, role = twin.scenario.warehouse, self.warehouse_role
+        one = twin.scenario.n_skus == 1  # levels per SKU (the scenario's, scaled) otherwise
+        self._wh_s = _or_default(
+            self.warehouse_reorder_point, wh.reorder_point if one else role.reorder_point
+        )
+        self._wh_S = _or_default(
+            self.warehouse_order_up_to, wh.order_up_to if one else role.order_up_to
+        )
 
     def warehouse_order(self, state: TwinState) -> np.ndarray:
         position = state.warehouse_position

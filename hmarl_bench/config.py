@@ -5,21 +5,25 @@ turns it into a frozen :class:`Scenario`; every field is type-checked and every 
 validated on construction, and any problem raises one :class:`ScenarioError` that names the
 file and the dotted key (``stores[1].capacity``) that is wrong.
 
-Units: quantities are whole units of the SKU; costs and prices are currency units; holding
+Units: quantities are whole units of a SKU; costs and prices are currency units; holding
 cost is currency per unit per day; lead times are days.
+
+SKUs. A scenario sells one SKU (``[sku]``, the original form) or several (``[[skus]]``).
+Every store stocks every SKU: a *slot* is one store x SKU pair, flattened store-major
+(slot ``s * K + k`` is store ``s``, SKU ``k``; with one SKU, slots are stores). The stock
+quantities of a store or the warehouse (``initial_inventory``, ``reorder_point``,
+``order_up_to``, the warehouse's ``order_quantities``) are written for a SKU of
+``demand_scale`` 1 and scaled to SKU ``k`` as ``round(value x demand_scale_k)``
+(:meth:`Scenario.per_sku`); capacities are not scaled: they are shared by all SKUs of the
+node (the sum over SKUs of on hand plus pipeline stays within them).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import types
-import typing
+import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from hmarl_bench._toml import tomllib
 
 __all__ = [
     "Costs",
@@ -36,12 +40,14 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "SCENARIO_DIR",
+    "StorePattern",
 ]
 
-#: Where the named scenarios live (``experiments/scenarios`` at the project root).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
-
 DEMAND_DISTRIBUTIONS = ("normal", "poisson", "negative_binomial")
+
+#: Field metadata of values added after results were fingerprinted: ``to_dict`` leaves them
+#: out while they hold their default, so older scenarios keep their fingerprints.
+OMIT_DEFAULT = {"omit_default": True}
 
 
 class ScenarioError(ValueError):
@@ -69,14 +75,20 @@ def _non_negative(obj: Any, *names: str) -> None:
 
 @dataclass(frozen=True)
 class Sku:
-    """The product. ``unit_cost`` and ``price`` are currency per unit (reported, not in cost)."""
+    """A product. ``unit_cost`` and ``price`` are currency per unit (reported, not in cost).
+
+    ``demand_scale`` multiplies the base demand of this SKU at every store, and the stock
+    quantities written in the scenario (see the module docstring), so a slow mover
+    (``demand_scale`` 0.3) starts with and re-orders 30% of a store's quantities.
+    """
 
     name: str = "sku_1"
     unit_cost: float = 12.50
     price: float = 24.99
+    demand_scale: float = field(default=1.0, metadata=OMIT_DEFAULT)
 
     def __post_init__(self) -> None:
-        _non_negative(self, "unit_cost", "price")
+        _non_negative(self, "unit_cost", "price", "demand_scale")
 
 
 @dataclass(frozen=True)
@@ -278,6 +290,8 @@ class Scenario:
 
     ``forecast_smoothing`` is the exponential smoothing factor of the stores' demand
     forecast (and of their recent service level); ``warmup_days`` are excluded from KPIs.
+    ``sku`` is the one product of a single-SKU scenario; ``skus``, when not empty, lists
+    several and replaces it (:attr:`products` is whichever applies).
     """
 
     name: str = "default"
@@ -296,6 +310,7 @@ class Scenario:
     supplier_reward: RewardWeights = field(
         default_factory=lambda: RewardWeights(10.0, 0.0, 0.0, 0.0, 0.0)
     )
+    skus: tuple[Sku, ...] = field(default=(), metadata=OMIT_DEFAULT)
 
     def __post_init__(self) -> None:
         _require(self.episode_days >= 1, "episode_days", f"must be >= 1, got {self.episode_days}")
@@ -312,125 +327,95 @@ class Scenario:
         _require(len(self.stores) >= 1, "stores", "need at least one store")
         names = [s.name for s in self.stores]
         _require(len(set(names)) == len(names), "stores", f"store names repeat: {names}")
+        skus = [k.name for k in self.products]
+        _require(len(set(skus)) == len(skus), "skus", f"SKU names repeat: {skus}")
+        for i, store in enumerate(self.stores):
+            _fits(self, f"stores[{i}]", store.capacity, store.initial_inventory, store.order_up_to)
+        wh = self.warehouse
+        _fits(self, "warehouse", wh.capacity, wh.initial_inventory, wh.order_up_to)
 
-    @property
+    # Cached (computed once per instance; fields never change): hot paths read them.
+    @functools.cached_property
+    def products(self) -> tuple[Sku, ...]:
+        """The SKUs sold: ``skus`` when given, else the single ``sku``."""
+        return self.skus or (self.sku,)
+
+    @functools.cached_property
     def n_stores(self) -> int:
         return len(self.stores)
 
+    @functools.cached_property
+    def n_skus(self) -> int:
+        return len(self.products)
+
+    @functools.cached_property
+    def n_slots(self) -> int:
+        """Store x SKU pairs: one slot of the shared store policy each."""
+        return self.n_stores * self.n_skus
+
+    def per_sku(self, value: float) -> tuple[int, ...]:
+        """A quantity written for demand_scale 1, for each SKU: ``round(value x scale)``."""
+        return tuple(round(value * sku.demand_scale) for sku in self.products)
+
+    def per_slot(self, values: list[float] | tuple[float, ...]) -> tuple[int, ...]:
+        """One value per store, scaled to each of its SKUs (slot order ``s * K + k``)."""
+        return tuple(q for value in values for q in self.per_sku(value))
+
+    def slot_names(self) -> list[str]:
+        """Agent ids of the slots: ``store_i`` with one SKU, ``store_i_sku_k`` with several.
+
+        ``i`` and ``k`` count from 1 in the order of ``stores`` and ``skus``.
+        """
+        if self.n_skus == 1:
+            return [f"store_{i + 1}" for i in range(self.n_stores)]
+        return [
+            f"store_{i + 1}_sku_{k + 1}" for i in range(self.n_stores) for k in range(self.n_skus)
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values (TOML/JSON-ready) that :func:`scenario_from_dict` turns back."""
-        return _to_plain(self)
+        plain = _to_plain(self)
+        if self.skus:  # ``skus`` replaces ``sku``; a file may not give both
+            plain.pop("sku")
+        return plain
+
+
+def _fits(scenario: Scenario, key: str, capacity: int, initial: int, order_up_to: int) -> None:
+    """The SKUs' scaled initial stock and order-up-to levels, summed, fit the shared capacity.
+
+    With one SKU of demand_scale 1 these are the node's own checks, already made.
+    """
+    for name, value in (("initial_inventory", initial), ("order_up_to", order_up_to)):
+        total = sum(scenario.per_sku(value))
+        _require(
+            total <= capacity,
+            f"{key}.{name}",
+            f"{name} {value} scaled to the SKUs sums to {total}, above the capacity "
+            f"{capacity} they share",
+        )
+
+
+def _omitted(f: dataclasses.Field, value: Any) -> bool:
+    return bool(f.metadata.get("omit_default")) and value == f.default
 
 
 def _to_plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _to_plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not _omitted(f, getattr(value, f.name))
+        }
     if isinstance(value, tuple):
         return [_to_plain(v) for v in value]
     return value
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _convert(tp: Any, value: Any, key: str) -> Any:
-    """Check ``value`` against the annotation ``tp`` and build nested dataclasses."""
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ScenarioError(key, f"expected a table, got {type(value).__name__}")
-        return _build(tp, value, key)
-    if origin is tuple:
-        item_tp = typing.get_args(tp)[0]
-        if not isinstance(value, list | tuple):
-            raise ScenarioError(key, f"expected a list, got {type(value).__name__}")
-        return tuple(_convert(item_tp, v, f"{key}[{i}]") for i, v in enumerate(value))
-    if origin in (typing.Union, types.UnionType):
-        raise TypeError(f"unsupported annotation {tp}")  # pragma: no cover
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(key, f"expected a number, got {type(value).__name__} {value!r}")
-        if not math.isfinite(value):
-            raise ScenarioError(key, f"must be finite, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(
-                key, f"expected a whole number, got {type(value).__name__} {value!r}"
-            )
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ScenarioError(key, f"expected a string, got {type(value).__name__}")
-        return value
-    raise TypeError(f"unsupported annotation {tp}")  # pragma: no cover
-
-
-def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in known:
-            full = f"{prefix}.{key}" if prefix else key
-            raise ScenarioError(
-                full, f"unknown key for {_type_name(cls)}; known keys: {sorted(known)}"
-            )
-    kwargs = {}
-    for name, value in data.items():
-        full = f"{prefix}.{name}" if prefix else name
-        kwargs[name] = _convert(hints[name], value, full)
-    try:
-        return cls(**kwargs)
-    except ScenarioError as err:
-        full = f"{prefix}.{err.key}" if prefix else err.key
-        raise ScenarioError(full, err.message) from None
-    except TypeError as err:  # a required field is missing
-        raise ScenarioError(prefix, str(err)) from None
-
-
-def scenario_from_dict(data: dict[str, Any], source: str | None = None) -> Scenario:
-    """Build a validated :class:`Scenario` from plain values; errors name ``source``."""
-    try:
-        return _build(Scenario, data)
-    except ScenarioError as err:
-        raise ScenarioError(err.key, err.message, source) from None
-
-
-def list_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``experiments/scenarios``."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-
-
-def load_scenario(name_or_path: str | Path | Scenario = "default") -> Scenario:
-    """Load a scenario by name (``default``) or by path to a ``.toml`` file.
-
-    Raises :class:`ScenarioError` naming the file and key for any invalid content, a missing
-    file (listing the known names) or malformed TOML.
-    """
-    if isinstance(name_or_path, Scenario):
-        return name_or_path
-    text = str(name_or_path)
-    path = Path(text)
-    if not (text.endswith(".toml") or path.exists()):
-        path = SCENARIO_DIR / f"{text}.toml"
-        if not path.is_file():
-            raise ScenarioError(
-                "",
-                f"unknown scenario {text!r}; choose one of {list_scenarios()} "
-                "or give a path to a .toml file",
-                str(path),
-            )
-    if not path.is_file():
-        raise ScenarioError(
-            "", f"scenario file not found; the named scenarios are {list_scenarios()}", str(path)
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError("", f"malformed TOML: {err}", str(path)) from None
-    data.setdefault("name", path.stem)
-    return scenario_from_dict(data, str(path))
+# The TOML loader lives in its own module; it is part of this module's interface.
+from hmarl_bench.scenario_files import (  # noqa: E402
+    SCENARIO_DIR,
+    StorePattern,
+    list_scenarios,
+    load_scenario,
+    scenario_from_dict,
+)

@@ -2,7 +2,10 @@
 
 Every day :func:`reconcile` turns the twin's :class:`DayOutcome` into a
 :class:`ReconciliationReport` with one :class:`RoleReport` per role (arrays over copies,
-and over stores for the store role). :func:`reward` is a function of a report and weights
+and over store-SKU slots for the store role: (B, N), with N = S stores x K SKUs). The
+warehouse and the supplier are one agent each per copy, so their terms are summed over
+SKUs (B,): units over all SKUs, and ``ordering_cost`` once per SKU ordered (an order line
+per SKU, as each store-SKU slot pays its own). :func:`reward` is a function of a report and weights
 alone: nothing else makes a reward.
 
 The terms of a :class:`RoleReport`, by role (units in brackets):
@@ -46,14 +49,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from hmarl_bench.config import RewardWeights, Scenario
-from hmarl_bench.twin.state import DayOutcome
+from hmarl_bench.twin.state import DayOutcome, over_stores, sku_total
 
 __all__ = ["ROLE_TERMS", "ReconciliationReport", "RoleReport", "reconcile", "reward", "system_cost"]
 
 
 @dataclass
 class RoleReport:
-    """Plan against actual for one role; every field has the same shape ((B, S) or (B,))."""
+    """Plan against actual for one role; every field has the same shape ((B, N) or (B,))."""
 
     demand: np.ndarray
     sales: np.ndarray
@@ -88,7 +91,7 @@ ROLE_TERMS: tuple[str, ...] = tuple(f.name for f in fields(RoleReport))
 
 @dataclass
 class ReconciliationReport:
-    """One day's reports: ``stores`` (B, S), ``warehouse`` (B,), ``supplier`` (B,)."""
+    """One day's reports: ``stores`` (B, N), ``warehouse`` (B,), ``supplier`` (B,)."""
 
     day: int
     stores: RoleReport
@@ -104,7 +107,8 @@ def _fill(served: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 def reconcile(outcome: DayOutcome, scenario: Scenario) -> ReconciliationReport:
     """Compare each agent's plan with the day's outcome (see the module table for terms)."""
     costs = scenario.costs
-    zeros_b = np.zeros(outcome.warehouse_end.shape)
+    n_skus = outcome.warehouse_end.shape[1]
+    zeros_b = np.zeros(outcome.warehouse_end.shape[:1])
 
     store_excess = np.maximum(outcome.store_end - costs.excess_cover_days * outcome.forecast, 0.0)
     stores = RoleReport(
@@ -121,36 +125,45 @@ def reconcile(outcome: DayOutcome, scenario: Scenario) -> ReconciliationReport:
         on_hand=outcome.store_end,
     )
 
-    wh_cover = (scenario.supplier.lead_time + costs.excess_cover_days) * outcome.forecast.sum(
-        axis=1
+    # per SKU (B, K), then summed over SKUs (with one SKU: the column itself, exactly)
+    wh_cover = (scenario.supplier.lead_time + costs.excess_cover_days) * over_stores(
+        outcome.forecast, n_skus
     )
-    wh_short = outcome.warehouse_requested - outcome.warehouse_shipped
+    wh_excess = sku_total(np.maximum(outcome.warehouse_end - wh_cover, 0.0))
+    requested = sku_total(outcome.warehouse_requested)
+    shipped = sku_total(outcome.warehouse_shipped)
+    ordered = sku_total(outcome.warehouse_ordered)
+    on_time = sku_total(outcome.supplier_on_time)
+    supplier_shipped = sku_total(outcome.supplier_shipped)
+    wh_end = sku_total(outcome.warehouse_end)
+    order_lines = sku_total(outcome.warehouse_ordered > 0)  # bool with one SKU
+    wh_short = requested - shipped
     warehouse = RoleReport(
-        demand=outcome.warehouse_requested,
-        sales=outcome.warehouse_shipped,
+        demand=requested,
+        sales=shipped,
         lost_sales=wh_short,
-        service_level=_fill(outcome.warehouse_shipped, outcome.warehouse_requested),
-        holding_cost=costs.warehouse_holding_cost * outcome.warehouse_end,
+        service_level=_fill(shipped, requested),
+        holding_cost=costs.warehouse_holding_cost * wh_end,
         stockout=wh_short,
-        ordering_cost=costs.ordering_cost * (outcome.warehouse_ordered > 0),
-        excess=np.maximum(outcome.warehouse_end - wh_cover, 0.0),
-        ordered=outcome.warehouse_ordered,
-        received=outcome.supplier_shipped,
-        on_hand=outcome.warehouse_end,
+        ordering_cost=costs.ordering_cost * order_lines,
+        excess=wh_excess,
+        ordered=ordered,
+        received=supplier_shipped,
+        on_hand=wh_end,
     )
 
-    sup_short = outcome.warehouse_ordered - outcome.supplier_on_time
+    sup_short = ordered - on_time
     supplier = RoleReport(
-        demand=outcome.warehouse_ordered,
-        sales=outcome.supplier_on_time,
+        demand=ordered,
+        sales=on_time,
         lost_sales=sup_short,
-        service_level=_fill(outcome.supplier_on_time, outcome.warehouse_ordered),
+        service_level=_fill(on_time, ordered),
         holding_cost=zeros_b,
         stockout=sup_short,
         ordering_cost=zeros_b,
         excess=zeros_b,
-        ordered=outcome.warehouse_ordered,
-        received=outcome.supplier_shipped,
+        ordered=ordered,
+        received=supplier_shipped,
         on_hand=zeros_b,
     )
     return ReconciliationReport(outcome.day, stores, warehouse, supplier)

@@ -135,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-envs",
         type=int,
         default=None,
-        help="copies of the chain trained in parallel, slots = copies x stores (default: the "
-        "hyperparams file's n_envs)",
+        help="copies of the chain trained in parallel, slots = copies x stores x SKUs "
+        "(default: the hyperparams file's n_envs)",
     )
     parser.add_argument("--out", default=None, help="run folder (default: runs/<name>-<time>)")
     parser.add_argument(

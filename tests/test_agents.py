@@ -111,9 +111,9 @@ def test_warehouse_rule_masks_and_observation(state: TwinState) -> None:
     state.warehouse_on_hand[:] = 2000  # target 4000: closest of 0/500/1000/1500 is 1500
     assert role.rule_actions(state).tolist() == [3]
     state.warehouse_on_hand[:] = 1000
-    state.warehouse_pipeline[0, 3] = 4300  # position 5300 > s: nothing
+    state.warehouse_pipeline[0, 0, 3] = 4300  # position 5300 > s: nothing
     assert role.rule_actions(state).tolist() == [0]
-    state.warehouse_pipeline[0, 3] = 13_800  # room 200: only action 0 is feasible
+    state.warehouse_pipeline[0, 0, 3] = 13_800  # room 200: only action 0 is feasible
     assert role.action_masks(state).tolist() == [[True, False, False, False]]
     obs = role.observe(state)
     assert obs.shape == (1, 6)

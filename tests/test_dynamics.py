@@ -3,6 +3,8 @@ analytic fill rate."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +16,7 @@ from hmarl_bench.config import (
     Costs,
     Demand,
     Scenario,
+    Sku,
     Spike,
     Store,
     Supplier,
@@ -55,28 +58,46 @@ def demands(draw: st.DrawFn, episode_days: int) -> Demand:
     )
 
 
+def _scaled_sum(value: int, scales: list[float]) -> int:
+    """A quantity scaled to every SKU and summed: what a shared capacity must hold."""
+    return sum(round(value * scale) for scale in scales)
+
+
 @st.composite
-def stores(draw: st.DrawFn, index: int) -> Store:
+def stores(draw: st.DrawFn, index: int, scales: list[float]) -> Store:
     initial = draw(st.integers(0, 500))
-    capacity = draw(st.integers(initial, initial + 800))
-    reorder_point = draw(st.integers(0, capacity))
+    reorder_point = draw(st.integers(0, 600))
+    order_up_to = draw(st.integers(reorder_point, reorder_point + 400))
+    needed = max(initial, order_up_to, *(_scaled_sum(v, scales) for v in (initial, order_up_to)))
     return Store(
         name=f"store_{index + 1}",
         demand_multiplier=draw(st.floats(0.0, 3.0, allow_subnormal=False)),
         initial_inventory=initial,
-        capacity=capacity,
+        capacity=needed + draw(st.integers(0, 800)),
         reorder_point=reorder_point,
-        order_up_to=draw(st.integers(reorder_point, capacity)),
+        order_up_to=order_up_to,
     )
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
+    """Random valid chains: 1-4 stores, or 100 or 1,000 stores cycling through up to four
+    drawn profiles (as a ``[store_pattern]``), selling one SKU or up to three."""
     episode_days = draw(st.integers(5, 30))
-    n_stores = draw(st.integers(1, 4))
+    n_skus = draw(st.integers(1, 3))
+    scales = [draw(st.floats(0.0, 1.5, allow_subnormal=False)) for _ in range(n_skus)]
+    skus = tuple(Sku(name=f"sku_{k + 1}", demand_scale=scale) for k, scale in enumerate(scales))
+    n_stores = draw(st.sampled_from([1, 2, 3, 4, 100, 1000]))
+    profiles = [draw(stores(i, scales)) for i in range(min(n_stores, 4))]
+    chain = tuple(
+        dataclasses.replace(profiles[i % len(profiles)], name=f"store_{i + 1}")
+        for i in range(n_stores)
+    )
     wh_initial = draw(st.integers(0, 3000))
-    wh_capacity = draw(st.integers(wh_initial, wh_initial + 4000))
-    wh_reorder = draw(st.integers(0, wh_capacity))
+    wh_reorder = draw(st.integers(0, 3000))
+    wh_order_up_to = draw(st.integers(wh_reorder, wh_reorder + 3000))
+    wh_needed = max(wh_initial, wh_order_up_to, _scaled_sum(wh_initial, scales))
+    wh_needed = max(wh_needed, _scaled_sum(wh_order_up_to, scales))
     return Scenario(
         name="random",
         episode_days=episode_days,
@@ -84,12 +105,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         forecast_smoothing=draw(st.floats(0.01, 1.0)),
         costs=Costs(),
         demand=draw(demands(episode_days)),
-        stores=tuple(draw(stores(i)) for i in range(n_stores)),
+        stores=chain,
+        skus=skus if n_skus > 1 or draw(st.booleans()) else (),
         warehouse=Warehouse(
             initial_inventory=wh_initial,
-            capacity=wh_capacity,
+            capacity=wh_needed + draw(st.integers(0, 4000)),
             reorder_point=wh_reorder,
-            order_up_to=draw(st.integers(wh_reorder, wh_capacity)),
+            order_up_to=wh_order_up_to,
             lead_time=draw(st.integers(0, 4)),
             order_quantities=tuple(draw(st.lists(st.integers(0, 2000), min_size=4, max_size=4))),
         ),
@@ -107,13 +129,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def _total_stock(state: TwinState) -> np.ndarray:
-    """Units anywhere in the chain per copy (B,): shelves, warehouse and both pipelines."""
-    return (
-        state.store_on_hand.sum(axis=1)
-        + state.store_pipeline.sum(axis=(1, 2))
-        + state.warehouse_on_hand
-        + state.warehouse_pipeline.sum(axis=1)
-    )
+    """Units of each SKU anywhere in the chain per copy (B, K): shelves, warehouse, pipelines."""
+    b, k = state.warehouse_on_hand.shape
+    store = (state.store_on_hand + state.store_pipeline.sum(axis=2)).reshape(b, -1, k)
+    return store.sum(axis=1) + state.warehouse_on_hand + state.warehouse_pipeline.sum(axis=2)
+
+
+def _per_store(slots: np.ndarray, n_skus: int) -> np.ndarray:
+    """(B, N) slot values summed over each store's SKUs: (B, S)."""
+    return slots.reshape(slots.shape[0], -1, n_skus).sum(axis=2)
 
 
 def _check_day(
@@ -124,6 +148,7 @@ def _check_day(
     warehouse_order: np.ndarray,
 ) -> None:
     sc = twin.scenario
+    k = sc.n_skus
     store_capacity = np.array([s.capacity for s in sc.stores])
     # stores, to the unit: start + received = sales + end (shipments go to the pipeline)
     np.testing.assert_array_equal(out.store_start + out.store_received, out.sales + out.store_end)
@@ -133,29 +158,32 @@ def _check_day(
     np.testing.assert_array_equal(
         out.warehouse_start + out.warehouse_received, out.warehouse_shipped + out.warehouse_end
     )
-    np.testing.assert_array_equal(out.warehouse_shipped, out.store_shipped.sum(axis=1))
+    b = out.store_shipped.shape[0]  # each SKU's shipments, summed over stores
+    np.testing.assert_array_equal(
+        out.warehouse_shipped, out.store_shipped.reshape(b, -1, k).sum(axis=1)
+    )
     # nobody ships more than was asked for, and orders are never raised
     assert (out.store_shipped <= out.store_requested).all()
     assert (out.store_requested <= np.maximum(store_orders, 0)).all()
     assert (out.warehouse_ordered <= np.maximum(warehouse_order, 0)).all()
     assert (out.supplier_shipped <= out.warehouse_ordered).all()
-    assert (out.supplier_shipped <= sc.supplier.capacity).all()
+    assert (out.supplier_shipped.sum(axis=1) <= sc.supplier.capacity).all()  # shared
     assert (out.supplier_on_time <= out.supplier_shipped).all()
     # nothing negative, anywhere
     for name in ("store_on_hand", "store_pipeline", "warehouse_on_hand", "warehouse_pipeline"):
         assert (getattr(state, name) >= 0).all(), name
     for name in ("sales", "lost_sales", "store_shipped", "supplier_shipped", "store_received"):
         assert (getattr(out, name) >= 0).all(), name
-    # capacities: on hand and position (on hand + pipeline)
-    assert (state.store_on_hand <= store_capacity).all()
-    assert (state.store_position <= store_capacity).all()
-    assert (state.warehouse_on_hand <= sc.warehouse.capacity).all()
-    assert (state.warehouse_position <= sc.warehouse.capacity).all()
+    # capacities, shared by the SKUs: on hand and position (on hand + pipeline)
+    assert (_per_store(state.store_on_hand, k) <= store_capacity).all()
+    assert (_per_store(state.store_position, k) <= store_capacity).all()
+    assert (state.warehouse_on_hand.sum(axis=1) <= sc.warehouse.capacity).all()
+    assert (state.warehouse_position.sum(axis=1) <= sc.warehouse.capacity).all()
     # the outcome's end-of-day view is the state's
     np.testing.assert_array_equal(out.store_end, state.store_on_hand)
     np.testing.assert_array_equal(out.store_pipeline_end, state.store_pipeline.sum(axis=2))
     np.testing.assert_array_equal(out.warehouse_end, state.warehouse_on_hand)
-    np.testing.assert_array_equal(out.warehouse_pipeline_end, state.warehouse_pipeline.sum(axis=1))
+    np.testing.assert_array_equal(out.warehouse_pipeline_end, state.warehouse_pipeline.sum(axis=2))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,22 +199,22 @@ def test_units_are_conserved_every_day(
     twin = DigitalTwin(scenario, batch_size=batch_size)
     state = twin.reset(seed)
     rng = np.random.default_rng(action_seed)
-    b, s = batch_size, scenario.n_stores
+    b, n, k = batch_size, scenario.n_slots, scenario.n_skus
     initial_stock = _total_stock(state)
-    supplied = np.zeros(b, dtype=np.int64)
-    sold = np.zeros(b, dtype=np.int64)
+    supplied = np.zeros((b, k), dtype=np.int64)
+    sold = np.zeros((b, k), dtype=np.int64)
     for day in range(scenario.episode_days):
         # random orders: often zero, sometimes far beyond any capacity
-        store_orders = rng.integers(0, 1200, (b, s)) * (rng.random((b, s)) < 0.7)
-        warehouse_order = rng.choice([0, 300, 2500, 20000], size=b)
+        store_orders = rng.integers(0, 1200, (b, n)) * (rng.random((b, n)) < 0.7)
+        warehouse_order = rng.choice([0, 300, 2500, 20000], size=(b, k))
         supplier_action = rng.integers(0, 3, b)
         out = twin.step(store_orders, warehouse_order, supplier_action)
         assert out.day == day and state.day == day + 1
         _check_day(out, state, twin, store_orders, warehouse_order)
         supplied += out.supplier_shipped
-        sold += out.sales.sum(axis=1)
+        sold += out.sales.reshape(b, -1, k).sum(axis=1)
     assert twin.done
-    # global: initial stock + everything the supplier shipped = final stock + all sales
+    # global, per SKU: initial stock + all the supplier shipped = final stock + all sales
     np.testing.assert_array_equal(initial_stock + supplied, _total_stock(state) + sold)
 
 
@@ -233,17 +261,17 @@ def test_supplier_lead_time_partial_and_delays(
 ) -> None:
     twin = DigitalTwin(_one_store(1, supplier_lead=3, delay_days=2, reliability=0.0 if late else 1))
     state = twin.reset(0)
-    start = int(state.warehouse_on_hand[0])
+    start = int(state.warehouse_on_hand[0, 0])
     out = twin.step(np.zeros((1, 1), np.int64), np.array([1000]), np.array([supplier_action]))
     shipped = 800 if supplier_action == 1 else 1000
-    assert int(out.supplier_shipped[0]) == shipped
-    assert int(out.supplier_on_time[0]) == (shipped if expected_lead == 3 else 0)
+    assert int(out.supplier_shipped[0, 0]) == shipped
+    assert int(out.supplier_on_time[0, 0]) == (shipped if expected_lead == 3 else 0)
     assert int(state.days_to_delivery[0]) == expected_lead
     zero = np.zeros(1, dtype=np.int64)
     history = []
     while not twin.done:
         twin.step(np.zeros((1, 1), np.int64), zero, zero)
-        history.append(int(state.warehouse_on_hand[0]))
+        history.append(int(state.warehouse_on_hand[0, 0]))
     arrived_on = 1 + history.index(start + shipped)  # end-of-day index
     assert arrived_on == expected_lead
 
@@ -273,7 +301,7 @@ def test_pro_rata_allocation_when_the_warehouse_is_short() -> None:
     out = twin.step(np.array([[300, 100]]), np.zeros(1, np.int64), np.zeros(1, np.int64))
     # short: floor(300 * 100 / 400) = 75 and floor(100 * 100 / 400) = 25
     assert out.store_shipped.tolist() == [[75, 25]]
-    assert int(out.warehouse_end[0]) == 0
+    assert out.warehouse_end.tolist() == [[0]]
 
 
 # --------------------------------------------------------------------------- analytic

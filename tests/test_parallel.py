@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gymnasium import spaces
 from pettingzoo.test import parallel_api_test
 
 import hmarl_bench
@@ -16,8 +17,18 @@ from hmarl_bench.reconciliation import ROLE_TERMS
 SCENARIOS = hmarl_bench.list_scenarios()
 
 
-def _random_actions(env: HMARLEnvironment, rng: np.random.Generator) -> dict[str, int]:
-    return {a: int(rng.integers(env.action_space(a).n)) for a in env.agents}
+def _random_action(space: spaces.Space, rng: np.random.Generator) -> int | np.ndarray:
+    if isinstance(space, spaces.MultiDiscrete):  # a warehouse of several SKUs
+        return rng.integers(space.nvec)
+    return int(rng.integers(space.n))
+
+
+def _mask_size(space: spaces.Space) -> int:
+    return int(space.nvec.sum()) if isinstance(space, spaces.MultiDiscrete) else int(space.n)
+
+
+def _random_actions(env: HMARLEnvironment, rng: np.random.Generator) -> dict[str, Any]:
+    return {a: _random_action(env.action_space(a), rng) for a in env.agents}
 
 
 def _run_episode(env: HMARLEnvironment, seed: int, action_seed: int) -> list[Any]:
@@ -217,7 +228,7 @@ def test_observations_stay_in_bounds_and_masks_allow_no_order(name: str) -> None
                 assert np.isfinite(o).all() and (o >= 0).all() and (o <= 1).all(), (agent, o)
                 assert space.contains(o)
                 mask = infos[agent]["action_mask"]
-                assert mask.dtype == bool and mask.shape == (env.action_space(agent).n,)
+                assert mask.dtype == bool and mask.shape == (_mask_size(env.action_space(agent)),)
                 assert mask[0], agent
             if not env.agents:
                 break

@@ -31,7 +31,9 @@ def _row(*values: float) -> np.ndarray:
 
 
 def _outcome(**changes) -> DayOutcome:
-    """store_1 sells all 10 and keeps 30; store_2 loses 3 of 8 and orders 12 (gets 9);
+    """One SKU, so warehouse values are (B, K) = (1, 1).
+
+    store_1 sells all 10 and keeps 30; store_2 loses 3 of 8 and orders 12 (gets 9);
     store_3 has no demand. The warehouse ships 9 of 12, ends with 200 and orders 500, of
     which the supplier ships 400 on time."""
     fields = dict(
@@ -46,15 +48,15 @@ def _outcome(**changes) -> DayOutcome:
         store_end=_row(30, 0, 0),
         store_pipeline_end=_row(0, 9, 0),
         forecast=_row(10.0, 4.0, 6.0),  # sums to 20
-        warehouse_start=np.array([209]),
-        warehouse_received=np.array([0]),
-        warehouse_shipped=np.array([9]),
-        warehouse_requested=np.array([12]),
-        warehouse_ordered=np.array([500]),
-        supplier_shipped=np.array([400]),
-        supplier_on_time=np.array([400]),
-        warehouse_end=np.array([200]),
-        warehouse_pipeline_end=np.array([400]),
+        warehouse_start=np.array([[209]]),
+        warehouse_received=np.array([[0]]),
+        warehouse_shipped=np.array([[9]]),
+        warehouse_requested=np.array([[12]]),
+        warehouse_ordered=np.array([[500]]),
+        supplier_shipped=np.array([[400]]),
+        supplier_on_time=np.array([[400]]),
+        warehouse_end=np.array([[200]]),
+        warehouse_pipeline_end=np.array([[400]]),
     )
     fields.update(changes)
     return DayOutcome(**fields)
@@ -102,7 +104,7 @@ def test_warehouse_terms() -> None:
 
 
 def test_supplier_terms() -> None:
-    sup = reconcile(_outcome(supplier_on_time=np.array([0])), SCENARIO).supplier
+    sup = reconcile(_outcome(supplier_on_time=np.array([[0]])), SCENARIO).supplier
     # the 400 shipped are late: nothing on time of 500 ordered
     assert sup.service_level.tolist() == [0.0]
     assert sup.lost_sales.tolist() == [500]
@@ -120,11 +122,11 @@ def test_no_orders_means_full_service_and_no_ordering_cost() -> None:
         _outcome(
             store_requested=_row(0, 0, 0),
             store_shipped=_row(0, 0, 0),
-            warehouse_shipped=np.array([0]),
-            warehouse_requested=np.array([0]),
-            warehouse_ordered=np.array([0]),
-            supplier_shipped=np.array([0]),
-            supplier_on_time=np.array([0]),
+            warehouse_shipped=np.array([[0]]),
+            warehouse_requested=np.array([[0]]),
+            warehouse_ordered=np.array([[0]]),
+            supplier_shipped=np.array([[0]]),
+            supplier_on_time=np.array([[0]]),
         ),
         SCENARIO,
     )

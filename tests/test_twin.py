@@ -40,9 +40,11 @@ def test_reset_starts_from_the_scenario() -> None:
     state = DigitalTwin(sc, batch_size=3).reset(0)
     assert state.day == 0
     assert state.store_on_hand.tolist() == [[700, 600, 900]] * 3
-    assert state.warehouse_on_hand.tolist() == [5000] * 3
+    assert state.warehouse_on_hand.tolist() == [[5000]] * 3  # (B, K)
     assert state.store_pipeline.shape == (3, 3, 2) and not state.store_pipeline.any()
-    assert state.warehouse_pipeline.shape == (3, 7 + 2 * 3) and not state.warehouse_pipeline.any()
+    assert (
+        state.warehouse_pipeline.shape == (3, 1, 7 + 2 * 3) and not state.warehouse_pipeline.any()
+    )
     assert state.demand.shape == (3, 90, 3) and state.demand.dtype == np.int64
     assert state.supplier_late.shape == (3, 90)
     np.testing.assert_allclose(state.forecast[0], [60.0, 50.0, 75.0])  # nominal day-0 means

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from gymnasium import spaces
+from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
@@ -135,7 +137,7 @@ def test_warehouse_masks_forbid_overflowing_orders_and_reach_maskable_ppo() -> N
     assert is_masking_supported(VecMonitor(venv))
     masks = get_action_masks(VecMonitor(venv))
     assert masks.shape == (3, 4)
-    room = sc.warehouse.capacity - venv.twin.state.warehouse_position
+    room = sc.warehouse.capacity - venv.twin.state.warehouse_position.sum(axis=1)  # (B, K=1)
     quantities = np.array(sc.warehouse.order_quantities)
     np.testing.assert_array_equal(masks, (quantities[None] <= room[:, None]) | (quantities == 0))
     assert masks[:, 0].all() and not masks.all()  # ordering nothing is always feasible
@@ -182,3 +184,15 @@ def test_bad_actions_and_order_of_calls() -> None:
         venv.step(np.array([0, 4]))
     with pytest.raises(RuntimeError, match="step_async"):
         venv.step_wait()
+
+
+def test_warehouse_of_several_skus_acts_per_sku_and_learns() -> None:
+    venv = WarehouseVecEnv("multi_sku", n_envs=2, seed=0)
+    k = venv.scenario.n_skus
+    assert venv.action_space == spaces.MultiDiscrete([4] * k)
+    assert venv.reset().shape == (2, 6 * k) and venv.action_masks().shape == (2, 4 * k)
+    with pytest.raises(ValueError, match="one per copy, per SKU"):
+        venv.step(np.zeros(2, dtype=np.int64))
+    with pytest.raises(ValueError, match="whole numbers"):
+        venv.step(np.full((2, k), 0.5))
+    MaskablePPO("MlpPolicy", venv, n_steps=16, batch_size=32, device="cpu", seed=0).learn(64)

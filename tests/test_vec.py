@@ -329,7 +329,7 @@ def test_warehouse_and_supplier_agents_are_used() -> None:
     venv.reset()
     venv.step(np.full(4, 2))
     expected = round(sc.warehouse.order_quantities[2] * sc.supplier.partial_fraction)
-    np.testing.assert_array_equal(venv.twin.state.supplier_last_shipped, [expected] * 2)
+    np.testing.assert_array_equal(venv.twin.state.supplier_last_shipped, [[expected]] * 2)
     assert sup_model.observation_shapes == [(2, 3)]
 
 

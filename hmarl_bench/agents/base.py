@@ -51,7 +51,7 @@ class Role(ABC):
         return spaces.Box(0.0, 1.0, shape=(self.obs_dim,), dtype=np.float32)
 
     @property
-    def action_space(self) -> spaces.Discrete:
+    def action_space(self) -> spaces.Discrete | spaces.MultiDiscrete:
         return spaces.Discrete(self.n_actions)
 
 
@@ -90,8 +90,10 @@ class BaseAgent(ABC):
     def action_mask(self, state: TwinState, copy: int = 0) -> np.ndarray:
         return self.role.action_masks(state)[(copy, *self.index)]
 
-    def rule_action(self, state: TwinState, copy: int = 0) -> int:
-        return int(self.role.rule_actions(state)[(copy, *self.index)])
+    def rule_action(self, state: TwinState, copy: int = 0) -> int | np.ndarray:
+        """The rule's action: an int, or K ints for a warehouse of several SKUs."""
+        action = np.asarray(self.role.rule_actions(state)[(copy, *self.index)], dtype=np.int64)
+        return int(action) if action.ndim == 0 else action
 
     @abstractmethod
     def act(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
@@ -33,19 +34,17 @@ class ModelLoadError(ValueError):
 
 def role_of(agent_id: str, scenario: Scenario) -> tuple[Role, RewardWeights, tuple[int, ...]]:
     """The role, reward weights and array index of an agent id in a scenario."""
-    if agent_id.startswith("store_"):
-        try:
-            number = int(agent_id.removeprefix("store_"))
-        except ValueError:
-            number = 0
-        if 1 <= number <= scenario.n_stores:
-            return StoreRole(scenario), scenario.store_reward, (number - 1,)
+    slots = scenario.slot_names()
+    if agent_id.startswith("store_") and agent_id in slots:
+        return StoreRole(scenario), scenario.store_reward, (slots.index(agent_id),)
     if agent_id == "warehouse_1":
         return WarehouseRole(scenario), scenario.warehouse_reward, ()
     if agent_id == "supplier_1":
         return SupplierRole(scenario), scenario.supplier_reward, ()
-    known = [f"store_{i + 1}" for i in range(scenario.n_stores)] + ["warehouse_1", "supplier_1"]
-    raise ValueError(f"unknown agent id {agent_id!r}; agents are {known}")
+    known = slots if len(slots) <= 12 else [*slots[:3], "...", slots[-1]]
+    raise ValueError(
+        f"unknown agent id {agent_id!r}; agents are {known + ['warehouse_1', 'supplier_1']}"
+    )
 
 
 def check_spaces(model: Any, role: Role, source: str = "model") -> None:
@@ -54,10 +53,11 @@ def check_spaces(model: Any, role: Role, source: str = "model") -> None:
     act_space = getattr(model, "action_space", None)
     if obs_space is None or act_space is None:
         return  # a bare predictor: nothing to check
-    if tuple(obs_space.shape) != (role.obs_dim,) or getattr(act_space, "n", None) != role.n_actions:
+    want_obs, want_act = role.observation_space, role.action_space
+    if tuple(obs_space.shape) != want_obs.shape or act_space != want_act:
         raise ModelLoadError(
             f"{source} expects observations {tuple(obs_space.shape)} and actions {act_space}, "
-            f"but this role has observations ({role.obs_dim},) and Discrete({role.n_actions})"
+            f"but this role has observations {want_obs.shape} and {want_act}"
         )
 
 
@@ -154,8 +154,9 @@ class PolicyAgent(BaseAgent):
         observation: np.ndarray,
         action_mask: np.ndarray | None = None,
         state: TwinState | None = None,
-    ) -> int:
-        action = int(self._predict(observation, action_mask).reshape(-1)[0])
+    ) -> int | np.ndarray:
+        prediction = self._predict(observation, action_mask).reshape(-1)
+        action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)
         return action
@@ -163,7 +164,10 @@ class PolicyAgent(BaseAgent):
     def act_batch(
         self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
     ) -> np.ndarray:
-        return self._predict(observations, action_masks).reshape(len(observations))
+        actions = self._predict(observations, action_masks)
+        if isinstance(self.role.action_space, spaces.MultiDiscrete):  # (B, K)
+            return actions.reshape(len(observations), -1)
+        return actions.reshape(len(observations))
 
     def receive_feedback(self, report: RoleReport | dict[str, Any], copy: int = 0) -> float:
         value = super().receive_feedback(report, copy)

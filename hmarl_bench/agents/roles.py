@@ -2,52 +2,57 @@
 
 Observations are float32 and normalized into [0, 1] (values past a scale are clipped):
 
-Store (7), per store s::
+Store (7), per store-SKU slot n (store s, SKU k; with one SKU, per store)::
 
-    0 on_hand            on-hand / store capacity
-    1 forecast           smoothed demand / demand_scale_s
-    2 uncertainty        smoothed forecast error std / demand_scale_s
+    0 on_hand            on-hand of the SKU / store capacity
+    1 forecast           smoothed demand / demand_scale_n
+    2 uncertainty        smoothed forecast error std / demand_scale_n
     3 days_of_cover      (on-hand + pipeline) / forecast, divided by 30 days
-    4 stockout_yesterday 1 if the store lost sales yesterday, else 0
-    5 warehouse_ratio    warehouse on-hand / warehouse capacity
+    4 stockout_yesterday 1 if the slot lost sales yesterday, else 0
+    5 warehouse_ratio    warehouse on-hand of the SKU / warehouse capacity
     6 recent_service     smoothed daily fill rate
 
-``demand_scale_s`` is twice the store's highest expected daily demand in the scenario.
+``demand_scale_n`` is twice the slot's highest expected daily demand in the scenario.
 
-Warehouse (6)::
+Warehouse (6 per SKU, SKU-major: entries ``6 k .. 6 k + 5`` are SKU k's)::
 
-    0 aggregate_demand   sum of store forecasts / sum of demand scales
-    1 on_hand            warehouse on-hand / capacity
-    2 pipeline           inbound supplier pipeline / capacity
-    3 store_inventory    mean over stores of on-hand / capacity
-    4 min_store_inventory lowest store on-hand / capacity
-    5 store_service      mean store recent service level
+    0 aggregate_demand   sum of the SKU's store forecasts / sum of their demand scales
+    1 on_hand            warehouse on-hand of the SKU / capacity
+    2 pipeline           inbound supplier pipeline of the SKU / capacity
+    3 store_inventory    mean over stores of the SKU's on-hand / store capacity
+    4 min_store_inventory lowest store on-hand of the SKU / store capacity
+    5 store_service      mean recent service level of the SKU's slots
 
 Supplier (3)::
 
-    0 warehouse_order    the warehouse's last order / supplier capacity
-    1 utilisation        units shipped yesterday / supplier capacity
+    0 warehouse_order    the warehouse's last order (all SKUs) / supplier capacity
+    1 utilisation        units shipped yesterday (all SKUs) / supplier capacity
     2 days_to_delivery   days until the last shipment lands / longest possible lead time
 
-Actions: a store orders 0, 0.5, 1.0 or 1.5 x its forecast (rounded); the warehouse orders
-one of ``warehouse.order_quantities``; the supplier fulfils 100%, fulfils
-``partial_fraction`` or delays by ``delay_days``.
+Actions: a slot orders 0, 0.5, 1.0 or 1.5 x its forecast (rounded); the warehouse orders
+one of ``warehouse.order_quantities`` (scaled by the SKU's demand_scale) per SKU: one
+``Discrete(4)`` action with one SKU, ``MultiDiscrete([4] * K)`` with several; the supplier
+fulfils 100%, fulfils ``partial_fraction`` or delays by ``delay_days`` (one action for the
+day's whole shipment).
 
-Masks: an order action is infeasible when its quantity would push the inventory position
-(on-hand + pipeline) past the node's capacity; ordering nothing is always feasible. The
-twin enforces the same limit by capping such orders, so a policy without masks faces the
-same feasible set (its over-sized orders are cut to the room left).
+Masks: an order action is infeasible when its quantity alone would push the node's
+inventory position (on-hand + pipeline, summed over the SKUs that share its capacity) past
+the capacity; ordering nothing is always feasible. The twin enforces the same limit by
+cutting such orders (pro rata over SKUs when several together overflow), so a policy
+without masks faces the same feasible set. Warehouse masks of several SKUs are the SKUs'
+masks concatenated, as sb3-contrib's MaskablePPO expects for ``MultiDiscrete``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from gymnasium import spaces
 
 from hmarl_bench.agents.base import Role
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS
-from hmarl_bench.twin.state import TwinState, pipeline_total
+from hmarl_bench.twin.state import TwinState, over_stores, pipeline_total, sku_total
 
 __all__ = [
     "MAX_COVER_DAYS",
@@ -82,7 +87,7 @@ def _clip_unit(obs: np.ndarray) -> np.ndarray:
 
 
 class StoreRole(Role):
-    """Every store of every copy: observations (B, S, 7), actions (B, S)."""
+    """Every store-SKU slot of every copy: observations (B, N, 7), actions (B, N)."""
 
     obs_dim = 7
     n_actions = 4
@@ -99,19 +104,30 @@ class StoreRole(Role):
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.capacity = np.array([s.capacity for s in scenario.stores], dtype=np.float64)
+        self.n_skus = scenario.n_skus
+        #: (S,) each store's capacity, shared by its SKUs
+        self.store_capacity = np.array([s.capacity for s in scenario.stores], dtype=np.float64)
+        self.capacity = np.repeat(self.store_capacity, self.n_skus)  # (N,) a slot's store's
         self.on_hand_scale = np.maximum(self.capacity, 1.0)
         self.demand_scale = 2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)
         self.warehouse_capacity = float(max(scenario.warehouse.capacity, 1))
-        self.reorder_point = np.array([s.reorder_point for s in scenario.stores])
-        self.order_up_to = np.array([s.order_up_to for s in scenario.stores])
+        self.reorder_point = np.array(scenario.per_slot([s.reorder_point for s in scenario.stores]))
+        self.order_up_to = np.array(scenario.per_slot([s.order_up_to for s in scenario.stores]))
+
+    def room(self, position: np.ndarray) -> np.ndarray:
+        """(B, N) room under each slot's store capacity: capacity - position over its SKUs."""
+        if self.n_skus == 1:
+            return self.capacity - position
+        batch = position.shape[0]
+        store_position = position.reshape(batch, -1, self.n_skus).sum(axis=2)
+        return np.repeat(self.store_capacity - store_position, self.n_skus, axis=1)
 
     # ``position`` (keyword): the state's ``store_position``, when the caller has it already.
     def observe(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
         if position is None:
             position = state.store_position
         # each entry in float64 (into a scratch array), then one cast to float32
-        values = np.empty((state.batch_size, state.n_stores, 7))
+        values = np.empty((state.batch_size, state.n_slots, 7))
         np.divide(state.store_on_hand, self.on_hand_scale, out=values[..., 0])
         np.divide(state.forecast, self.demand_scale, out=values[..., 1])
         uncertainty = np.sqrt(state.forecast_var, out=values[..., 2])
@@ -119,19 +135,23 @@ class StoreRole(Role):
         cover = np.divide(position, np.maximum(state.forecast, 1.0), out=values[..., 3])
         np.divide(cover, MAX_COVER_DAYS, out=cover)
         values[..., 4] = state.stockout_yesterday
-        values[..., 5] = (state.warehouse_on_hand / self.warehouse_capacity)[:, None]
+        warehouse_ratio = state.warehouse_on_hand / self.warehouse_capacity  # (B, K)
+        if self.n_skus == 1:
+            values[..., 5] = warehouse_ratio
+        else:
+            values.reshape(state.batch_size, -1, self.n_skus, 7)[..., 5] = warehouse_ratio[:, None]
         values[..., 6] = state.recent_service
         return _clip_unit(values.astype(np.float32))
 
     def order_quantities(self, actions: np.ndarray, state: TwinState) -> np.ndarray:
-        """Units each store orders for ``actions`` (B, S): multiplier x forecast, rounded."""
+        """Units each slot orders for ``actions`` (B, N): multiplier x forecast, rounded."""
         return np.rint(STORE_ORDER_MULTIPLIERS[actions] * state.forecast).astype(np.int64)
 
     def action_masks(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
         if position is None:
             position = state.store_position
         quantities = np.rint(STORE_ORDER_MULTIPLIERS * state.forecast[..., None])
-        masks = quantities <= (self.capacity - position)[..., None]
+        masks = quantities <= self.room(position)[..., None]
         masks[..., 0] = True
         return masks
 
@@ -140,17 +160,18 @@ class StoreRole(Role):
         if position is None:
             position = state.store_position
         options = np.rint(STORE_ORDER_MULTIPLIERS * state.forecast[..., None])
-        infeasible = options > (self.capacity - position)[..., None]  # not action_masks
+        infeasible = options > self.room(position)[..., None]  # not action_masks
         infeasible[..., 0] = False
         target = (self.order_up_to - position) * (position <= self.reorder_point)
         return _closest_option(target, options, infeasible)
 
 
 class WarehouseRole(Role):
-    """The warehouse of every copy: observations (B, 6), actions (B,)."""
+    """The warehouse of every copy: observations (B, 6 K); actions (B,) with one SKU and
+    (B, K) with several; masks (B, 4 K)."""
 
-    obs_dim = 6
-    n_actions = 4
+    obs_dim = 6  # per SKU: ``observation_space`` has 6 K entries
+    n_actions = 4  # per SKU
     obs_names = (
         "aggregate_demand",
         "on_hand",
@@ -163,40 +184,76 @@ class WarehouseRole(Role):
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.capacity = float(max(scenario.warehouse.capacity, 1))
-        self.quantities = np.array(scenario.warehouse.order_quantities, dtype=np.int64)
-        self.store_capacity = np.array([max(s.capacity, 1) for s in scenario.stores], dtype=float)
-        self.demand_scale = float((2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)).sum())
+        self.n_skus = k = scenario.n_skus
+        wh = scenario.warehouse
+        self.capacity = float(max(wh.capacity, 1))
+        #: (K, 4) units of each action, per SKU
+        self.sku_quantities = np.array(
+            [scenario.per_sku(q) for q in wh.order_quantities], dtype=np.int64
+        ).T
+        self.quantities = self.sku_quantities[0] if k == 1 else self.sku_quantities
+        self.reorder_point = np.array(scenario.per_sku(wh.reorder_point))  # (K,)
+        self.order_up_to = np.array(scenario.per_sku(wh.order_up_to))  # (K,)
+        self.store_capacity = np.repeat(
+            np.array([max(s.capacity, 1) for s in scenario.stores], dtype=float), k
+        )
+        slot_scale = 2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)  # (N,)
+        self.demand_scale = slot_scale.reshape(-1, k).sum(axis=0)  # (K,)
+        if k == 1:  # a float, as before SKUs (the same sum)
+            self.demand_scale = float(slot_scale.sum())
+
+    @property
+    def observation_space(self) -> spaces.Box:
+        return spaces.Box(0.0, 1.0, shape=(self.obs_dim * self.n_skus,), dtype=np.float32)
+
+    @property
+    def action_space(self) -> spaces.Discrete | spaces.MultiDiscrete:
+        if self.n_skus == 1:
+            return spaces.Discrete(self.n_actions)
+        return spaces.MultiDiscrete([self.n_actions] * self.n_skus)
+
+    def _per_sku(self, actions: np.ndarray) -> np.ndarray:
+        """(B, K) actions or quantities as the role's outputs: (B,) with one SKU."""
+        return actions[:, 0] if self.n_skus == 1 else actions
 
     def observe(self, state: TwinState) -> np.ndarray:
+        k = self.n_skus
         store_ratio = state.store_on_hand / self.store_capacity
-        n_stores = state.n_stores
-        values = np.empty((state.batch_size, 6))  # float64, cast once; means as sum / count
-        np.divide(state.forecast.sum(axis=1), self.demand_scale, out=values[:, 0])
-        np.divide(state.warehouse_on_hand, self.capacity, out=values[:, 1])
-        np.divide(pipeline_total(state.warehouse_pipeline), self.capacity, out=values[:, 2])
-        np.divide(store_ratio.sum(axis=1), n_stores, out=values[:, 3])
-        np.minimum.reduce(store_ratio, axis=1, out=values[:, 4])
-        np.divide(state.recent_service.sum(axis=1), n_stores, out=values[:, 5])
-        return _clip_unit(values.astype(np.float32))
+        n_stores = state.n_slots // k
+        values = np.empty((state.batch_size, k, 6))  # float64, cast once; means as sum / count
+        np.divide(over_stores(state.forecast, k), self.demand_scale, out=values[..., 0])
+        np.divide(state.warehouse_on_hand, self.capacity, out=values[..., 1])
+        np.divide(pipeline_total(state.warehouse_pipeline), self.capacity, out=values[..., 2])
+        np.divide(over_stores(store_ratio, k), n_stores, out=values[..., 3])
+        if k == 1:
+            np.minimum.reduce(store_ratio, axis=1, out=values[:, 0, 4])
+        else:
+            per_store = store_ratio.reshape(state.batch_size, -1, k)
+            np.minimum.reduce(per_store, axis=1, out=values[..., 4])
+        np.divide(over_stores(state.recent_service, k), n_stores, out=values[..., 5])
+        return _clip_unit(values.reshape(state.batch_size, -1).astype(np.float32))
 
     def order_quantities(self, actions: np.ndarray, state: TwinState | None = None) -> np.ndarray:
-        return self.quantities[actions]
+        """Units per SKU for ``actions``: (B,) -> (B,) with one SKU, (B, K) -> (B, K)."""
+        if self.n_skus == 1:
+            return self.quantities[actions]
+        return np.take_along_axis(self.sku_quantities[None], actions[..., None], axis=2)[..., 0]
 
     def action_masks(self, state: TwinState) -> np.ndarray:
-        room = self.capacity - state.warehouse_position
-        masks = self.quantities[None, :] <= room[:, None]
-        masks[:, 0] = True
-        return masks
+        room = self.capacity - sku_total(state.warehouse_position)
+        masks = self.sku_quantities[None, :, :] <= room[:, None, None]
+        masks[..., 0] = True
+        return masks.reshape(state.batch_size, -1)
 
     def rule_actions(self, state: TwinState) -> np.ndarray:
-        """The seed's (s, S) on the four order sizes: closest to S - position when <= s."""
-        wh = self.scenario.warehouse
-        position = state.warehouse_position
-        infeasible = self.quantities[None, :] > (self.capacity - position)[:, None]
-        infeasible[:, 0] = False
-        target = (wh.order_up_to - position) * (position <= wh.reorder_point)
-        return _closest_option(target, self.quantities, infeasible)
+        """The seed's (s, S) per SKU on its four order sizes: closest to S - position when
+        the SKU's position is <= s (only quantities that fit the shared room)."""
+        position = state.warehouse_position  # (B, K)
+        room = self.capacity - sku_total(position)
+        infeasible = self.sku_quantities[None, :, :] > room[:, None, None]
+        infeasible[..., 0] = False
+        target = (self.order_up_to - position) * (position <= self.reorder_point)
+        return self._per_sku(_closest_option(target, self.sku_quantities, infeasible))
 
 
 class SupplierRole(Role):
@@ -214,8 +271,8 @@ class SupplierRole(Role):
 
     def observe(self, state: TwinState) -> np.ndarray:
         obs = np.empty((state.batch_size, 3), dtype=np.float32)
-        obs[:, 0] = state.warehouse_last_order / self.capacity
-        obs[:, 1] = state.supplier_last_shipped / self.capacity
+        obs[:, 0] = sku_total(state.warehouse_last_order) / self.capacity
+        obs[:, 1] = sku_total(state.supplier_last_shipped) / self.capacity
         obs[:, 2] = state.days_to_delivery / self.max_lead
         return _clip_unit(obs)
 

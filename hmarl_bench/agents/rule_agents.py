@@ -33,16 +33,20 @@ class _RuleAgent(BaseAgent):
 
 
 class StoreAgent(_RuleAgent):
-    """A store: 7 observations, Discrete(4) order sizes, rule (s, S) on those actions."""
+    """A store (a store-SKU slot, with several SKUs): 7 observations, Discrete(4) order
+    sizes, rule (s, S) on those actions. ``index`` is the slot's index."""
 
     def __init__(self, scenario: Scenario, index: int, role: StoreRole | None = None) -> None:
         super().__init__(
-            f"store_{index + 1}", role or StoreRole(scenario), scenario.store_reward, (index,)
+            scenario.slot_names()[index],
+            role or StoreRole(scenario),
+            scenario.store_reward,
+            (index,),
         )
 
 
 class WarehouseAgent(_RuleAgent):
-    """The warehouse: 6 observations, Discrete(4) order sizes, rule (s, S)."""
+    """The warehouse: 6 observations and Discrete(4) order sizes per SKU, rule (s, S)."""
 
     def __init__(self, scenario: Scenario, role: WarehouseRole | None = None) -> None:
         super().__init__(
@@ -61,7 +65,7 @@ def make_agents(scenario: Scenario) -> dict[str, BaseAgent]:
     """The rule-based agents of a scenario, by agent id, sharing one role object per role."""
     store_role = StoreRole(scenario)
     agents: dict[str, BaseAgent] = {
-        f"store_{i + 1}": StoreAgent(scenario, i, store_role) for i in range(scenario.n_stores)
+        name: StoreAgent(scenario, i, store_role) for i, name in enumerate(scenario.slot_names())
     }
     agents["warehouse_1"] = WarehouseAgent(scenario)
     agents["supplier_1"] = SupplierAgent(scenario)

@@ -17,6 +17,19 @@ from hmarl_bench.twin import DigitalTwin, TwinState
 __all__ = ["HMARLEnvironment"]
 
 
+def _size(space: spaces.Space) -> int | tuple[int, ...]:
+    """Discrete(n) -> n; MultiDiscrete -> its sizes as a tuple."""
+    if isinstance(space, spaces.MultiDiscrete):
+        return tuple(int(n) for n in space.nvec)
+    return int(space.n)
+
+
+def _plain(action: Any) -> int | np.ndarray:
+    """A role's action for one agent: an int (Discrete) or an int64 array (MultiDiscrete)."""
+    array = np.asarray(action, dtype=np.int64)
+    return int(array) if array.ndim == 0 else array
+
+
 class HMARLEnvironment(ParallelEnv):
     """A multi-echelon retail chain: one supplier, one warehouse, N stores; one day per step.
 
@@ -26,7 +39,9 @@ class HMARLEnvironment(ParallelEnv):
     agent's plan with what happened, and each reward is computed from that report alone.
 
     ## Agents
-    ``store_1 .. store_N``, ``warehouse_1``, ``supplier_1``; all act every day.
+    ``store_1 .. store_N``, ``warehouse_1``, ``supplier_1``; all act every day. With several
+    SKUs every store x SKU pair is one agent (a slot of the shared store policy):
+    ``store_i_sku_k`` for store i and SKU k (from 1, in the scenario's order).
 
     ## Action Space
     | agent       | space       | actions                                                   |
@@ -35,12 +50,16 @@ class HMARLEnvironment(ParallelEnv):
     | warehouse_1 | Discrete(4) | order ``warehouse.order_quantities`` (0/500/1000/1500)    |
     | supplier_1  | Discrete(3) | fulfil 100%, fulfil ``partial_fraction``, delay           |
 
+    With K > 1 SKUs the warehouse's space is ``MultiDiscrete([4] * K)`` (one order size per
+    SKU, scaled by its demand_scale; its action is an array of K ints) and its observation
+    has 6 entries per SKU; store-SKU agents keep the store's spaces.
+
     Orders that would lift a node's inventory position (on hand + pipeline) above its
     capacity are cut to the room left; ``infos[agent]["action_mask"]`` marks the actions
     that need no cut (for MaskablePPO).
 
     ## Observation Space
-    ``Box(0, 1, (7,))`` for stores, ``(6,)`` for the warehouse, ``(3,)`` for the supplier,
+    ``Box(0, 1, (7,))`` for stores, ``(6 K,)`` for the warehouse, ``(3,)`` for the supplier,
     float32; each entry is defined in :mod:`hmarl_bench.agents.roles` and never leaves [0, 1].
     ``dict_observation_space`` / ``dict_action_space`` give the whole system as one Dict.
 
@@ -74,8 +93,9 @@ class HMARLEnvironment(ParallelEnv):
         self.store_role = StoreRole(self.scenario)
         self.warehouse_role = WarehouseRole(self.scenario)
         self.supplier_role = SupplierRole(self.scenario)
-        n = self.scenario.n_stores
-        self.store_ids = [f"store_{i + 1}" for i in range(n)]
+        n = self._n_slots = self.scenario.n_slots
+        self._n_skus = self.scenario.n_skus
+        self.store_ids = self.scenario.slot_names()
         self.possible_agents = [*self.store_ids, "warehouse_1", "supplier_1"]
         self.agents: list[str] = []
         roles = {a: self.store_role for a in self.store_ids}
@@ -84,12 +104,12 @@ class HMARLEnvironment(ParallelEnv):
         self.observation_spaces = {a: r.observation_space for a, r in roles.items()}
         self.action_spaces = {a: r.action_space for a, r in roles.items()}
         self._agent_set = frozenset(self.possible_agents)
-        self._action_sizes = [(a, int(self.action_spaces[a].n)) for a in self.possible_agents]
+        self._action_sizes = [(a, _size(self.action_spaces[a])) for a in self.possible_agents]
         sc = self.scenario
         self._reward_weights = [sc.store_reward] * n + [sc.warehouse_reward, sc.supplier_reward]
         self.dict_observation_space = spaces.Dict(self.observation_spaces)
         self.dict_action_space = spaces.Dict(self.action_spaces)
-        state_dim = sum(r.obs_dim for r in roles.values())
+        state_dim = sum(space.shape[0] for space in self.observation_spaces.values())
         self.state_space = spaces.Box(0.0, 1.0, shape=(state_dim,), dtype=np.float32)
         self._seed_rng = np.random.default_rng()
         self.last_report: ReconciliationReport | None = None
@@ -99,7 +119,7 @@ class HMARLEnvironment(ParallelEnv):
     def observation_space(self, agent: str) -> spaces.Box:
         return self.observation_spaces[agent]
 
-    def action_space(self, agent: str) -> spaces.Discrete:
+    def action_space(self, agent: str) -> spaces.Discrete | spaces.MultiDiscrete:
         return self.action_spaces[agent]
 
     @property
@@ -155,7 +175,7 @@ class HMARLEnvironment(ParallelEnv):
         actions = dict(
             zip(self.store_ids, self.store_role.rule_actions(state)[0].tolist(), strict=False)
         )
-        actions["warehouse_1"] = int(self.warehouse_role.rule_actions(state)[0])
+        actions["warehouse_1"] = _plain(self.warehouse_role.rule_actions(state)[0])
         actions["supplier_1"] = int(self.supplier_role.rule_actions(state)[0])
         return actions
 
@@ -175,10 +195,27 @@ class HMARLEnvironment(ParallelEnv):
         values = []
         for agent, n in self._action_sizes:
             action = actions[agent]
-            if type(action) is not int or not 0 <= action < n:  # fast path: a valid int
+            if isinstance(n, tuple):  # MultiDiscrete: an array of ints
+                action = self._checked_multi_action(agent, action, n)
+            elif type(action) is not int or not 0 <= action < n:  # fast path: a valid int
                 action = self._checked_action(agent, action, n)
             values.append(action)
         return values
+
+    @staticmethod
+    def _checked_multi_action(agent: str, action: Any, sizes: tuple[int, ...]) -> np.ndarray:
+        array = np.asarray(action)
+        if (
+            array.shape != (len(sizes),)
+            or not np.issubdtype(array.dtype, np.integer)
+            or (array < 0).any()
+            or (array >= np.array(sizes)).any()
+        ):
+            raise ValueError(
+                f"action for {agent} must be {len(sizes)} integers in [0, {sizes[0]}), "
+                f"got {action!r}"
+            )
+        return array.astype(np.int64)
 
     @staticmethod
     def _checked_action(agent: str, action: Any, n: int) -> int:
@@ -193,10 +230,15 @@ class HMARLEnvironment(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         values = self._validate(actions)
         state = self.twin_state
-        n = self.scenario.n_stores
-        as_array = np.array(values, dtype=np.int64)
-        store_actions = as_array[None, :n]
-        warehouse_action, supplier_action = as_array[n : n + 1], as_array[n + 1 : n + 2]
+        n = self._n_slots
+        if self._n_skus == 1:
+            as_array = np.array(values, dtype=np.int64)
+            store_actions = as_array[None, :n]
+            warehouse_action, supplier_action = as_array[n : n + 1], as_array[n + 1 : n + 2]
+        else:  # the warehouse's action is an array
+            store_actions = np.array(values[:n], dtype=np.int64)[None]
+            warehouse_action = values[n][None]
+            supplier_action = np.array(values[n + 1 : n + 2], dtype=np.int64)
         outcome = self.twin.step(
             self.store_role.order_quantities(store_actions, state),
             self.warehouse_role.order_quantities(warehouse_action),
@@ -252,7 +294,7 @@ class HMARLEnvironment(ParallelEnv):
                 )
             lines.append(line)
         line = (
-            f"  warehouse_1 on_hand {int(state.warehouse_on_hand[0]):>6}  "
+            f"  warehouse_1 on_hand {int(state.warehouse_on_hand[0].sum()):>6}  "
             f"pipeline {int(state.warehouse_pipeline[0].sum()):>6}"
         )
         if report is not None:

@@ -6,14 +6,16 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent
 from hmarl_bench.config import Scenario
-from hmarl_bench.envs.parallel import HMARLEnvironment
+from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
 
 __all__ = ["ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
 
-#: Which agent each registered id controls.
+#: Which agent each registered id controls (``Store``: the first store slot of the scenario,
+#: ``store_1``, or ``store_1_sku_1`` with several SKUs).
 ROLE_AGENT_IDS = {"Store": "store_1", "Warehouse": "warehouse_1", "Supplier": "supplier_1"}
 
 
@@ -65,16 +67,19 @@ class SingleAgentWrapper(gym.Env):
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
         return self._obs[self.agent], infos[self.agent]
 
-    def _other_actions(self) -> dict[str, int]:
+    def _other_actions(self) -> dict[str, Any]:
         actions = self.env.rule_actions()
         state = self.env.twin_state
         for agent_id, other in self.others.items():
-            actions[agent_id] = int(other.act(self._obs[agent_id], self._masks[agent_id], state))
+            action = other.act(self._obs[agent_id], self._masks[agent_id], state)
+            actions[agent_id] = _plain(action)
         return actions
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         actions = self._other_actions()
-        actions[self.agent] = action.item() if isinstance(action, np.ndarray) else action
+        if isinstance(action, np.ndarray) and isinstance(self.action_space, spaces.Discrete):
+            action = action.item()
+        actions[self.agent] = action
         obs, rewards, terms, truncs, infos = self.env.step(actions)
         for agent_id, other in self.others.items():
             other.receive_feedback(infos[agent_id]["report"])
@@ -99,5 +104,11 @@ def make_single_agent_env(
     agent: str = "store_1",
     render_mode: str | None = None,
 ) -> SingleAgentWrapper:
-    """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``)."""
-    return SingleAgentWrapper(HMARLEnvironment(scenario, render_mode=render_mode), agent)
+    """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``).
+
+    ``store_1`` in a scenario with several SKUs means its first slot, ``store_1_sku_1``.
+    """
+    env = HMARLEnvironment(scenario, render_mode=render_mode)
+    if agent == "store_1" and agent not in env.possible_agents:
+        agent = env.store_ids[0]
+    return SingleAgentWrapper(env, agent)

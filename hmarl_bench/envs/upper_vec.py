@@ -23,7 +23,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
@@ -109,7 +108,9 @@ class UpperRoleVecEnv(VecEnv):
         self.reward_weights = reward_weights or self.default_weights(self.scenario)
         self.fixed_seeds = None if fixed_seeds is None else [int(s) for s in fixed_seeds]
         self.render_mode = None
-        super().__init__(n_envs, self.role.observation_space, spaces.Discrete(self.role.n_actions))
+        # Discrete(4) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete)
+        super().__init__(n_envs, self.role.observation_space, self.role.action_space)
+        self._action_shape = (n_envs, *self.action_space.shape)
         self._episode_rng = np.random.default_rng(seed)
         self._episode_cost = np.zeros(n_envs)
 
@@ -160,7 +161,16 @@ class UpperRoleVecEnv(VecEnv):
         return self._reset_twin()
 
     def step_async(self, actions: np.ndarray) -> None:
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        actions = np.asarray(actions)
+        if actions.size != int(np.prod(self._action_shape)):
+            raise ValueError(
+                f"expected {self._action_shape} actions (one per copy, per SKU), got shape "
+                f"{actions.shape}"
+            )
+        as_int = actions.astype(np.int64).reshape(self._action_shape)
+        if np.any(as_int != actions.reshape(self._action_shape)):
+            raise ValueError(f"actions must be whole numbers, got {actions!r}")
+        actions = as_int
         if np.any((actions < 0) | (actions >= self.role.n_actions)):
             raise ValueError(f"actions must be in [0, {self.role.n_actions})")
         self._slot.actions = actions

@@ -1,9 +1,10 @@
-"""SharedPolicyVecEnv: every store of every copy is one slot of an SB3 VecEnv.
+"""SharedPolicyVecEnv: every store (store x SKU pair) of every copy is one SB3 VecEnv slot.
 
 Centralized training with decentralized execution: one policy, shared by all stores, is
-trained on the experience of every store of B copies at once (``num_envs = B x S``), and at
-execution each store acts on its own observation only. The env is built directly on the
-batched twin, so a step is a handful of numpy operations over all slots, whatever B x S.
+trained on the experience of every store-SKU pair of B copies at once (``num_envs = B x S x
+K``; ``B x S`` with one SKU), and at execution each pair acts on its own observation only.
+The env is built directly on the batched twin, so a step is a handful of numpy operations
+over all slots, whatever B x S x K.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ _NO_INFO: MappingProxyType = MappingProxyType({})  # read-only, shared by non-te
 
 
 def _role_actions(agent: BaseAgent, obs: np.ndarray, masks: np.ndarray, state: TwinState):
-    """Actions (B,) of a warehouse/supplier agent for every copy."""
+    """Actions (B,) of a warehouse/supplier agent for every copy ((B, K) for a warehouse of
+    several SKUs)."""
     return np.asarray(agent.act_batch(obs, masks, state), dtype=np.int64)
 
 
 class SharedPolicyVecEnv(VecEnv):
-    """B copies of the chain; each store of each copy is one VecEnv slot (slot = b x S + s).
+    """B copies of the chain; each store-SKU slot of each copy is one VecEnv slot.
+
+    VecEnv slot ``b x N + n`` is slot ``n`` (store ``n // K``, SKU ``n % K``) of copy ``b``;
+    with one SKU, ``b x S + s``. ``n_slots`` is N, ``n_stores`` S.
 
     Observations ``(B x S, 7)`` float32 and actions ``Discrete(4)`` per slot are those of
     :class:`~hmarl_bench.envs.parallel.HMARLEnvironment`'s stores; a slot's reward is its
@@ -78,6 +83,7 @@ class SharedPolicyVecEnv(VecEnv):
         self.scenario = load_scenario(scenario)
         self.n_copies = n_envs
         self.n_stores = self.scenario.n_stores
+        self.n_slots = self.scenario.n_slots
         self.twin = DigitalTwin(self.scenario, batch_size=n_envs)
         self.store_role = StoreRole(self.scenario)
         self.warehouse_role = WarehouseRole(self.scenario)
@@ -88,7 +94,7 @@ class SharedPolicyVecEnv(VecEnv):
         self.fixed_seeds = None if fixed_seeds is None else [int(s) for s in fixed_seeds]
         self.render_mode = None
         super().__init__(
-            n_envs * self.n_stores,
+            n_envs * self.n_slots,
             self.store_role.observation_space,
             spaces.Discrete(self.store_role.n_actions),
         )
@@ -116,7 +122,7 @@ class SharedPolicyVecEnv(VecEnv):
         return self._reset_twin()
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions, dtype=np.int64).reshape(self.n_copies, self.n_stores)
+        self._actions = np.asarray(actions, dtype=np.int64).reshape(self.n_copies, self.n_slots)
 
     def _upper_actions(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
         if self.warehouse is None:
@@ -160,7 +166,7 @@ class SharedPolicyVecEnv(VecEnv):
             dones = np.zeros(self.num_envs, dtype=bool)
             return self._observe(), rewards, dones, [_NO_INFO] * self.num_envs
         terminal = self._observe()
-        cost = np.repeat(self._episode_cost, self.n_stores)
+        cost = np.repeat(self._episode_cost, self.n_slots)
         infos = [
             {
                 "terminal_observation": terminal[i],

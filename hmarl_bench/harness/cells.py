@@ -187,11 +187,17 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
 # --------------------------------------------------------------------------- running
 
 
+#: Store slots kept in an episode trace (and drawn in its figure).
+TRACE_SLOTS = 6
+
+
 def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> dict[str, Any]:
     """Daily series of copy ``index`` from ``evaluate(..., keep_reports=True)``.
 
-    Stores: on_hand (end of day), ordered, demand, lost_sales [units]; warehouse: on_hand,
-    ordered (from the supplier), shipped (to the stores) [units].
+    Stores: on_hand (end of day), ordered, demand, lost_sales [units] of the first
+    :data:`TRACE_SLOTS` store slots (store-SKU pairs; all of them in small chains, so a
+    1,000-store trace stays small); warehouse: on_hand, ordered (from the supplier),
+    shipped (to the stores) [units], over all SKUs.
     """
     reports = frame.attrs["reports"]
 
@@ -199,9 +205,12 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
         values = [getattr(getattr(r, role), term)[index] for r in reports]
         return [float(v if store is None else v[store]) for v in values]
 
+    names = [s.name for s in scenario.stores]  # with several SKUs: "<store>_<sku>" per slot
+    if scenario.n_skus > 1:
+        names = [f"{store}_{sku.name}" for store in names for sku in scenario.products]
     stores = {
-        s.name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
-        for i, s in enumerate(scenario.stores)
+        name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
+        for i, name in enumerate(names[:TRACE_SLOTS])
     }
     warehouse = {
         "on_hand": series("warehouse", "on_hand"),

@@ -163,9 +163,14 @@ def clairvoyant_bound(
     ``integer_quantities=True`` asks for whole units (much slower to prove). HiGHS stops at
     ``mip_rel_gap`` (relative) or after ``time_limit`` seconds; ``total_cost`` is always
     its dual bound, a valid lower bound, and ``status`` says whether it stopped at the
-    time limit. Prints nothing.
+    time limit. Prints nothing. Single-SKU scenarios only (``ValueError`` otherwise).
     """
     sc = load_scenario(scenario)
+    if sc.n_skus > 1:
+        raise ValueError(
+            f"the clairvoyant bound models one SKU; scenario {sc.name!r} has {sc.n_skus} SKUs "
+            "(shared capacities across SKUs are not in the MILP)"
+        )
     state = DigitalTwin(sc, 1).reset([seed])
     demand = state.demand[0].astype(float)  # (T, S)
     late = state.supplier_late[0]  # (T,)

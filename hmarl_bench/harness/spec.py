@@ -416,6 +416,14 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         raise BenchmarkError("statistics.confidence_level", "must be in (0, 1)")
     if spec.clairvoyant_time_limit <= 0:
         raise BenchmarkError("clairvoyant.time_limit", "must be > 0 seconds")
+    if spec.clairvoyant:
+        several = [s for s in spec.scenarios if load_scenario(s).n_skus > 1]
+        if several:
+            raise BenchmarkError(
+                "clairvoyant.enabled",
+                f"the clairvoyant bound models one SKU; {several} have several "
+                "(run them in a benchmark with clairvoyant disabled)",
+            )
     _check_disjoint(spec)
     return spec
 

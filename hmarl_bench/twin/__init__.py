@@ -52,7 +52,7 @@ class DigitalTwin:
         self.scenario = load_scenario(scenario)
         self.batch_size = batch_size
         self.params = TwinParams.from_scenario(self.scenario)
-        self.mean_demand = mean_demand(self.scenario)  # (T, S)
+        self.mean_demand = mean_demand(self.scenario)  # (T, N)
         self.state: TwinState | None = None
 
     @property
@@ -60,13 +60,18 @@ class DigitalTwin:
         return self.scenario.n_stores
 
     @property
+    def n_slots(self) -> int:
+        """Store-SKU slots N = S x K (the stores, with one SKU)."""
+        return self.scenario.n_slots
+
+    @property
     def horizon(self) -> int:
         return self.scenario.episode_days
 
     def draw_exogenous(self, seed: int | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Demand (B, T, S) and late-shipment flags (B, T) for every copy."""
+        """Demand (B, T, N) and late-shipment flags (B, T) for every copy."""
         sc = self.scenario
-        demand = np.empty((self.batch_size, sc.episode_days, sc.n_stores), dtype=np.int64)
+        demand = np.empty((self.batch_size, sc.episode_days, sc.n_slots), dtype=np.int64)
         late = np.empty((self.batch_size, sc.episode_days), dtype=bool)
         for b, seq in enumerate(copy_seed_sequences(seed, self.batch_size)):
             rng = np.random.default_rng(seq)
@@ -77,7 +82,7 @@ class DigitalTwin:
     def reset(self, seed: int | Sequence[int] = 0) -> TwinState:
         """Start every copy on day 0 with the scenario's initial stock and a fresh draw."""
         sc, p = self.scenario, self.params
-        b, s = self.batch_size, sc.n_stores
+        b, n, k = self.batch_size, sc.n_slots, sc.n_skus
         demand, late = self.draw_exogenous(seed)
         nominal = self.mean_demand[0]  # the planner's prior: the nominal mean of day 0
         cv = sc.demand.std / sc.demand.base_mean if sc.demand.base_mean > 0 else 0.0
@@ -85,17 +90,20 @@ class DigitalTwin:
         self.state = TwinState(
             day=0,
             store_on_hand=np.tile(
-                np.array([st.initial_inventory for st in sc.stores], dtype=np.int64), (b, 1)
+                np.array(sc.per_slot([st.initial_inventory for st in sc.stores]), dtype=np.int64),
+                (b, 1),
             ),
-            store_pipeline=np.zeros((b, s, p.store_pipeline_len), dtype=np.int64),
-            warehouse_on_hand=np.full(b, sc.warehouse.initial_inventory, dtype=np.int64),
-            warehouse_pipeline=np.zeros((b, p.warehouse_pipeline_len), dtype=np.int64),
+            store_pipeline=np.zeros((b, n, p.store_pipeline_len), dtype=np.int64),
+            warehouse_on_hand=np.tile(
+                np.array(sc.per_sku(sc.warehouse.initial_inventory), dtype=np.int64), (b, 1)
+            ),
+            warehouse_pipeline=np.zeros((b, k, p.warehouse_pipeline_len), dtype=np.int64),
             forecast=np.tile(nominal, (b, 1)),
             forecast_var=np.tile(prior_var, (b, 1)),
-            recent_service=np.ones((b, s)),
-            stockout_yesterday=np.zeros((b, s), dtype=bool),
-            warehouse_last_order=np.zeros(b, dtype=np.int64),
-            supplier_last_shipped=np.zeros(b, dtype=np.int64),
+            recent_service=np.ones((b, n)),
+            stockout_yesterday=np.zeros((b, n), dtype=bool),
+            warehouse_last_order=np.zeros((b, k), dtype=np.int64),
+            supplier_last_shipped=np.zeros((b, k), dtype=np.int64),
             days_to_delivery=np.zeros(b, dtype=np.int64),
             demand=demand,
             supplier_late=late,
@@ -112,7 +120,7 @@ class DigitalTwin:
         warehouse_order: np.ndarray,
         supplier_action: np.ndarray,
     ) -> DayOutcome:
-        """Advance every copy one day. Shapes: (B, S), (B,), (B,); see :func:`step`."""
+        """Advance every copy one day. Shapes: (B, N), (B, K) or (B,), (B,); see :func:`step`."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         if self.state.day >= self.horizon:

@@ -14,11 +14,21 @@ import numpy as np
 
 from hmarl_bench.config import Demand, Scenario
 
-__all__ = ["DEMAND_SAMPLERS", "DemandSampler", "mean_demand", "sample_demand"]
+__all__ = ["DEMAND_SAMPLERS", "DemandSampler", "mean_demand", "sample_demand", "slot_multipliers"]
+
+
+def slot_multipliers(scenario: Scenario) -> np.ndarray:
+    """(N,) store demand multiplier x SKU demand_scale, slot ``s * K + k``."""
+    stores = np.array([s.demand_multiplier for s in scenario.stores], dtype=np.float64)
+    if scenario.n_skus == 1 and scenario.products[0].demand_scale == 1.0:
+        return stores  # as before SKUs existed (x 1.0 would change no bit either)
+    scales = np.array([k.demand_scale for k in scenario.products], dtype=np.float64)
+    return (stores[:, None] * scales[None, :]).reshape(-1)
 
 
 def mean_demand(scenario: Scenario) -> np.ndarray:
-    """Expected demand in units/day, shape (T, S): base x season x spikes x store multiplier."""
+    """Expected demand in units/day, shape (T, N): base x season x spikes x store multiplier
+    x SKU demand_scale, per store-SKU slot (per store, with one SKU)."""
     demand = scenario.demand
     days = np.arange(scenario.episode_days, dtype=np.float64)
     season = 1.0 + demand.seasonality_amplitude * np.sin(
@@ -27,7 +37,7 @@ def mean_demand(scenario: Scenario) -> np.ndarray:
     for spike in demand.spikes:
         active = (days >= spike.start_day) & (days < spike.start_day + spike.duration)
         season = np.where(active, season * spike.multiplier, season)
-    multipliers = np.array([s.demand_multiplier for s in scenario.stores], dtype=np.float64)
+    multipliers = slot_multipliers(scenario)
     return demand.base_mean * season[:, None] * multipliers[None, :]
 
 

@@ -1,0 +1,163 @@
+"""``python -m hmarl_bench.speed``: run every measurement, print tables, write results.
+
+Writes ``speed.csv`` (every row), ``speed.txt`` (the printed tables) and ``scaling.png`` /
+``scaling.pdf`` to ``--out`` (``results/speed`` by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
+from hmarl_bench.speed.measure import Measurement
+from hmarl_bench.speed.report import plot_scaling, print_tables
+
+#: The scaling grid, copies x stores x SKUs.
+DEFAULT_SIZES = "1,16,256,1024x2,10,100x1,3"
+QUICK_SIZES = "1,16x2,10x1,3"
+
+
+def _parse_sizes(text: str) -> tuple[list[int], list[int], list[int]]:
+    """``COPIES x STORES [x SKUS]``, each a comma-separated list (SKUs default to 1)."""
+    parts = text.split("x")
+    try:
+        parsed = [[int(v) for v in part.split(",")] for part in parts]
+    except ValueError:
+        parsed = []
+    if len(parsed) == 2:
+        parsed.append([1])
+    if len(parsed) != 3 or min(min(p) for p in parsed) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected COPIES x STORES x SKUS like 1,16x2,10x1,3, got {text!r}"
+        )
+    return parsed[0], parsed[1], parsed[2]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hmarl_bench.speed",
+        description=(
+            "Throughput of the digital twin, HMARLEnvironment, SharedPolicyVecEnv and (with "
+            "--train) PPO training, each beside Gymnasium's CartPole-v1 measured in the same "
+            "run, with targets marked PASS/FAIL; then a table and figure of how the twin's "
+            "step cost grows with copies x stores x SKUs. Rates are the best of several "
+            "alternating windows; on a loaded machine compare rows of one run, not runs."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="time budget of each measurement (ours and each reference)",
+    )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="also measure PPO training on SharedPolicyVecEnv vs CartPole-v1",
+    )
+    parser.add_argument("--scenario", default="default", help="scenario of (a)-(d)")
+    parser.add_argument(
+        "--sku-scenario",
+        default="multi_sku",
+        help="a several-SKU scenario also measured in (a) and (b) ('' to skip)",
+    )
+    parser.add_argument(
+        "--copies",
+        type=_ints,
+        default=[1, 64, 1024],
+        help="copies B of the batched twin measurements (b)",
+    )
+    parser.add_argument(
+        "--vec-copies",
+        type=_ints,
+        default=[16, 256],
+        help="copies of SharedPolicyVecEnv (c); slots = copies x stores",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_parse_sizes,
+        default=None,
+        help="scaling grid COPIES x STORES x SKUS, each comma-separated (chains built "
+        "from 'default' with S stores selling K SKUs of equal demand shares); "
+        f"default {DEFAULT_SIZES} (--quick: {QUICK_SIZES})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/speed"),
+        help="directory for speed.csv, speed.txt and scaling.png/.pdf",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few seconds in all: 0.2 s per measurement, small sizes and "
+        "a tiny PPO (n_steps 32, batch 64, 2 epochs) with --train",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    seconds, overrides = args.seconds, None
+    sizes = args.sizes or _parse_sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    copies, stores, skus = sizes
+    if args.quick:
+        seconds = min(seconds, 0.2)
+        args.copies, args.vec_copies = [1, 64], [4]
+        overrides = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}
+    args.out.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    notes = [
+        f"{platform.python_implementation()} {platform.python_version()}, numpy "
+        f"{np.__version__}, {os.cpu_count()} CPUs, load average at start {load[0]:.2f}; "
+        f"{seconds:g} s per measurement.",
+        "Timings are noisy on a shared CPU: ratios against the reference measured in the "
+        "same run are the robust figures.",
+    ]
+    rows: list[Measurement] = []
+
+    def progress(label: str) -> None:
+        print(f"  measuring {label} ...", flush=True)
+
+    scenarios = [args.scenario] + ([args.sku_scenario] if args.sku_scenario else [])
+    for scenario in scenarios:
+        progress(f"HMARLEnvironment {scenario}")
+        rows.append(bench_env(scenario, seconds))
+    for scenario in scenarios:
+        for b in args.copies:
+            progress(f"twin {scenario} B={b}")
+            rows.extend(bench_twin(scenario, b, seconds))
+    for b in args.vec_copies:
+        progress(f"SharedPolicyVecEnv B={b}")
+        rows.append(bench_vec(args.scenario, b, seconds))
+    if args.train:
+        progress("PPO training")
+        rows.append(bench_train(args.scenario, None, seconds, overrides))
+    progress(f"scaling B in {copies} x S in {stores} x K in {skus}")
+    rows.extend(bench_scaling(copies, stores, skus, seconds))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    notes.append(f"Load average at the end {load[0]:.2f}.")
+    import pandas as pd
+
+    pd.DataFrame([r.row() for r in rows]).to_csv(args.out / "speed.csv", index=False)
+    figures = plot_scaling(rows, args.out)
+    notes.append(f"Wrote {args.out / 'speed.csv'}, {', '.join(str(p) for p in figures)}.")
+    text = print_tables(rows, notes)
+    (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
