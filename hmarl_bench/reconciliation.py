@@ -5,22 +5,26 @@ Every day :func:`reconcile` turns the twin's :class:`DayOutcome` into a
 and over store-SKU slots for the store role: (B, N), with N = S stores x K SKUs). The
 warehouse and the supplier are one agent each per copy, so their terms are summed over
 SKUs (B,): units over all SKUs, and ``ordering_cost`` once per SKU ordered (an order line
-per SKU, as each store-SKU slot pays its own). :func:`reward` is a function of a report and weights
-alone: nothing else makes a reward.
+per SKU, as each store-SKU slot pays its own). :func:`reward` is a function of a report and
+weights alone: nothing else makes a reward.
 
-The terms of a :class:`RoleReport`, by role (units in brackets):
+The terms of a :class:`RoleReport`, by role (units in brackets; every term is one day's:
+costs are currency per day, quantities units per day):
 
 ============== ======================================= ===================================== ======================================
 term           store                                   warehouse                             supplier
 ============== ======================================= ===================================== ======================================
 demand         customer demand [units]                 units the stores ordered today        units the warehouse ordered today
-sales          units sold, min(on_hand, demand)        units shipped to stores               units shipped on time
+sales          units sold, min(on_hand, demand)        units shipped to stores [units]       units shipped on time [units]
 lost_sales     demand - sales [units]                  ordered but not shipped [units]       ordered but not shipped on time
+                                                                                             [units]
 service_level  fill rate sales / demand (1 if no       shipped / ordered by stores           on-time / ordered (1 if no order)
                demand) [fraction]                      (1 if none) [fraction]                [fraction]
-holding_cost   holding_cost x end on_hand [currency]   warehouse_holding_cost x end on_hand  0
+holding_cost   holding_cost x end on_hand [currency]   warehouse_holding_cost x end          0
+                                                       on_hand [currency]
 stockout       lost_sales [units]                      lost_sales [units]                    lost_sales [units]
-ordering_cost  ordering_cost if it ordered [currency]  ordering_cost if it ordered           0
+ordering_cost  ordering_cost if it ordered [currency]  ordering_cost per SKU ordered         0
+                                                       [currency]
 excess         end on_hand above excess_cover_days x   end on_hand above (supplier lead      0
                forecast [units]                        time + excess_cover_days) x the
                                                        stores' total forecast [units]

@@ -224,3 +224,22 @@ def test_a_reward_changes_only_through_its_weighted_terms(
         assert changed - base == pytest.approx(sign * getattr(weights, term) * delta, abs=1e-12)
     else:  # demand, sales, ordered, ... are reported, never rewarded
         assert changed == base
+
+
+def test_an_order_pays_its_fixed_cost_even_when_nothing_is_shipped() -> None:
+    # the warehouse is empty: store_2 orders 12, gets nothing; the warehouse orders 500 and
+    # the supplier ships nothing (it delays or has no capacity): both orders still cost 25
+    outcome = _outcome(
+        store_shipped=_row(0, 0, 0),
+        store_pipeline_end=_row(0, 0, 0),
+        warehouse_start=np.array([[200]]),
+        warehouse_shipped=np.array([[0]]),
+        supplier_shipped=np.array([[0]]),
+        supplier_on_time=np.array([[0]]),
+        warehouse_pipeline_end=np.array([[0]]),
+    )
+    report = reconcile(outcome, SCENARIO)
+    np.testing.assert_array_equal(report.stores.ordering_cost, [[0.0, 25.0, 0.0]])
+    np.testing.assert_array_equal(report.stores.received, [[0, 0, 0]])
+    np.testing.assert_array_equal(report.warehouse.ordering_cost, [25.0])
+    assert system_cost(report, SCENARIO)["ordering_cost"][0] == 50.0

@@ -348,3 +348,21 @@ def test_bad_construction_raises() -> None:
         SharedPolicyVecEnv("default", n_envs=0)
     with pytest.raises(ValueError, match="scenario"):
         SharedPolicyVecEnv("no_such_scenario", n_envs=1)
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        (np.zeros(3, dtype=np.int64), "expected 4 actions"),
+        (np.array([0, 1, 2, 4]), r"in \[0, 4\)"),
+        (np.array([0, 1, 2, -1]), r"in \[0, 4\)"),
+        (np.array([0.5, 1, 2, 3]), "whole numbers"),
+    ],
+)
+def test_bad_actions_are_refused(actions, message) -> None:
+    venv = SharedPolicyVecEnv("default", n_envs=2, seed=0)
+    venv.reset()
+    with pytest.raises(ValueError, match=message):
+        venv.step(actions)
+    obs, _, _, _ = venv.step(np.array([0.0, 1.0, 2.0, 3.0]))  # whole floats are fine
+    assert obs.shape == (4, 7)

@@ -5,7 +5,10 @@ trained on :class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv` runs inside
 :class:`~hmarl_bench.envs.parallel.HMARLEnvironment`, one agent per store, each on its own
 observation. With learning on, it samples from the policy (exploration) and records its
 transitions (observation, action, reward from reconciliation) in ``experiences`` for an
-outside learner; with learning off, it acts greedily and records nothing.
+outside learner; with learning off, it acts greedily and records nothing. Unlike the
+seed's LearningWrapper it has no ``update_learner``: gradient updates belong to SB3, which
+trains on the batched VecEnvs (:mod:`hmarl_bench.train`, :mod:`hmarl_bench.hierarchy`) far
+faster than agent-by-agent updates inside the multi-agent env could.
 
 Loading a model unpickles it: load only files you trust.
 """

@@ -39,7 +39,8 @@ Masks: an order action is infeasible when its quantity alone would push the node
 inventory position (on-hand + pipeline, summed over the SKUs that share its capacity) past
 the capacity; ordering nothing is always feasible. The twin enforces the same limit by
 cutting such orders (pro rata over SKUs when several together overflow), so a policy
-without masks faces the same feasible set. Warehouse masks of several SKUs are the SKUs'
+without masks meets the same capacity; it can even pick a masked size and get exactly the
+room left, a quantity a masked policy cannot order. Warehouse masks of several SKUs are the SKUs'
 masks concatenated, as sb3-contrib's MaskablePPO expects for ``MultiDiscrete``.
 """
 

@@ -19,7 +19,12 @@ from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
 from hmarl_bench.agents.base import BaseAgent
-from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.agents.roles import (
+    STORE_ORDER_MULTIPLIERS,
+    StoreRole,
+    SupplierRole,
+    WarehouseRole,
+)
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.reconciliation import reconcile, reward, system_cost
 from hmarl_bench.twin import DigitalTwin, TwinState
@@ -51,7 +56,12 @@ class SharedPolicyVecEnv(VecEnv):
     episode returns ``dones`` all True, ``infos[i]["terminal_observation"]``,
     ``infos[i]["TimeLimit.truncated"] = True`` and the copy's ``episode_total_cost`` (the
     business KPI, warm-up excluded), and the observations of the next episode (auto-reset).
-    Other steps return one shared read-only empty info per slot.
+    Other steps return one shared read-only empty info per slot (a ``MappingProxyType``:
+    building B x N dicts every step would cost more than the twin's step; copy it with
+    ``dict(info)`` to write into it, as SB3's wrappers do).
+
+    ``step`` refuses actions of the wrong count, outside ``[0, 4)`` or not whole numbers
+    (numpy would otherwise wrap a negative index into the multiplier table).
 
     ``reward_weights`` replaces the scenario's store reward weights for training (a
     learner's choice of training signal; the benchmark still scores the scenario's reward
@@ -122,7 +132,17 @@ class SharedPolicyVecEnv(VecEnv):
         return self._reset_twin()
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions, dtype=np.int64).reshape(self.n_copies, self.n_slots)
+        raw = np.asarray(actions)
+        if raw.size != self.num_envs:
+            raise ValueError(
+                f"expected {self.num_envs} actions (one per slot), got shape {raw.shape}"
+            )
+        as_int = raw.astype(np.int64, copy=False).reshape(self.n_copies, self.n_slots)
+        if raw.dtype.kind not in "iu" and np.any(as_int.ravel() != raw.ravel()):
+            raise ValueError(f"actions must be whole numbers, got {raw!r}")
+        if as_int.min() < 0 or as_int.max() >= STORE_ORDER_MULTIPLIERS.size:
+            raise ValueError(f"actions must be in [0, {STORE_ORDER_MULTIPLIERS.size}), got {raw!r}")
+        self._actions = as_int
 
     def _upper_actions(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
         if self.warehouse is None:
