@@ -42,7 +42,11 @@ the same cost.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,15 +133,42 @@ class _Model:
     def solve(self, time_limit: float, mip_rel_gap: float) -> OptimizeResult:
         rows, cols, vals = (np.concatenate(part) for part in zip(*self.entries, strict=True))
         matrix = sparse.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n_vars))
-        return milp(
-            c=np.concatenate(self.cost),
-            integrality=np.concatenate(self.integer),
-            bounds=Bounds(np.concatenate(self.lower), np.concatenate(self.upper)),
-            constraints=LinearConstraint(
-                matrix, np.concatenate(self.row_lower), np.concatenate(self.row_upper)
-            ),
-            options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False},
-        )
+        with _native_stdout_silenced():
+            return milp(
+                c=np.concatenate(self.cost),
+                integrality=np.concatenate(self.integer),
+                bounds=Bounds(np.concatenate(self.lower), np.concatenate(self.upper)),
+                constraints=LinearConstraint(
+                    matrix, np.concatenate(self.row_lower), np.concatenate(self.row_upper)
+                ),
+                options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False},
+            )
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """Silence what native code writes to file descriptor 1 while solving.
+
+    Some HiGHS builds print a leftover debug line
+    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, HiGHS
+    issue 2783) even with ``disp=False``; it would break progress bars and tables. The
+    solver's status and messages come back in the result, so nothing is lost. Python's own
+    ``sys.stdout`` is flushed first and left alone.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured): nothing
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _lagged(index: np.ndarray, lag: int | np.ndarray) -> np.ndarray:
