@@ -78,3 +78,37 @@ def test_only_tables_warns_about_stale_cells(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: 2 stored cell(s) were computed under another configuration" in err
     assert "default__seed_ss_actions" in err
+
+
+def test_headline_compares_with_the_best_baseline_overall_and_on_store_actions():
+    from hmarl_bench.harness import stats
+
+    seeds = [1, 2, 3, 4]
+    costs = {
+        "ppo": [10.0, 20.0, 30.0, 40.0],
+        "tuned_ss_actions": [15.0, 15.0, 35.0, 35.0],  # the best on the store actions
+        "seed_ss_actions": [50.0, 50.0, 50.0, 50.0],
+        "tuned_ss_free": [5.0, 5.0, 5.0, 50.0],  # the best overall
+    }
+    rows = [
+        {
+            "scenario": "default",
+            "policy": policy,
+            "kind": "learner" if policy == "ppo" else "baseline",
+            "training_seed": 0 if policy == "ppo" else pd.NA,
+            "seed": seed,
+            "total_cost": cost,
+        }
+        for policy, values in costs.items()
+        for seed, cost in zip(seeds, values, strict=True)
+    ]
+    episodes = pd.DataFrame(rows)
+    episodes["training_seed"] = episodes["training_seed"].astype("Int64")
+    summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
+    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    assert table.loc["ppo", "best_baseline"] == "tuned_ss_free"
+    assert table.loc["ppo", "best_actions_baseline"] == "tuned_ss_actions"
+    assert table.loc["ppo", "p_improvement"] == 0.25  # wins only episode 4
+    assert table.loc["ppo", "p_improvement_actions"] == 0.5  # wins episodes 1 and 3
+    assert table.loc["tuned_ss_actions", "p_improvement_actions"] == 0.5  # ties count 1/2
+    assert stats.is_free_quantity("tuned_ss_free") and not stats.is_free_quantity("random")

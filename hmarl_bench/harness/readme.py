@@ -9,7 +9,8 @@ The block is a compact view of the headline: one row per scenario, the mean tota
 [95% CI] of every learner, of the seed's rule, of the best baseline on the store's own four
 actions (the interface a learned store policy has), of the best baseline overall (free
 order quantities included) and of the clairvoyant bound, then the probability that each
-learner beats the best baseline on the same episode. Baselines named ``*_free`` order free
+learner beats the best baseline on the store actions on the same episode (the headline
+table has it against the best baseline overall too). Baselines named ``*_free`` order free
 quantities; every other baseline acts through the store actions.
 """
 
@@ -22,6 +23,7 @@ import pandas as pd
 
 from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkError
+from hmarl_bench.harness.stats import is_free_quantity
 
 __all__ = ["readme_block", "summary_markdown", "sync_readme"]
 
@@ -49,12 +51,12 @@ def summary_markdown(headline: pd.DataFrame) -> str:
     has_bound = (headline["policy"] == BOUND).any()
     titles = ["Scenario", *learners, "seed rule (s,S)", "best on store actions", "best baseline"]
     titles += ["clairvoyant bound"] if has_bound else []
-    titles += [f"P({name} < best baseline)" for name in learners]
+    titles += [f"P({name} < best on store actions)" for name in learners]
     lines = ["| " + " | ".join(titles) + " |", "|:---" + "|---:" * (len(titles) - 1) + "|"]
     for scenario, rows in headline.groupby("scenario", sort=False):
         by_policy = rows.set_index("policy")
         baselines = rows[rows["kind"] == "baseline"]
-        on_actions = baselines[~baselines["policy"].str.endswith("_free")]
+        on_actions = baselines[[not is_free_quantity(p) for p in baselines["policy"]]]
         best_actions, best = _best(on_actions), _best(baselines)
         cells = [str(scenario)]
         cells += [
@@ -66,7 +68,7 @@ def summary_markdown(headline: pd.DataFrame) -> str:
         if has_bound:
             cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
         for name in learners:
-            value = by_policy["p_improvement"].get(name, math.nan)
+            value = by_policy["p_improvement_actions"].get(name, math.nan)
             cells.append("–" if not math.isfinite(value) else f"{value:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -79,10 +81,10 @@ def readme_block(root: Path) -> str:
     source = f"results/{root.name}/tables/headline.md"
     return (
         summary_markdown(headline)
-        + f"\nMean total cost per episode [95% bootstrap CI] over the held-out evaluation "
-        f"episodes (learners: pooled over training seeds); P = probability of a lower cost "
-        f"than the best baseline on the same episode. Every policy, IQM, fill rate, lost "
-        f"sales and gaps: [`{source}`]({source}).\n"
+        + "\nMean total cost per episode [95% bootstrap CI] over the held-out evaluation "
+        "episodes (learners: pooled over training seeds); P = probability of a lower cost "
+        "than the best baseline on the store actions, on the same episode. Every policy, "
+        f"IQM, fill rate, lost sales, inventories and gaps: [`{source}`]({source}).\n"
     )
 
 

@@ -14,6 +14,8 @@ ran or in which order.
 - ``p_improvement``: P(X < Y) of the policy's total cost X against the best baseline's Y
   (ties count one half, as rliable's probability of improvement), on *paired* episodes:
   every policy ran on the same evaluation seeds, so episode e of X meets episode e of Y.
+  ``p_improvement_actions`` is the same against the best baseline that acts through the
+  store's four actions (not ``*_free``): the like-for-like comparison for a store learner.
 - ``normalized_score``: (random - cost) / (random - bound) on mean total costs:
   0 = the random baseline, 1 = the clairvoyant bound.
 - ``gap_to_bound_pct``: 100 x (cost - bound) / bound on mean total costs.
@@ -33,6 +35,7 @@ from hmarl_bench.evaluation import KPI_COLUMNS
 __all__ = [
     "bootstrap_ci",
     "headline",
+    "is_free_quantity",
     "iqm",
     "normalized_score",
     "paired_improvement",
@@ -157,6 +160,32 @@ def normalized_score(cost: float, random_cost: float, bound_cost: float) -> floa
     return (random_cost - cost) / span
 
 
+def is_free_quantity(policy: str) -> bool:
+    """Whether a baseline orders free quantities (``*_free``) rather than acting through the
+    store's four actions, the interface a learned store policy has."""
+    return policy.endswith("_free")
+
+
+def _p_improvement(
+    mine: pd.DataFrame,
+    episodes: pd.DataFrame,
+    reference: str | None,
+    n_resamples: int,
+    confidence_level: float,
+    rng: np.random.Generator,
+) -> tuple[float, float, float]:
+    """P(cost below ``reference``'s on the same episode) with its stratified-bootstrap CI."""
+    if reference is None:
+        return np.nan, np.nan, np.nan
+    ref = episodes[episodes["policy"] == reference].set_index("seed")["total_cost"]
+    paired = paired_improvement(mine, ref)
+    if not len(paired):
+        return np.nan, np.nan, np.nan
+    strata = _strata(paired, "improvement")
+    low, high = bootstrap_ci(strata, _mean, n_resamples, confidence_level, rng)
+    return float(paired["improvement"].mean()), low, high
+
+
 def headline(
     episodes: pd.DataFrame,
     summary: pd.DataFrame,
@@ -182,31 +211,27 @@ def headline(
         bound = means.get(BOUND, np.nan)
         random_cost = means.get(RANDOM, np.nan)
         baselines = means[kinds == "baseline"]
+        on_actions = baselines[[not is_free_quantity(name) for name in baselines.index]]
         best = baselines.idxmin() if len(baselines) else None
-        ref = None
-        if best is not None:
-            mask = (episodes["scenario"] == scenario) & (episodes["policy"] == best)
-            ref = episodes[mask].set_index("seed")["total_cost"]
+        best_actions = on_actions.idxmin() if len(on_actions) else None
+        in_scenario = episodes[episodes["scenario"] == scenario]
         for _, row in group.iterrows():
             row = row.copy()
             row["gap_to_bound_pct"] = 100.0 * (row["total_cost_mean"] - bound) / bound
             row["normalized_score"] = normalized_score(row["total_cost_mean"], random_cost, bound)
-            row["best_baseline"] = best
-            row["p_improvement"] = row["p_improvement_ci_low"] = np.nan
-            row["p_improvement_ci_high"] = np.nan
-            if ref is not None:
-                mask = (episodes["scenario"] == scenario) & (episodes["policy"] == row["policy"])
-                paired = paired_improvement(episodes[mask], ref)
-                if len(paired):
-                    strata = _strata(paired, "improvement")
-                    row["p_improvement"] = float(paired["improvement"].mean())
-                    low, high = bootstrap_ci(
-                        strata,
-                        _mean,
-                        n_resamples,
-                        confidence_level,
-                        _rng(seed, scenario, row["policy"], "p_improvement"),
-                    )
-                    row["p_improvement_ci_low"], row["p_improvement_ci_high"] = low, high
+            mine = in_scenario[in_scenario["policy"] == row["policy"]]
+            for suffix, reference in (("", best), ("_actions", best_actions)):
+                row[f"best{suffix}_baseline"] = reference
+                p, low, high = _p_improvement(
+                    mine,
+                    in_scenario,
+                    reference,
+                    n_resamples,
+                    confidence_level,
+                    _rng(seed, scenario, row["policy"], f"p_improvement{suffix}"),
+                )
+                row[f"p_improvement{suffix}"] = p
+                row[f"p_improvement{suffix}_ci_low"] = low
+                row[f"p_improvement{suffix}_ci_high"] = high
             rows.append(row)
     return pd.DataFrame(rows).reset_index(drop=True)
