@@ -1,0 +1,164 @@
+"""The compiled day of HMARLEnvironment equals the numpy reference, bit for bit.
+
+Every scenario of the suite plus variants whose code paths the files miss (lead times of
+0, Poisson demand, several SKUs with a tight supplier, odd cost and weight values so float
+rounding shows) runs under random (unmasked) actions with ``compiled=True`` and
+``compiled=False``; every output (observations, rewards, terminations, truncations, infos
+with reports, masks and system cost), the reconciliation report and the whole twin state
+must agree in type, dtype, shape and bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import golden
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+import hmarl_bench
+from hmarl_bench import HMARLEnvironment, load_scenario
+from hmarl_bench.config import Costs, RewardWeights, Scenario, Sku
+from hmarl_bench.envs import fused_kernel
+
+
+def _variants() -> dict[str, Scenario]:
+    base, multi = load_scenario("default"), load_scenario("multi_sku")
+    odd_costs = Costs(0.37, 0.11, 7.7, 13.3, 2.5)
+    odd_weights = RewardWeights(3.3, 0.7, 1.9, 0.013, 0.21)
+    return {
+        **golden._variants(),  # lead0 (lead times 0, late shipments), poisson3
+        "multi_lead0": dataclasses.replace(
+            multi,
+            name="multi_lead0",
+            warehouse=dataclasses.replace(multi.warehouse, lead_time=0),
+            supplier=dataclasses.replace(
+                multi.supplier, lead_time=0, reliability=0.5, capacity=700
+            ),
+        ),
+        "odd": dataclasses.replace(
+            load_scenario("three_stores"),
+            name="odd",
+            costs=odd_costs,
+            store_reward=odd_weights,
+            warehouse_reward=odd_weights,
+            supplier_reward=odd_weights,
+            forecast_smoothing=0.3,
+            skus=(Sku("a", demand_scale=0.7), Sku("b", demand_scale=0.45)),
+        ),
+        "negative_binomial": dataclasses.replace(
+            base,
+            name="negative_binomial",
+            demand=dataclasses.replace(base.demand, distribution="negative_binomial"),
+        ),
+    }
+
+
+VARIANTS = _variants()
+SCENARIOS = [*hmarl_bench.list_scenarios(), *VARIANTS]
+SLOW = {"stores_1000"}
+
+
+def _assert_same(ours: Any, reference: Any, where: str) -> None:
+    """Equal in type, key order, dtype, shape and every bit."""
+    assert type(ours) is type(reference), where
+    if isinstance(reference, dict):
+        assert list(ours) == list(reference), where
+        for key in reference:
+            _assert_same(ours[key], reference[key], f"{where}/{key}")
+    elif isinstance(reference, list | tuple):
+        assert len(ours) == len(reference), where
+        for i, (a, b) in enumerate(zip(ours, reference, strict=True)):
+            _assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(reference, np.ndarray):
+        assert (ours.dtype, ours.shape) == (reference.dtype, reference.shape), where
+        assert ours.tobytes() == reference.tobytes(), (where, ours, reference)
+    elif isinstance(reference, float):
+        assert np.float64(ours).tobytes() == np.float64(reference).tobytes(), (where, ours)
+    else:
+        assert ours == reference, where
+
+
+def _random_actions(env: HMARLEnvironment, rng: np.random.Generator) -> dict[str, Any]:
+    actions: dict[str, Any] = {}
+    for agent in env.agents:
+        space = env.action_space(agent)
+        if isinstance(space, spaces.MultiDiscrete):
+            actions[agent] = rng.integers(space.nvec)
+        else:
+            actions[agent] = int(rng.integers(space.n))
+    return actions
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in SCENARIOS]
+)
+def test_compiled_day_equals_the_numpy_reference(name: str) -> None:
+    scenario = VARIANTS.get(name, name)
+    ours, reference = HMARLEnvironment(scenario), HMARLEnvironment(scenario, compiled=False)
+    assert ours.compiled and not reference.compiled
+    for seed in (0, 5):
+        _assert_same(ours.reset(seed=seed), reference.reset(seed=seed), f"{name} reset")
+        rng_ours, rng_ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        while reference.agents:
+            where = f"{name} seed {seed} day {reference.day}"
+            _assert_same(
+                ours.step(_random_actions(ours, rng_ours)),
+                reference.step(_random_actions(reference, rng_ref)),
+                where,
+            )
+            _assert_same(vars(ours.twin_state), vars(reference.twin_state), f"{where} state")
+            report = dataclasses.asdict(ours.last_report)
+            _assert_same(report, dataclasses.asdict(reference.last_report), f"{where} report")
+            _assert_same(ours.last_actions, reference.last_actions, where)
+        assert not ours.agents
+        _assert_same(ours.state(), reference.state(), f"{name} global state")
+
+
+def test_a_report_read_later_keeps_its_day() -> None:
+    env = HMARLEnvironment("default")
+    env.reset(seed=0)
+    env.step(env.rule_actions())
+    first = env.last_report
+    assert env.last_report is first  # built once per day
+    demand = first.stores.demand.copy()
+    env.step(env.rule_actions())
+    assert env.last_report is not first and env.last_report.day == 1
+    np.testing.assert_array_equal(first.stores.demand, demand)
+    env.reset(seed=0)
+    assert env.last_report is None
+
+
+def test_observations_returned_earlier_are_not_overwritten() -> None:
+    env = HMARLEnvironment("default")
+    obs, _ = env.reset(seed=0)
+    kept = {agent: o.copy() for agent, o in obs.items()}
+    for _ in range(3):
+        env.step(env.rule_actions())
+    for agent, o in obs.items():
+        np.testing.assert_array_equal(o, kept[agent])
+
+
+@pytest.mark.parametrize("size", [*range(0, 140), 255, 256, 257, 1000, 1001, 3000, 20001])
+def test_the_compiled_sum_is_numpys_sum(size: int) -> None:
+    """np.add.reduce of a contiguous row (numpy's pairwise order), incl. -0.0 and signs."""
+    rng = np.random.default_rng(size)
+    for values in (
+        rng.random(size) * 10.0 ** rng.uniform(-6, 6, size) * rng.choice([-1.0, 1.0], size),
+        np.full(size, -0.0),
+    ):
+        expected = np.add.reduce(values[None, :], axis=1, keepdims=True)[0, 0]
+        assert np.float64(fused_kernel._np_sum(values)).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(("stores", "skus"), [(1, 2), (7, 3), (200, 2), (1000, 3)])
+def test_the_compiled_sum_over_stores_is_numpys(stores: int, skus: int) -> None:
+    """over_stores with several SKUs: numpy sums a middle axis store by store."""
+    rng = np.random.default_rng(stores)
+    values = rng.random(stores * skus) * 10.0 ** rng.uniform(-6, 6, stores * skus)
+    expected = np.add.reduce(values.reshape(1, stores, skus), axis=1)[0]
+    ours = np.empty(skus)
+    fused_kernel._over_stores(values, ours)
+    assert ours.tobytes() == expected.tobytes()
