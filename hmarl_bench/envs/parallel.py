@@ -195,14 +195,14 @@ class HMARLEnvironment(ParallelEnv):
     def _split(
         self, obs: np.ndarray, masks: np.ndarray
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Per-agent views of the compiled path's flat observations and masks (fresh arrays
-        each day, so views never change after they are returned)."""
+        """Per-agent views of the compiled path's fresh flat observations and masks. (Its
+        zips are not strict: lengths are fixed, and strictness costs ~0.3 µs a zip.)"""
         n, k = self._n_slots, self._n_skus
         w_obs, w_mask = 7 * n, 4 * n
-        obs_of = dict(zip(self.store_ids, obs[:w_obs].reshape(n, 7), strict=True))
+        obs_of = dict(zip(self.store_ids, obs[:w_obs].reshape(n, 7), strict=False))
         obs_of["warehouse_1"] = obs[w_obs : w_obs + 6 * k]
         obs_of["supplier_1"] = obs[w_obs + 6 * k :]
-        masks_of = dict(zip(self.store_ids, masks[:w_mask].reshape(n, 4), strict=True))
+        masks_of = dict(zip(self.store_ids, masks[:w_mask].reshape(n, 4), strict=False))
         masks_of["warehouse_1"] = masks[w_mask : w_mask + 4 * k]
         masks_of["supplier_1"] = masks[w_mask + 4 * k :]
         return obs_of, masks_of
@@ -301,15 +301,15 @@ class HMARLEnvironment(ParallelEnv):
         observations, masks = self._split(*fused.step(self.twin.state, as_array))
         self._report_pending = True
         agents = self.possible_agents
-        rewards = dict(zip(agents, fused.rewards.tolist(), strict=True))
-        system = dict(zip(SYSTEM_KEYS, fused.system.tolist(), strict=True))
+        rewards = dict(zip(agents, fused.rewards.tolist(), strict=False))
+        system = dict(zip(SYSTEM_KEYS, fused.system.tolist(), strict=False))
         infos = {
             agent: {
-                "report": dict(zip(ROLE_TERMS, terms, strict=True)),
+                "report": dict(zip(ROLE_TERMS, terms, strict=False)),
                 "action_mask": masks[agent],
                 "system": system,
             }
-            for agent, terms in zip(agents, fused.terms.tolist(), strict=True)
+            for agent, terms in zip(agents, fused.terms.tolist(), strict=False)
         }
         return observations, rewards, infos
 
