@@ -19,9 +19,12 @@ import pytest
 from gymnasium import spaces
 
 import hmarl_bench
-from hmarl_bench import HMARLEnvironment, load_scenario
+from hmarl_bench import DigitalTwin, HMARLEnvironment, load_scenario
+from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Costs, RewardWeights, Scenario, Sku
 from hmarl_bench.envs import fused_kernel
+from hmarl_bench.envs.fused import SYSTEM_KEYS, FusedDay
+from hmarl_bench.reconciliation import ROLE_TERMS, reconcile, reward, system_cost
 
 
 def _variants() -> dict[str, Scenario]:
@@ -162,3 +165,61 @@ def test_the_compiled_sum_over_stores_is_numpys(stores: int, skus: int) -> None:
     ours = np.empty(skus)
     fused_kernel._over_stores(values, ours)
     assert ours.tobytes() == expected.tobytes()
+
+
+def _expected_observations(state: Any, roles: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The roles' observations and masks of every copy, flat in the env's agent order."""
+    stores, warehouse, supplier = roles
+    position, copies = state.store_position, state.batch_size
+    obs = [stores.observe(state, position=position).reshape(copies, -1)]
+    obs += [warehouse.observe(state), supplier.observe(state)]
+    masks = [stores.action_masks(state, position=position).reshape(copies, -1)]
+    masks += [warehouse.action_masks(state), supplier.action_masks(state)]
+    return np.concatenate(obs, axis=1), np.concatenate(masks, axis=1)
+
+
+@pytest.mark.parametrize("name", ["three_stores", "multi_lead0", "odd", "lead0"])
+def test_the_kernel_runs_several_copies_as_the_batched_twin(name: str) -> None:
+    """FusedDay with B = 3 copies against DigitalTwin.step, reconcile and the roles."""
+    sc, copies = load_scenario(VARIANTS.get(name, name)), 3
+    reference, ours = DigitalTwin(sc, copies), DigitalTwin(sc, copies)
+    roles = StoreRole(sc), WarehouseRole(sc), SupplierRole(sc)
+    fused = FusedDay(sc, ours.params, *roles, copies=copies)
+    weights = (sc.store_reward, sc.warehouse_reward, sc.supplier_reward)
+    n, k = sc.n_slots, sc.n_skus
+    rng = np.random.default_rng(3)
+    reference.reset([4, 5, 6])
+    _assert_same(
+        fused.observe(ours.reset([4, 5, 6])), _expected_observations(reference.state, roles), name
+    )
+    while not reference.done:
+        state = reference.state
+        actions = np.concatenate(
+            [rng.integers(0, 4, (copies, n + k)), rng.integers(0, 3, (copies, 1))], axis=1
+        )
+        warehouse_actions = actions[:, n] if k == 1 else actions[:, n : n + k]
+        outcome = reference.step(
+            roles[0].order_quantities(actions[:, :n], state),
+            roles[1].order_quantities(warehouse_actions),
+            actions[:, -1],
+        )
+        report = reconcile(outcome, sc)
+        where = f"{name} day {outcome.day}"
+        obs_masks = fused.step(ours.state, actions)
+        _assert_same(obs_masks, _expected_observations(reference.state, roles), where)
+        _assert_same(vars(fused.outcome()), vars(outcome), f"{where} outcome")
+        _assert_same(vars(ours.state), vars(reference.state), f"{where} state")
+        role_reports = (report.stores, report.warehouse, report.supplier)
+        rewards = [
+            reward(r, w).reshape(copies, -1) for r, w in zip(role_reports, weights, strict=True)
+        ]
+        _assert_same(fused.rewards, np.concatenate(rewards, axis=1), f"{where} rewards")
+        for b in range(copies):
+            terms = [*report.stores.agents_at(b), *report.warehouse.agents_at(b)]
+            terms += report.supplier.agents_at(b)
+            ours_terms = [
+                dict(zip(ROLE_TERMS, row, strict=True)) for row in fused.terms[b].tolist()
+            ]
+            _assert_same(ours_terms, terms, f"{where} terms")
+        cost = system_cost(report, sc)
+        _assert_same(fused.system, np.stack([cost[key] for key in SYSTEM_KEYS], axis=1), where)

@@ -82,11 +82,12 @@ def _state_arrays(state: TwinState) -> tuple[np.ndarray, ...]:
 
 
 class FusedDay:
-    """One copy's day through ``fused_kernel.day``; outputs stay in buffers.
+    """The day of ``copies`` copies through ``fused_kernel.day``; outputs stay in buffers.
 
-    After :meth:`step`: ``terms`` (N + 2, 11) every agent's report in ``ROLE_TERMS``
-    order (stores, warehouse, supplier), ``rewards`` (N + 2,), ``system`` (4,) in
-    :data:`SYSTEM_KEYS` order, and :meth:`outcome` the day's :class:`DayOutcome`.
+    After :meth:`step`: ``terms`` (B, N + 2, 11) every agent's report in ``ROLE_TERMS``
+    order (stores, warehouse, supplier), ``rewards`` (B, N + 2), ``system`` (B, 4) in
+    :data:`SYSTEM_KEYS` order, and :meth:`outcome` the day's :class:`DayOutcome`. The env
+    runs one copy; the kernel is the same for any B (``tests/test_fused.py`` runs 3).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class FusedDay:
         stores: StoreRole,
         warehouse: WarehouseRole,
         supplier: SupplierRole,
+        copies: int = 1,
     ) -> None:
         # numba is imported (~0.15 s) by the first compiled env, not by ``import hmarl_bench``
         from hmarl_bench.envs import fused_kernel
@@ -153,42 +155,35 @@ class FusedDay:
         self.n_slots, self.n_skus = n, k
         self.obs_size = 7 * n + 6 * k + 3
         self.mask_size = 4 * n + 4 * k + supplier.n_actions
-        self._slot_out = np.zeros((len(_SLOT_FIELDS), 1, n), dtype=np.int64)
-        self._forecast_out = np.zeros((1, n))
-        self._sku_out = np.zeros((len(_SKU_FIELDS), 1, k), dtype=np.int64)
-        self._terms = np.zeros((1, n + 2, 11))
-        self._rewards = np.zeros((1, n + 2))
-        self._system = np.zeros((1, 4))
-        self.terms, self.rewards, self.system = self._terms[0], self._rewards[0], self._system[0]
+        self.copies = copies
+        self._slot_out = np.zeros((len(_SLOT_FIELDS), copies, n), dtype=np.int64)
+        self._forecast_out = np.zeros((copies, n))
+        self._sku_out = np.zeros((len(_SKU_FIELDS), copies, k), dtype=np.int64)
+        self.terms = np.zeros((copies, n + 2, 11))
+        self.rewards = np.zeros((copies, n + 2))
+        self.system = np.zeros((copies, 4))
         self._day = -1
 
     def observe(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
-        """Fresh (obs, masks) of the current day: flat float32 (7 N + 6 K + 3,) and bool
-        (4 N + 4 K + 3,), agents in ``possible_agents`` order."""
-        obs = np.empty((1, self.obs_size), dtype=np.float32)
-        masks = np.empty((1, self.mask_size), dtype=bool)
+        """Fresh (obs, masks) of the current day: per copy, flat float32 (7 N + 6 K + 3)
+        and bool (4 N + 4 K + 3), agents in ``possible_agents`` order."""
+        obs = np.empty((self.copies, self.obs_size), dtype=np.float32)
+        masks = np.empty((self.copies, self.mask_size), dtype=bool)
         self._kernel.observe(_state_arrays(state), self.params, obs, masks)
-        return obs[0], masks[0]
+        return obs, masks
 
     def step(self, state: TwinState, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Simulate ``state.day`` for ``actions`` (1, N + K + 1) int64; mutate ``state``;
-        return the next day's fresh (obs, masks) as :meth:`observe` does."""
-        obs = np.empty((1, self.obs_size), dtype=np.float32)
-        masks = np.empty((1, self.mask_size), dtype=bool)
-        out = (
-            self._slot_out,
-            self._forecast_out,
-            self._sku_out,
-            self._terms,
-            self._rewards,
-            self._system,
-            obs,
-            masks,
-        )
+        """Simulate ``state.day`` for ``actions`` (B, N + K + 1) int64 (each slot's, the
+        warehouse's per SKU, the supplier's); mutate ``state``; return the next day's fresh
+        (obs, masks) as :meth:`observe` does."""
+        obs = np.empty((self.copies, self.obs_size), dtype=np.float32)
+        masks = np.empty((self.copies, self.mask_size), dtype=bool)
+        out = (self._slot_out, self._forecast_out, self._sku_out, self.terms, self.rewards)
+        out += (self.system, obs, masks)
         self._kernel.day(state.day, actions, _state_arrays(state), self.params, out)
         self._day = state.day
         state.day += 1
-        return obs[0], masks[0]
+        return obs, masks
 
     def outcome(self) -> DayOutcome:
         """The last day's outcome, as :func:`hmarl_bench.twin.step` returns it (copies)."""

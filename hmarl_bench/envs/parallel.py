@@ -180,7 +180,7 @@ class HMARLEnvironment(ParallelEnv):
         if self._fused is None:
             obs, masks = self._observations(), self._masks()
         else:
-            obs, masks = self._split(*self._fused.observe(state))
+            obs, masks = self._split(*(a[0] for a in self._fused.observe(state)))
         infos = {a: {"action_mask": masks[a]} for a in self.agents}
         return obs, infos
 
@@ -298,18 +298,19 @@ class HMARLEnvironment(ParallelEnv):
             as_array = np.array([values], dtype=np.int64)
         else:  # the warehouse's action is an array of K ints
             as_array = np.concatenate([values[:n], values[n], values[n + 1 :]])[None]
-        observations, masks = self._split(*fused.step(self.twin.state, as_array))
+        obs, masks = fused.step(self.twin.state, as_array)
+        observations, masks = self._split(obs[0], masks[0])
         self._report_pending = True
         agents = self.possible_agents
-        rewards = dict(zip(agents, fused.rewards.tolist(), strict=False))
-        system = dict(zip(SYSTEM_KEYS, fused.system.tolist(), strict=False))
+        rewards = dict(zip(agents, fused.rewards[0].tolist(), strict=False))
+        system = dict(zip(SYSTEM_KEYS, fused.system[0].tolist(), strict=False))
         infos = {
             agent: {
                 "report": dict(zip(ROLE_TERMS, terms, strict=False)),
                 "action_mask": masks[agent],
                 "system": system,
             }
-            for agent, terms in zip(agents, fused.terms.tolist(), strict=False)
+            for agent, terms in zip(agents, fused.terms[0].tolist(), strict=False)
         }
         return observations, rewards, infos
 
