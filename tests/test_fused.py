@@ -10,7 +10,9 @@ must agree in type, dtype, shape and bytes.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from typing import Any
 
 import golden
@@ -142,6 +144,15 @@ def test_observations_returned_earlier_are_not_overwritten() -> None:
         env.step(env.rule_actions())
     for agent, o in obs.items():
         np.testing.assert_array_equal(o, kept[agent])
+
+
+def test_a_compiled_env_copies_and_pickles() -> None:
+    env = HMARLEnvironment("multi_sku")
+    env.reset(seed=2)
+    env.step(_random_actions(env, np.random.default_rng(0)))
+    twin = pickle.loads(pickle.dumps(copy.deepcopy(env)))
+    actions = _random_actions(env, np.random.default_rng(1))
+    _assert_same(twin.step(actions), env.step(actions), "copy")
 
 
 @pytest.mark.parametrize("size", [*range(0, 140), 255, 256, 257, 1000, 1001, 3000, 20001])

@@ -102,7 +102,7 @@ class FusedDay:
         # numba is imported (~0.15 s) by the first compiled env, not by ``import hmarl_bench``
         from hmarl_bench.envs import fused_kernel
 
-        self._kernel = fused_kernel
+        self._observe, self._day_kernel = fused_kernel.observe, fused_kernel.day  # picklable
         n, k = scenario.n_slots, scenario.n_skus
         costs = scenario.costs
         ip = [
@@ -169,7 +169,7 @@ class FusedDay:
         and bool (4 N + 4 K + 3), agents in ``possible_agents`` order."""
         obs = np.empty((self.copies, self.obs_size), dtype=np.float32)
         masks = np.empty((self.copies, self.mask_size), dtype=bool)
-        self._kernel.observe(_state_arrays(state), self.params, obs, masks)
+        self._observe(_state_arrays(state), self.params, obs, masks)
         return obs, masks
 
     def step(self, state: TwinState, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +180,7 @@ class FusedDay:
         masks = np.empty((self.copies, self.mask_size), dtype=bool)
         out = (self._slot_out, self._forecast_out, self._sku_out, self.terms, self.rewards)
         out += (self.system, obs, masks)
-        self._kernel.day(state.day, actions, _state_arrays(state), self.params, out)
+        self._day_kernel(state.day, actions, _state_arrays(state), self.params, out)
         self._day = state.day
         state.day += 1
         return obs, masks
