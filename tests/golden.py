@@ -120,9 +120,12 @@ def _variants() -> dict[str, Scenario]:
     }
 
 
-def env_episode(scenario: Scenario | str, seed: int, mode: str) -> str:
-    """HMARLEnvironment for one episode: rule actions, or uniform random (unmasked) actions."""
-    env = HMARLEnvironment(scenario)
+def env_episode(scenario: Scenario | str, seed: int, mode: str, compiled: bool = True) -> str:
+    """HMARLEnvironment for one episode: rule actions, or uniform random (unmasked) actions.
+
+    ``compiled=False`` runs the env's numpy reference path instead of its compiled day.
+    """
+    env = HMARLEnvironment(scenario, compiled=compiled)
     digest = Digest()
     obs, infos = env.reset(seed=seed)
     digest.add([obs, infos])

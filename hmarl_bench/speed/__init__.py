@@ -8,7 +8,8 @@ best window's rate (the least disturbed one; the median is in the CSV):
 
 - ``env``: :class:`HMARLEnvironment` with one copy, fixed valid actions, resets included
   (env-steps/s; agent-steps/s = env-steps x agents) vs CartPole-v1 with one env; on the
-  ``--scenario`` and on the several-SKU ``--sku-scenario``.
+  ``--scenario`` and on the several-SKU ``--sku-scenario``; its default compiled day and,
+  in the same windows, its numpy reference path (``compiled=False``).
 - ``twin``: :meth:`DigitalTwin.step` + :func:`reconcile` at B copies, store and warehouse
   orders from the rule policies (``rule``) or fixed quantities (``fixed``), resets not
   timed (slot-steps/s = B x S x K x steps/s; a slot is a store x SKU pair, a store with

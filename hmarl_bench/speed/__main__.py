@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [args.scenario] + ([args.sku_scenario] if args.sku_scenario else [])
     for scenario in scenarios:
         progress(f"HMARLEnvironment {scenario}")
-        rows.append(bench_env(scenario, seconds))
+        rows.extend(bench_env(scenario, seconds))
     for scenario in scenarios:
         for b in args.copies:
             progress(f"twin {scenario} B={b}")

@@ -155,7 +155,7 @@ def _tables(rows: Sequence[Measurement]) -> list[tuple[str, list[str], list[list
         if section == "env":  # one copy: also per agent
             for r in [r for r in rows if r.section == "env"]:
                 agents = r.stores * r.skus + 2
-                index = next(i for i, c in enumerate(cells) if c[1] == r.scenario)
+                index = next(i for i, c in enumerate(cells) if c[:2] == [r.name, r.scenario])
                 per_agent = [f"  x {agents} agents [agent-steps/s]", r.scenario, "1",
                              str(r.stores), str(r.skus), _fmt(agents * r.rate), "",
                              _fmt(agents * r.reference_rate)] + [""] * 6  # fmt: skip
