@@ -267,6 +267,7 @@ def test_render_ansi_shows_the_day_and_every_store() -> None:
     env.step(env.rule_actions())
     text = env.render()
     assert "day 1/90" in text and "store_3" in text and "demand" in text
+    assert "flows of day 0" in text and "day 0 cost" in text  # the report is yesterday's
     assert HMARLEnvironment("default").render() is None  # no render_mode
 
 

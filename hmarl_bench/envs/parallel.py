@@ -357,8 +357,11 @@ class HMARLEnvironment(ParallelEnv):
         if self.render_mode is None:
             return None
         state = self.twin_state
-        lines = [f"{self.scenario.name}: day {state.day}/{self.scenario.episode_days}"]
         report = self.last_report
+        head = f"{self.scenario.name}: start of day {state.day}/{self.scenario.episode_days}"
+        if report is not None:
+            head += f"; stock now, flows of day {state.day - 1}"
+        lines = [head]
         for i, agent in enumerate(self.store_ids):
             line = (
                 f"  {agent:<11} on_hand {int(state.store_on_hand[0, i]):>6}  "
@@ -383,7 +386,8 @@ class HMARLEnvironment(ParallelEnv):
             cost = system_cost(report, self.scenario)
             lines.append(line)
             line = (
-                f"  day cost {cost['total_cost'][0]:9.2f} (holding {cost['holding_cost'][0]:.2f},"
+                f"  day {state.day - 1} cost {cost['total_cost'][0]:9.2f}"
+                f" (holding {cost['holding_cost'][0]:.2f},"
                 f" lost sales {cost['lost_sales_cost'][0]:.2f},"
                 f" ordering {cost['ordering_cost'][0]:.2f})"
             )
