@@ -17,8 +17,6 @@ those of an upper role are ``<role>_<algo>.toml`` beside them (same keys).
 from __future__ import annotations
 
 import dataclasses
-import io
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +26,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.vec_env import VecEnv
 
 from hmarl_bench.agents.base import Role
 from hmarl_bench.agents.policy import PolicyAgent
@@ -40,13 +38,12 @@ from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.reconciliation import ReconciliationReport, reward
 from hmarl_bench.train import (
-    ALGOS,
     HYPERPARAM_DIR,
     KPIEvalCallback,
     TrainResult,
-    attach_env,
+    fit,
     load_hyperparams,
-    make_model,
+    prepare_model,
 )
 
 __all__ = [
@@ -260,16 +257,9 @@ def train_learner(
     weights = learner.default_weights(scenario)
     if params.get("reward"):
         weights = dataclasses.replace(weights, **params["reward"])
-    venv = VecMonitor(learner.make_env(scenario, n_envs, seed, policies, weights))
-    if params.get("normalize_reward", False):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+    env = learner.make_env(scenario, n_envs, seed, policies, weights)
     log_dir = Path(log_dir) if log_dir is not None else None
-    tb_log = str(log_dir / "tb") if log_dir else None
-    if initial_model is not None:
-        model = attach_env(initial_model, venv)
-        model.tensorboard_log = tb_log
-    else:
-        model = make_model(algo, venv, seed, params, tb_log)
+    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -280,22 +270,9 @@ def train_learner(
     if log_dir is not None:
         every = max(timesteps // 4 // venv.num_envs, 1)
         callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
-    start = time.perf_counter()
-    model.learn(
-        timesteps,
-        callback=CallbackList(callbacks),
-        progress_bar=progress_bar,
-        tb_log_name=f"{learner.name}_{algo}",
+    return fit(
+        model, algo, timesteps, params, callbacks, evaluator, progress_bar, f"{learner.name}_{algo}"
     )
-    seconds = time.perf_counter() - start
-    selected = model
-    if evaluator is not None:
-        if evaluator.best_model_path is not None and evaluator.best_model_path.is_file():
-            selected = ALGOS[algo].load(evaluator.best_model_path, device="cpu")
-        elif evaluator.best_model_bytes is not None:
-            selected = ALGOS[algo].load(io.BytesIO(evaluator.best_model_bytes), device="cpu")
-    curve = pd.DataFrame(evaluator.rows if evaluator else [])
-    return TrainResult(selected, model, curve, seconds, model.num_timesteps, params)
 
 
 # --------------------------------------------------------------------------- evaluation

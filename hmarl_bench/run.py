@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from hmarl_bench.hyperparam_keys import HYPERPARAM_KEYS
 from hmarl_bench.run_report import (
     plot_learning_curve,
     print_table,
@@ -26,24 +27,6 @@ from hmarl_bench.run_report import (
     versions,
 )
 
-#: The keys ``--hp`` accepts (those of ``experiments/hyperparams/<algo>.toml``).
-HYPERPARAM_KEYS = (
-    "learning_rate",
-    "gamma",
-    "gae_lambda",
-    "clip_range",
-    "vf_coef",
-    "ent_coef",
-    "max_grad_norm",
-    "n_steps",
-    "batch_size",
-    "n_epochs",
-    "n_envs",
-    "net_arch",
-    "normalize_reward",
-    "timesteps",
-    "reward",
-)
 VALIDATION_SEED_BASE = 500_000
 EVAL_SEED_BASE = 1_000_000
 N_VALIDATION_SEEDS = 10

@@ -28,6 +28,7 @@ from hmarl_bench._toml import tomllib
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
 
 __all__ = [
     "ALGOS",
@@ -35,6 +36,8 @@ __all__ = [
     "HYPERPARAM_KEYS",
     "KPIEvalCallback",
     "attach_env",
+    "fit",
+    "prepare_model",
     "TrainResult",
     "load_hyperparams",
     "make_model",
@@ -43,23 +46,6 @@ __all__ = [
 
 ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
 HYPERPARAM_DIR = Path(__file__).resolve().parent.parent / "experiments" / "hyperparams"
-
-#: Keys of a hyperparams file that are not SB3 constructor arguments.
-_ENV_KEYS = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
-_MODEL_KEYS: tuple[str, ...] = (
-    "learning_rate",
-    "gamma",
-    "gae_lambda",
-    "clip_range",
-    "vf_coef",
-    "ent_coef",
-    "max_grad_norm",
-    "n_steps",
-    "batch_size",
-    "n_epochs",
-)
-#: Every key a hyperparams file (and ``--hp``) may set.
-HYPERPARAM_KEYS = _MODEL_KEYS + _ENV_KEYS
 
 
 def _check_algo(algo: str) -> None:
@@ -80,10 +66,8 @@ def load_hyperparams(
     with path.open("rb") as handle:
         params = tomllib.load(handle)
     for key, value in (overrides or {}).items():
-        if key not in _MODEL_KEYS + _ENV_KEYS:
-            raise ValueError(
-                f"unknown hyperparameter {key!r}; known: {sorted(_MODEL_KEYS + _ENV_KEYS)}"
-            )
+        if key not in HYPERPARAM_KEYS:
+            raise ValueError(f"unknown hyperparameter {key!r}; known: {sorted(HYPERPARAM_KEYS)}")
         if key in params and not _same_kind(value, params[key]):
             raise ValueError(
                 f"hyperparameter {key!r} must be a {type(params[key]).__name__} like the "
@@ -159,7 +143,7 @@ def make_model(
 ) -> Any:
     """An SB3 model for ``env`` on the CPU with the given hyperparameters."""
     _check_algo(algo)
-    kwargs = {k: hyperparams[k] for k in _MODEL_KEYS if k in hyperparams}
+    kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
     return ALGOS[algo](
         "MlpPolicy",
@@ -307,18 +291,9 @@ def train_store_policy(
     weights = scenario.store_reward
     if params.get("reward"):
         weights = dataclasses.replace(weights, **params["reward"])
-    venv = VecMonitor(
-        SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
-    )
-    if params.get("normalize_reward", False):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+    venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
     log_dir = Path(log_dir) if log_dir is not None else None
-    tb_log = str(log_dir / "tb") if log_dir else None
-    if initial_model is not None:
-        model = attach_env(initial_model, venv)
-        model.tensorboard_log = tb_log
-    else:
-        model = make_model(algo, venv, seed, params, tb_log)
+    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -329,12 +304,51 @@ def train_store_policy(
     if checkpoint_freq > 0 and log_dir is not None:
         every = max(checkpoint_freq // venv.num_envs, 1)
         callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
+    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo)
+
+
+def prepare_model(
+    algo: str,
+    env: Any,
+    seed: int,
+    params: dict[str, Any],
+    log_dir: Path | None,
+    initial_model: Any = None,
+) -> tuple[Any, Any]:
+    """The model to train on ``env`` and the env as wrapped for it: ``VecMonitor`` (episode
+    statistics), then ``VecNormalize`` on rewards when the hyperparams ask for it; a new
+    model, or ``initial_model`` continued (:func:`attach_env`). TensorBoard logs go to
+    ``log_dir/tb``."""
+    venv = VecMonitor(env)
+    if params.get("normalize_reward", False):
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+    tb_log = str(log_dir / "tb") if log_dir else None
+    if initial_model is not None:
+        model = attach_env(initial_model, venv)
+        model.tensorboard_log = tb_log
+    else:
+        model = make_model(algo, venv, seed, params, tb_log)
+    return model, venv
+
+
+def fit(
+    model: Any,
+    algo: str,
+    timesteps: int,
+    params: dict[str, Any],
+    callbacks: list[BaseCallback],
+    evaluator: KPIEvalCallback | None,
+    progress_bar: bool,
+    tb_log_name: str,
+) -> TrainResult:
+    """Train for ``timesteps``, then return the model the evaluator kept (the lowest
+    validation cost), or the final one without an evaluator."""
     start = time.perf_counter()
     model.learn(
         timesteps,
         callback=CallbackList(callbacks),
         progress_bar=progress_bar,
-        tb_log_name=algo,
+        tb_log_name=tb_log_name,
     )
     seconds = time.perf_counter() - start
     selected = model

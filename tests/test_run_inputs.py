@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hmarl_bench.run import HYPERPARAM_KEYS, main
-from hmarl_bench.train import HYPERPARAM_KEYS as TRAIN_KEYS
+from hmarl_bench.run import main
 from hmarl_bench.train import load_hyperparams
 
 TINY = [
@@ -32,10 +31,6 @@ def maskable_model(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("maskable") / "run"
     assert main(["--algo", "maskable_ppo", *TINY, "--out", str(out)]) == 0
     return out / "model.zip"
-
-
-def test_cli_keys_are_the_hyperparams_keys():
-    assert set(HYPERPARAM_KEYS) == set(TRAIN_KEYS)
 
 
 @pytest.mark.parametrize(

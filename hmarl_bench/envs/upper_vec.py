@@ -20,15 +20,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
 from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.roles import SupplierRole, WarehouseRole
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
+from hmarl_bench.envs.batched import BatchedVecEnv
 from hmarl_bench.evaluation import RoleController, StorePolicy
 from hmarl_bench.reconciliation import (
     ReconciliationReport,
@@ -66,7 +64,7 @@ class _Slot:
         return self.actions
 
 
-class UpperRoleVecEnv(VecEnv):
+class UpperRoleVecEnv(BatchedVecEnv):
     """B copies of the chain; the learning role of each copy is one VecEnv slot.
 
     Subclasses name the role (:meth:`make_role`, :meth:`role_report`) and where its
@@ -206,35 +204,6 @@ class UpperRoleVecEnv(VecEnv):
     def action_masks(self) -> np.ndarray:
         """(num_envs, n_actions) bool: the role's feasible actions (see agents.roles)."""
         return self.role.action_masks(self.twin.state)
-
-    def close(self) -> None:
-        pass
-
-    # ------------------------------------------------------------- VecEnv API
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        return list(self._get_indices(indices))
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value for _ in self._indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs
-    ) -> list[Any]:
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        idx = self._indices(indices)
-        if isinstance(result, np.ndarray) and result.shape[:1] == (self.num_envs,):
-            return [result[i] for i in idx]
-        return [result for _ in idx]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._indices(indices)]
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        return [None for _ in range(self.num_envs)]
 
 
 class WarehouseVecEnv(UpperRoleVecEnv):

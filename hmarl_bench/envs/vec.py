@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
 from hmarl_bench.agents.base import BaseAgent
 from hmarl_bench.agents.roles import (
@@ -26,6 +23,7 @@ from hmarl_bench.agents.roles import (
     WarehouseRole,
 )
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
+from hmarl_bench.envs.batched import BatchedVecEnv
 from hmarl_bench.reconciliation import reconcile, reward, system_cost
 from hmarl_bench.twin import DigitalTwin, TwinState
 
@@ -40,7 +38,7 @@ def _role_actions(agent: BaseAgent, obs: np.ndarray, masks: np.ndarray, state: T
     return np.asarray(agent.act_batch(obs, masks, state), dtype=np.int64)
 
 
-class SharedPolicyVecEnv(VecEnv):
+class SharedPolicyVecEnv(BatchedVecEnv):
     """B copies of the chain; each store-SKU slot of each copy is one VecEnv slot.
 
     VecEnv slot ``b x N + n`` is slot ``n`` (store ``n // K``, SKU ``n % K``) of copy ``b``;
@@ -201,32 +199,3 @@ class SharedPolicyVecEnv(VecEnv):
     def action_masks(self) -> np.ndarray:
         """(num_envs, 4) bool: feasible store actions for the current observations."""
         return self.store_role.action_masks(self.twin.state).reshape(self.num_envs, -1)
-
-    def close(self) -> None:
-        pass
-
-    # ------------------------------------------------------------- VecEnv API
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        return list(self._get_indices(indices))
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value for _ in self._indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs
-    ) -> list[Any]:
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        idx = self._indices(indices)
-        if isinstance(result, np.ndarray) and result.shape[:1] == (self.num_envs,):
-            return [result[i] for i in idx]
-        return [result for _ in idx]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._indices(indices)]
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        return [None for _ in range(self.num_envs)]
