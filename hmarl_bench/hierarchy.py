@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import torch
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -42,8 +41,9 @@ from hmarl_bench.train import (
     KPIEvalCallback,
     TrainResult,
     fit,
-    load_hyperparams,
     prepare_model,
+    training_params,
+    training_weights,
 )
 
 __all__ = [
@@ -247,16 +247,9 @@ def train_learner(
     """
     scenario = load_scenario(scenario)
     policies = policies or Policies()
-    params = load_hyperparams(algo, hyperparams, learner.hyperparams_path(algo))
-    timesteps = int(params["timesteps"] if timesteps is None else timesteps)
-    if timesteps <= 0:
-        raise ValueError(f"timesteps must be > 0, got {timesteps}")
-    n_envs = int(params["n_envs"] if n_envs is None else n_envs)
-    params["n_envs"], params["timesteps"] = n_envs, timesteps
-    torch.set_num_threads(1)
-    weights = learner.default_weights(scenario)
-    if params.get("reward"):
-        weights = dataclasses.replace(weights, **params["reward"])
+    params = training_params(algo, hyperparams, timesteps, n_envs, learner.hyperparams_path(algo))
+    timesteps, n_envs = params["timesteps"], params["n_envs"]
+    weights = training_weights(learner.default_weights(scenario), params)
     env = learner.make_env(scenario, n_envs, seed, policies, weights)
     log_dir = Path(log_dir) if log_dir is not None else None
     model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model)

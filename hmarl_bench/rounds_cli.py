@@ -28,15 +28,13 @@ from hmarl_bench.rounds import ROUND_COLUMNS, RoundResult, round_summary, train_
 from hmarl_bench.run import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
-    RUN_BASELINES,
     VALIDATION_SEED_BASE,
     RunArgs,
 )
 from hmarl_bench.run_report import (
+    compare_with_baselines,
     mean_and_ci,
     print_table,
-    render_markdown,
-    summary_table,
     versions,
 )
 
@@ -84,8 +82,6 @@ def _print_round(result: RoundResult, names: str) -> None:
 
 def run_rounds(args: RunArgs, scenario: Scenario, overrides: dict[str, Any]) -> int:
     """Train the learners for ``args.rounds`` rounds, log every round, compare with rules."""
-    from hmarl_bench.baselines import make_baseline
-    from hmarl_bench.evaluation import evaluate
 
     learners = parse_learners(args.learners)
     names = "+".join(learner.name for learner in learners)
@@ -124,15 +120,10 @@ def run_rounds(args: RunArgs, scenario: Scenario, overrides: dict[str, Any]) -> 
 
     final = results[-1]
     label = f"{args.algo}:{names}"
-    frames = {label: final.episodes}  # the last round, evaluated on eval_seeds
-    for name in RUN_BASELINES:
-        controller = make_baseline(name, scenario, tuning_seeds=validation_seeds, seed=args.seed)
-        frames[name] = evaluate(scenario, controller, eval_seeds)
-    table = summary_table(frames)
-    per_episode = pd.concat([f.assign(policy=p) for p, f in frames.items()], ignore_index=True)
-    per_episode.to_csv(out / "episodes.csv", index=False)
-    table.to_csv(out / "results.csv", index=False)
-    (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
+    # the last round, evaluated on eval_seeds
+    table = compare_with_baselines(
+        scenario, {label: final.episodes}, validation_seeds, eval_seeds, args.seed, out
+    )
     config = {
         "args": asdict(args),
         "learners": [learner.name for learner in learners],

@@ -20,18 +20,15 @@ import pandas as pd
 
 from hmarl_bench.hyperparam_keys import HYPERPARAM_KEYS
 from hmarl_bench.run_report import (
+    compare_with_baselines,
     plot_learning_curve,
     print_table,
-    render_markdown,
-    summary_table,
     versions,
 )
 
 VALIDATION_SEED_BASE = 500_000
 EVAL_SEED_BASE = 1_000_000
 N_VALIDATION_SEEDS = 10
-#: Baselines of the final table (names in hmarl_bench.baselines).
-RUN_BASELINES = ("seed_ss_actions", "fixed_forecast_actions", "random")
 
 
 @dataclass
@@ -219,7 +216,6 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
     from hmarl_bench.agents.roles import StoreRole
-    from hmarl_bench.baselines import make_baseline
     from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
     from hmarl_bench.train import load_hyperparams, train_store_policy
 
@@ -283,15 +279,10 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
             "agent-steps/s); model selected on validation cost"
         )
 
-    frames = {args.algo: evaluate(scenario, RoleController(stores=ModelStores(model)), eval_seeds)}
-    for name in RUN_BASELINES:
-        controller = make_baseline(name, scenario, tuning_seeds=validation_seeds, seed=args.seed)
-        frames[name] = evaluate(scenario, controller, eval_seeds)
-    table = summary_table(frames)
-    per_episode = pd.concat([f.assign(policy=p) for p, f in frames.items()], ignore_index=True)
-    per_episode.to_csv(out / "episodes.csv", index=False)
-    table.to_csv(out / "results.csv", index=False)
-    (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
+    learned = evaluate(scenario, RoleController(stores=ModelStores(model)), eval_seeds)
+    table = compare_with_baselines(
+        scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out
+    )
     written += ["results.csv", "results.md", "episodes.csv", "config.json"]
     if not curve.empty:
         baseline_cost = evaluate(scenario, RoleController(), validation_seeds)["total_cost"].mean()

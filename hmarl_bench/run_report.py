@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "RUN_BASELINES",
     "TABLE_COLUMNS",
+    "compare_with_baselines",
     "format_value",
     "mean_and_ci",
     "mean_ci",
@@ -25,6 +27,36 @@ __all__ = [
     "summary_table",
     "versions",
 ]
+
+
+#: Baselines of a run's final table (names in hmarl_bench.baselines).
+RUN_BASELINES = ("seed_ss_actions", "fixed_forecast_actions", "random")
+
+
+def compare_with_baselines(
+    scenario: Any,
+    learned: dict[str, pd.DataFrame],
+    tuning_seeds: list[int],
+    eval_seeds: list[int],
+    seed: int,
+    out: Path,
+) -> pd.DataFrame:
+    """Run :data:`RUN_BASELINES` on ``eval_seeds`` beside the ``learned`` policies' episode
+    frames (the same seeds), write ``episodes.csv``, ``results.csv`` and ``results.md`` to
+    ``out`` and return the summary table (learned policies first)."""
+    from hmarl_bench.baselines import make_baseline
+    from hmarl_bench.evaluation import evaluate
+
+    frames = dict(learned)
+    for name in RUN_BASELINES:
+        controller = make_baseline(name, scenario, tuning_seeds=tuning_seeds, seed=seed)
+        frames[name] = evaluate(scenario, controller, eval_seeds)
+    table = summary_table(frames)
+    per_episode = pd.concat([f.assign(policy=p) for p, f in frames.items()], ignore_index=True)
+    per_episode.to_csv(out / "episodes.csv", index=False)
+    table.to_csv(out / "results.csv", index=False)
+    (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
+    return table
 
 
 def mean_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:

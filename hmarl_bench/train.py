@@ -38,6 +38,8 @@ __all__ = [
     "attach_env",
     "fit",
     "prepare_model",
+    "training_params",
+    "training_weights",
     "TrainResult",
     "load_hyperparams",
     "make_model",
@@ -281,16 +283,9 @@ def train_store_policy(
     instead of starting afresh.
     """
     scenario = load_scenario(scenario)
-    params = load_hyperparams(algo, hyperparams)
-    timesteps = int(params["timesteps"] if timesteps is None else timesteps)
-    if timesteps <= 0:
-        raise ValueError(f"timesteps must be > 0, got {timesteps}")
-    n_envs = int(params["n_envs"] if n_envs is None else n_envs)
-    params["n_envs"], params["timesteps"] = n_envs, timesteps
-    torch.set_num_threads(1)
-    weights = scenario.store_reward
-    if params.get("reward"):
-        weights = dataclasses.replace(weights, **params["reward"])
+    params = training_params(algo, hyperparams, timesteps, n_envs)
+    timesteps, n_envs = params["timesteps"], params["n_envs"]
+    weights = training_weights(scenario.store_reward, params)
     venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
     log_dir = Path(log_dir) if log_dir is not None else None
     model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model)
@@ -305,6 +300,35 @@ def train_store_policy(
         every = max(checkpoint_freq // venv.num_envs, 1)
         callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
     return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo)
+
+
+def training_params(
+    algo: str,
+    hyperparams: dict[str, Any] | None,
+    timesteps: int | None,
+    n_envs: int | None,
+    path: Path | None = None,
+) -> dict[str, Any]:
+    """The hyperparams of a training run (the file at ``path``, default the algo's, with
+    ``hyperparams`` over it), with its ``timesteps`` and ``n_envs`` resolved (an argument
+    given wins over the file). Training uses one torch thread: MLP policies on the CPU run
+    no faster on more, and benchmark cells share the cores."""
+    params = load_hyperparams(algo, hyperparams, path)
+    timesteps = int(params["timesteps"] if timesteps is None else timesteps)
+    if timesteps <= 0:
+        raise ValueError(f"timesteps must be > 0, got {timesteps}")
+    params["n_envs"] = int(params["n_envs"] if n_envs is None else n_envs)
+    params["timesteps"] = timesteps
+    torch.set_num_threads(1)
+    return params
+
+
+def training_weights(weights: RewardWeights, params: dict[str, Any]) -> RewardWeights:
+    """A role's reward weights with the hyperparams' ``reward`` table over them (the
+    learner's training signal; the benchmark still scores the scenario's own weights)."""
+    if params.get("reward"):
+        return dataclasses.replace(weights, **params["reward"])
+    return weights
 
 
 def prepare_model(

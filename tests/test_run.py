@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_fails
 from stable_baselines3 import PPO
 
 from hmarl_bench import SingleAgentWrapper, list_scenarios
-from hmarl_bench.run import RUN_BASELINES, main
-from hmarl_bench.run_report import TABLE_COLUMNS
+from hmarl_bench.run import main
+from hmarl_bench.run_report import RUN_BASELINES, TABLE_COLUMNS
 
 ALGO_NAMES = ["ppo", "maskable_ppo"]
 TINY = [
@@ -134,18 +135,6 @@ def test_eval_only_reproduces_the_table(run, tmp_path) -> None:
     assert not (again / "learning_curve.csv").exists()
 
 
-def _fails(argv: list[str], capsys) -> str:
-    """Run the CLI expecting a clean failure; return what it printed to stderr."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    assert code not in (0, None)
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err
-
-
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
@@ -165,7 +154,7 @@ def _fails(argv: list[str], capsys) -> str:
 )
 def test_bad_arguments(argv: list[str], expected: list[str], capsys, tmp_path) -> None:
     out = tmp_path / "out"
-    err = _fails([*argv, "--out", str(out), "--no-progress"], capsys)
+    err = run_fails([*argv, "--out", str(out), "--no-progress"], capsys)
     for text in expected:
         assert text in err
     assert not (out / "results.csv").exists()
@@ -198,7 +187,7 @@ def _bad_model(kind: str, directory: Path, warehouse_model: Path) -> Path:
 def test_bad_model_file(kind, expected, eval_only, capsys, tmp_path, warehouse_model) -> None:
     path = _bad_model(kind, tmp_path, warehouse_model)
     argv = ["--load", str(path), "--eval-episodes", "2", "--out", str(tmp_path / "out"), *TINY]
-    err = _fails([*argv, "--eval-only"] if eval_only else argv, capsys)
+    err = run_fails([*argv, "--eval-only"] if eval_only else argv, capsys)
     assert str(path.name) in err
     assert expected in err
     assert not (tmp_path / "out" / "results.csv").exists()

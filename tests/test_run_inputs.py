@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_fails
 
 from hmarl_bench.run import main
 from hmarl_bench.train import load_hyperparams
@@ -13,17 +14,6 @@ TINY = [
     "--timesteps", "256", "--n-envs", "2", "--eval-episodes", "2",
     "--hp", "n_steps=32", "--hp", "batch_size=64", "--eval-freq", "256", "--no-progress",
 ]  # fmt: skip
-
-
-def _fails(argv: list[str], capsys) -> str:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    assert code not in (0, None)
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +40,7 @@ def maskable_model(tmp_path_factory) -> Path:
 )
 def test_bad_hyperparameter_values(override, expected, capsys, tmp_path):
     out = tmp_path / "out"
-    err = _fails(["--hp", override, "--out", str(out), "--no-progress"], capsys)
+    err = run_fails(["--hp", override, "--out", str(out), "--no-progress"], capsys)
     assert expected in err
     assert not out.exists()
 
@@ -63,20 +53,20 @@ def test_hyperparams_files_pass_their_own_checks():
 def test_out_that_is_a_file_is_a_clear_error(capsys, tmp_path):
     out = tmp_path / "taken"
     out.write_text("a file")
-    err = _fails(["--out", str(out), *TINY], capsys)
+    err = run_fails(["--out", str(out), *TINY], capsys)
     assert "cannot use" in err and str(out) in err
 
 
 def test_model_of_the_other_algo_names_the_right_flag(maskable_model, capsys, tmp_path):
     out = tmp_path / "out"
-    err = _fails(["--algo", "ppo", "--load", str(maskable_model), "--eval-only"], capsys)
+    err = run_fails(["--algo", "ppo", "--load", str(maskable_model), "--eval-only"], capsys)
     assert "MaskablePPO model, not PPO" in err and "--algo maskable_ppo" in err
     assert not out.exists()
 
 
 def test_bad_load_writes_no_run_folder(capsys, tmp_path):
     out = tmp_path / "out"
-    _fails(["--load", str(tmp_path / "missing.zip"), "--eval-only", "--out", str(out)], capsys)
+    run_fails(["--load", str(tmp_path / "missing.zip"), "--eval-only", "--out", str(out)], capsys)
     assert not out.exists()
 
 

@@ -19,27 +19,23 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from types import MappingProxyType
 
 import numpy as np
 
 from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.roles import SupplierRole, WarehouseRole
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
-from hmarl_bench.envs.batched import BatchedVecEnv
+from hmarl_bench.envs.batched import BatchedVecEnv, n_copies
 from hmarl_bench.evaluation import RoleController, StorePolicy
 from hmarl_bench.reconciliation import (
     ReconciliationReport,
     RoleReport,
     reconcile,
     reward,
-    system_cost,
 )
 from hmarl_bench.twin import DigitalTwin, TwinState
 
 __all__ = ["RolePolicy", "SupplierVecEnv", "UpperRoleVecEnv", "WarehouseVecEnv", "as_role_policy"]
-
-_NO_INFO: MappingProxyType = MappingProxyType({})
 
 #: A warehouse or supplier policy for all copies: (obs (B, d), masks (B, n), state) -> (B,).
 RolePolicy = Callable[[np.ndarray, np.ndarray, TwinState], np.ndarray]
@@ -92,10 +88,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
         fixed_seeds: Sequence[int] | None = None,
         reward_weights: RewardWeights | None = None,
     ) -> None:
-        if fixed_seeds is not None:
-            n_envs = len(fixed_seeds)
-        if n_envs < 1:
-            raise ValueError(f"n_envs must be >= 1, got {n_envs}")
+        n_envs = n_copies(n_envs, fixed_seeds)
         self.scenario = load_scenario(scenario)
         self.twin = DigitalTwin(self.scenario, batch_size=n_envs)
         self.role = self.make_role(self.scenario)
@@ -104,13 +97,10 @@ class UpperRoleVecEnv(BatchedVecEnv):
             self._slot, stores, as_role_policy(warehouse), as_role_policy(supplier)
         )
         self.reward_weights = reward_weights or self.default_weights(self.scenario)
-        self.fixed_seeds = None if fixed_seeds is None else [int(s) for s in fixed_seeds]
-        self.render_mode = None
         # Discrete(4) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete)
         super().__init__(n_envs, self.role.observation_space, self.role.action_space)
         self._action_shape = (n_envs, *self.action_space.shape)
-        self._episode_rng = np.random.default_rng(seed)
-        self._episode_cost = np.zeros(n_envs)
+        self._init_episodes(seed, fixed_seeds)
 
     # ------------------------------------------------------------ the role
     @staticmethod
@@ -142,36 +132,13 @@ class UpperRoleVecEnv(BatchedVecEnv):
     def _observe(self) -> np.ndarray:
         return self.role.observe(self.twin.state)
 
-    def _reset_twin(self) -> np.ndarray:
-        if self.fixed_seeds is not None:
-            self.twin.reset(self.fixed_seeds)
-        else:
-            self.twin.reset(int(self._episode_rng.integers(2**63)))
+    def _on_reset(self) -> None:
         self._controller.reset(self.twin)
-        self._episode_cost[:] = 0.0
-        return self._observe()
-
-    def reset(self) -> np.ndarray:
-        if self._seeds[0] is not None:
-            self._episode_rng = np.random.default_rng(self._seeds[0])
-        self._reset_seeds()
-        self._reset_options()
-        return self._reset_twin()
 
     def step_async(self, actions: np.ndarray) -> None:
-        actions = np.asarray(actions)
-        if actions.size != int(np.prod(self._action_shape)):
-            raise ValueError(
-                f"expected {self._action_shape} actions (one per copy, per SKU), got shape "
-                f"{actions.shape}"
-            )
-        as_int = actions.astype(np.int64).reshape(self._action_shape)
-        if np.any(as_int != actions.reshape(self._action_shape)):
-            raise ValueError(f"actions must be whole numbers, got {actions!r}")
-        actions = as_int
-        if np.any((actions < 0) | (actions >= self.role.n_actions)):
-            raise ValueError(f"actions must be in [0, {self.role.n_actions})")
-        self._slot.actions = actions
+        shape, n_actions = self._action_shape, self.role.n_actions
+        expected = f"{shape} actions (one per copy, per SKU)"
+        self._slot.actions = self._checked_actions(actions, shape, n_actions, expected)
 
     def step_wait(self):
         if self._slot.actions is None:
@@ -180,26 +147,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
         self._slot.actions = None
         report = reconcile(outcome, self.scenario)
         rewards = reward(self.role_report(report), self.reward_weights).astype(np.float32)
-        if outcome.day >= self.scenario.warmup_days:
-            self._episode_cost += system_cost(report, self.scenario)["total_cost"]
-        if not self.twin.done:
-            return (
-                self._observe(),
-                rewards,
-                np.zeros(self.num_envs, dtype=bool),
-                [_NO_INFO] * self.num_envs,
-            )
-        terminal = self._observe()
-        infos = [
-            {
-                "terminal_observation": terminal[i],
-                "TimeLimit.truncated": True,
-                "episode_total_cost": float(self._episode_cost[i]),
-            }
-            for i in range(self.num_envs)
-        ]
-        obs = self._reset_twin()
-        return obs, rewards, np.ones(self.num_envs, dtype=bool), infos
+        return self._end_day(outcome, report, rewards, 1)
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, n_actions) bool: the role's feasible actions (see agents.roles)."""
