@@ -15,14 +15,24 @@ Registered Gymnasium ids: ``hmarl_bench/Store-v0``, ``hmarl_bench/Warehouse-v0``
 
 from __future__ import annotations
 
-import gymnasium
+try:
+    import gymnasium
 
-from hmarl_bench.agents import BaseAgent, StoreAgent, SupplierAgent, WarehouseAgent
-from hmarl_bench.config import Scenario, ScenarioError, list_scenarios, load_scenario
-from hmarl_bench.envs import HMARLEnvironment, SingleAgentWrapper
-from hmarl_bench.envs.single import ROLE_AGENT_IDS
-from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward
-from hmarl_bench.twin import DigitalTwin
+    from hmarl_bench.agents import BaseAgent, StoreAgent, SupplierAgent, WarehouseAgent
+    from hmarl_bench.config import Scenario, ScenarioError, list_scenarios, load_scenario
+    from hmarl_bench.envs import HMARLEnvironment, SingleAgentWrapper
+    from hmarl_bench.envs.single import ROLE_AGENT_IDS
+    from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward
+    from hmarl_bench.twin import DigitalTwin
+except ModuleNotFoundError as _missing:  # run from a checkout without installing it
+    if _missing.name is None or _missing.name.split(".")[0] == "hmarl_bench":
+        raise
+    raise ModuleNotFoundError(
+        f"hmarl_bench needs {_missing.name!r}, which this Python cannot import: install the "
+        "project and its dependencies first, from its folder: "
+        "pip install torch==2.13.0 -e .  (see the README's Quick start)",
+        name=_missing.name,
+    ) from _missing
 
 __version__ = "0.1.0"
 

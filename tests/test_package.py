@@ -27,3 +27,10 @@ def test_importing_the_package_does_not_import_the_learners():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="NoSuchThing"):
         hmarl_bench.NoSuchThing  # noqa: B018
+
+
+def test_missing_dependency_says_how_to_install():
+    code = "import sys; sys.modules['gymnasium'] = None; import hmarl_bench"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "hmarl_bench needs 'gymnasium'" in out.stderr and "pip install" in out.stderr
