@@ -25,6 +25,30 @@ def test_readme_tables_equal_the_committed_results():
         )
 
 
+def test_readme_speed_results_equal_the_committed_run():
+    from hmarl_bench.speed.report import README_KEY, readme_block
+
+    text = (ROOT / "README.md").read_text("utf-8")
+    start, end = f"<!-- {README_KEY} -->\n", f"<!-- /{README_KEY} -->"
+    assert start in text and end in text
+    block = text.split(start, 1)[1].split(end, 1)[0]
+    assert block == readme_block(ROOT / "results" / "speed"), (
+        "README's speed results differ from results/speed/speed.txt; run "
+        "python -m hmarl_bench.speed --train --readme README.md"
+    )
+
+
+def test_speed_readme_option_needs_the_markers(tmp_path, capsys):
+    from hmarl_bench.speed.__main__ import main
+
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit):
+        main(["--quick", "--readme", str(readme), "--out", str(tmp_path / "out")])
+    assert "speed:results" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before measuring
+
+
 def _row(policy: str, kind: str, mean: float, p: float = float("nan")) -> dict:
     return {
         "scenario": "default",

@@ -25,7 +25,7 @@ from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkError
 from hmarl_bench.harness.stats import is_free_quantity
 
-__all__ = ["readme_block", "summary_markdown", "sync_readme"]
+__all__ = ["readme_block", "replace_marked", "summary_markdown", "sync_readme"]
 
 SEED_RULE, BOUND = "seed_ss_actions", "clairvoyant"
 #: P(lower cost on the same episode) against the best baseline on the store actions, and
@@ -92,17 +92,11 @@ def readme_block(root: Path) -> str:
     )
 
 
-def _markers(name: str) -> tuple[str, str]:
-    return f"<!-- benchmark:{name}:headline -->", f"<!-- /benchmark:{name}:headline -->"
-
-
-def sync_readme(readme: Path, name: str, block: str) -> bool:
-    """Replace the text between the README's markers for benchmark ``name`` with ``block``.
-
-    Returns whether the README changed; raises ``BenchmarkError`` when the markers are
-    missing.
-    """
-    start, end = _markers(name)
+def replace_marked(readme: Path, key: str, block: str) -> bool:
+    """Replace the text between the README's markers ``<!-- KEY -->`` and ``<!-- /KEY -->``
+    with ``block``; returns whether the README changed. Raises ``BenchmarkError`` when the
+    markers are missing."""
+    start, end = f"<!-- {key} -->", f"<!-- /{key} -->"
     text = Path(readme).read_text("utf-8")
     if start not in text or end not in text:
         raise BenchmarkError("--readme", f"{readme} has no '{start}' ... '{end}' block")
@@ -112,3 +106,9 @@ def sync_readme(readme: Path, name: str, block: str) -> bool:
     if new != text:
         write_atomic(Path(readme), new.encode("utf-8"))
     return new != text
+
+
+def sync_readme(readme: Path, name: str, block: str) -> bool:
+    """Replace the README's block of benchmark ``name`` (markers
+    ``<!-- benchmark:NAME:headline -->`` ... ``<!-- /benchmark:NAME:headline -->``)."""
+    return replace_marked(readme, f"benchmark:{name}:headline", block)

@@ -17,7 +17,7 @@ import numpy as np
 
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
-from hmarl_bench.speed.report import plot_scaling, print_tables
+from hmarl_bench.speed.report import README_KEY, plot_scaling, print_tables, readme_block
 
 #: The scaling grid, copies x stores x SKUs.
 DEFAULT_SIZES = "1,16,256,1024x2,10,100x1,3"
@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         help="directory for speed.csv, speed.txt and scaling.png/.pdf",
     )
     parser.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="also copy speed.txt into this README, between the markers "
+        f"<!-- {README_KEY} --> and <!-- /{README_KEY} -->",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a few seconds in all: 0.2 s per measurement, small sizes and "
@@ -109,7 +116,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.readme is not None:  # checked before minutes of measuring
+        text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
+        if f"<!-- {README_KEY} -->" not in text or f"<!-- /{README_KEY} -->" not in text:
+            parser.error(f"--readme: {args.readme} has no <!-- {README_KEY} --> block")
     seconds, overrides = args.seconds, None
     sizes = args.sizes or _parse_sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     copies, stores, skus = sizes
@@ -156,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes.append(f"Wrote {args.out / 'speed.csv'}, {', '.join(str(p) for p in figures)}.")
     text = print_tables(rows, notes)
     (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
+    if args.readme is not None:
+        from hmarl_bench.harness.readme import replace_marked
+
+        replace_marked(args.readme, README_KEY, readme_block(args.out))
+        print(f"{args.readme}: speed results copied from {args.out / 'speed.txt'}")
     return 0
 
 
