@@ -156,8 +156,8 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
     """Fail early on bad hyperparameter overrides rather than in every learner cell."""
     if not any(c.kind == LEARNER for c in cells):
         return
-    from hmarl_bench.hierarchy import parse_learners
-    from hmarl_bench.train import load_hyperparams
+    from hmarl_bench.learn.hierarchy import parse_learners
+    from hmarl_bench.learn.train import load_hyperparams
 
     for i, algo in enumerate(spec.algos):
         try:

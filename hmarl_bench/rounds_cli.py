@@ -1,7 +1,7 @@
 """``python -m hmarl_bench.run --learners stores,warehouse --rounds K``: the hierarchy's run.
 
 Called by :mod:`hmarl_bench.run` when the learners are not the stores alone for one round
-(that run keeps its own path). Trains with :func:`~hmarl_bench.rounds.train_rounds`,
+(that run keeps its own path). Trains with :func:`~hmarl_bench.learn.rounds.train_rounds`,
 prints and writes every round's KPIs and system-level reward, then compares the last
 round's chain with the rule-based baselines on the same held-out seeds.
 
@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.hierarchy import parse_learners
-from hmarl_bench.rounds import ROUND_COLUMNS, RoundResult, round_summary, train_rounds
+from hmarl_bench.learn.hierarchy import parse_learners
+from hmarl_bench.learn.rounds import ROUND_COLUMNS, RoundResult, round_summary, train_rounds
 from hmarl_bench.run import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,

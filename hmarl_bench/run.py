@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from hmarl_bench.hyperparam_keys import HYPERPARAM_KEYS
+from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS
 from hmarl_bench.run_report import (
     compare_with_baselines,
     plot_learning_curve,
@@ -48,7 +48,7 @@ class RunArgs:
     hp: list[str] = field(default_factory=list)
     progress: bool = True
     learners: str = "stores"  # roles that learn: a non-empty subset of stores,warehouse,supplier
-    rounds: int = 1  # rounds of alternating training (hmarl_bench.rounds)
+    rounds: int = 1  # rounds of alternating training (hmarl_bench.learn.rounds)
 
 
 def _parse_value(text: str) -> Any:
@@ -185,7 +185,7 @@ def parse_args(argv: list[str] | None = None) -> RunArgs:
         parser.error("--eval-only needs --load MODEL")
     if args.rounds <= 0:
         parser.error(f"--rounds must be > 0, got {args.rounds}")
-    from hmarl_bench.hierarchy import parse_learners
+    from hmarl_bench.learn.hierarchy import parse_learners
 
     try:
         parse_learners(args.learners)
@@ -217,7 +217,7 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
     from hmarl_bench.agents.roles import StoreRole
     from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-    from hmarl_bench.train import load_hyperparams, train_store_policy
+    from hmarl_bench.learn.train import load_hyperparams, train_store_policy
 
     try:
         params = load_hyperparams(args.algo, overrides)

@@ -12,7 +12,7 @@ from hmarl_bench import HMARLEnvironment, load_scenario
 from hmarl_bench.agents.policy import PolicyAgent
 from hmarl_bench.envs.upper_vec import WarehouseVecEnv
 from hmarl_bench.evaluation import RoleController, evaluate
-from hmarl_bench.hierarchy import (
+from hmarl_bench.learn.hierarchy import (
     LEARNERS,
     Policies,
     StoresLearner,
@@ -23,7 +23,7 @@ from hmarl_bench.hierarchy import (
     system_reward,
     train_learner,
 )
-from hmarl_bench.train import load_hyperparams, train_store_policy
+from hmarl_bench.learn.train import load_hyperparams, train_store_policy
 
 ALGO_NAMES = ["ppo", "maskable_ppo"]
 TINY = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}

@@ -13,7 +13,7 @@ from stable_baselines3 import PPO
 from hmarl_bench import HMARLEnvironment, SingleAgentWrapper
 from hmarl_bench.agents.policy import ModelLoadError, PolicyAgent, check_spaces, load_model
 from hmarl_bench.agents.roles import StoreRole
-from hmarl_bench.train import ALGOS, train_store_policy
+from hmarl_bench.learn.train import ALGOS, train_store_policy
 
 ALGO_NAMES = ["ppo", "maskable_ppo"]
 TINY = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from hmarl_bench.agents.policy import PolicyAgent, load_model
-from hmarl_bench.hierarchy import Policies, evaluate_policies, parse_learners
-from hmarl_bench.rounds import ROUND_COLUMNS, train_rounds
+from hmarl_bench.learn.hierarchy import Policies, evaluate_policies, parse_learners
+from hmarl_bench.learn.rounds import ROUND_COLUMNS, train_rounds
 from hmarl_bench.run import main, parse_args
 
 TINY_HP = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import run_fails
 
+from hmarl_bench.learn.train import load_hyperparams
 from hmarl_bench.run import main
-from hmarl_bench.train import load_hyperparams
 
 TINY = [
     "--timesteps", "256", "--n-envs", "2", "--eval-episodes", "2",

@@ -15,7 +15,7 @@ from stable_baselines3.common.vec_env import VecMonitor
 from hmarl_bench import load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-from hmarl_bench.train import (
+from hmarl_bench.learn.train import (
     ALGOS,
     TrainResult,
     load_hyperparams,

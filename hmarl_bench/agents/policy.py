@@ -7,8 +7,9 @@ observation. With learning on, it samples from the policy (exploration) and reco
 transitions (observation, action, reward from reconciliation) in ``experiences`` for an
 outside learner; with learning off, it acts greedily and records nothing. Unlike the
 seed's LearningWrapper it has no ``update_learner``: gradient updates belong to SB3, which
-trains on the batched VecEnvs (:mod:`hmarl_bench.train`, :mod:`hmarl_bench.hierarchy`) far
-faster than agent-by-agent updates inside the multi-agent env could.
+trains on the batched VecEnvs (:mod:`hmarl_bench.learn.train`,
+:mod:`hmarl_bench.learn.hierarchy`) far faster than agent-by-agent updates inside the
+multi-agent env could.
 
 Loading a model unpickles it: load only files you trust.
 """
@@ -70,7 +71,7 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
     ``algo`` (``ppo`` / ``maskable_ppo``) picks the class; without it the file's stored
     policy class decides. Raises :class:`ModelLoadError` for a missing or corrupt file.
     """
-    from hmarl_bench.train import ALGOS  # local: training pulls in torch
+    from hmarl_bench.learn.train import ALGOS  # local: training pulls in torch
 
     path = Path(path)
     if not path.is_file() and path.with_suffix(".zip").is_file():

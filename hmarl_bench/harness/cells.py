@@ -239,7 +239,7 @@ def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
 
     if not cell.is_store_only:
         return hier_cells.run_hierarchy(cell, scenario)
-    from hmarl_bench.train import train_store_policy
+    from hmarl_bench.learn.train import train_store_policy
 
     trained = train_store_policy(
         scenario,
@@ -265,7 +265,7 @@ def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "_artifacts": {"model.zip": buffer.getvalue()},
     }
     if cell.transfer_scenarios:
-        from hmarl_bench.hierarchy import Policies
+        from hmarl_bench.learn.hierarchy import Policies
 
         result["transfer"] = hier_cells.transfer_rows(cell, Policies(stores=trained.model))
     return result

@@ -1,7 +1,7 @@
 """Hierarchical learner cells, and running trained policies on other scenarios.
 
 A learner cell whose algo entry names ``learners`` (``warehouse``, ``stores+warehouse``, ...)
-trains them with :func:`~hmarl_bench.rounds.train_rounds` (rules for the roles that do not
+trains them with :func:`~hmarl_bench.learn.rounds.train_rounds` (rules for the roles that do not
 learn) and is scored like the store learner: the last round's chain on every evaluation
 seed, its daily trace, and a learning curve of validation total cost. The curve runs over
 the learners one after the other (stores, then warehouse, ... round after round), so its
@@ -29,8 +29,8 @@ import pandas as pd
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
 from hmarl_bench.harness.cells import Cell, episode_trace, rows_of
-from hmarl_bench.hierarchy import Policies, evaluate_policies, parse_learners
-from hmarl_bench.rounds import round_summary, train_rounds
+from hmarl_bench.learn.hierarchy import Policies, evaluate_policies, parse_learners
+from hmarl_bench.learn.rounds import round_summary, train_rounds
 
 __all__ = ["run_hierarchy", "transfer_rows"]
 

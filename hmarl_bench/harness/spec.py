@@ -19,7 +19,7 @@ A benchmark is plain values::
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
 
-    [[algos]]                            # a hierarchical learner (hmarl_bench.rounds)
+    [[algos]]                            # a hierarchical learner (hmarl_bench.learn.rounds)
     name = "ppo"
     learners = "stores+warehouse"        # any of stores, warehouse, supplier joined by "+"
     rounds = 1                           # optional; rounds of alternating training
@@ -84,7 +84,7 @@ class BenchmarkError(ValueError):
         super().__init__(f"{where}{at}{message}")
 
 
-#: The roles that can learn (hmarl_bench.hierarchy.LEARNERS), in round order.
+#: The roles that can learn (hmarl_bench.learn.hierarchy.LEARNERS), in round order.
 LEARNER_NAMES = ("stores", "warehouse", "supplier")
 
 

@@ -202,7 +202,7 @@ def bench_train(
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
-    from hmarl_bench.train import load_hyperparams, make_model
+    from hmarl_bench.learn.train import load_hyperparams, make_model
 
     sc = load_scenario(scenario)
     params = load_hyperparams("ppo", overrides)

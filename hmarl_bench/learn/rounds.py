@@ -5,7 +5,7 @@ supplier), each with the other roles fixed at their current policies: rules unti
 has learned, then its latest model. From round 2 on a learner continues from its own
 previous model. After each round the chain runs on the held-out evaluation seeds and the
 round's models, learning curves and KPIs (total cost, fill rate, lost sales, inventories)
-and the system-level reward (:func:`~hmarl_bench.hierarchy.system_reward`) are written to
+and the system-level reward (:func:`~hmarl_bench.learn.hierarchy.system_reward`) are written to
 ``<out>/round_<k>/`` and one row per round to ``<out>/rounds.csv``.
 
 Seeds: round ``k`` trains with ``seed + ROUND_SEED_STRIDE x (k - 1)``, so round 1 uses the
@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.hierarchy import Learner, Policies, evaluate_policies, train_learner
+from hmarl_bench.learn.hierarchy import Learner, Policies, evaluate_policies, train_learner
 
 __all__ = [
     "ROUND_COLUMNS",
@@ -158,6 +158,6 @@ def trained_budget(learner: Learner, algo: str, timesteps: int | None) -> int:
     """The budget a learner trains for: ``timesteps``, or its hyperparams file's."""
     if timesteps is not None:
         return int(timesteps)
-    from hmarl_bench.train import load_hyperparams
+    from hmarl_bench.learn.train import load_hyperparams
 
     return int(load_hyperparams(algo, None, learner.hyperparams_path(algo))["timesteps"])

@@ -1,6 +1,6 @@
 """The keys of ``experiments/hyperparams/*.toml`` (and of ``--hp``), without importing torch.
 
-The CLI's ``--help`` lists them, so they live apart from :mod:`hmarl_bench.train`, whose
+The CLI's ``--help`` lists them, so they live apart from :mod:`hmarl_bench.learn.train`, whose
 import pulls in torch and Stable-Baselines3.
 """
 

@@ -28,7 +28,7 @@ from hmarl_bench._toml import tomllib
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-from hmarl_bench.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
+from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
 
 __all__ = [
     "ALGOS",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
-HYPERPARAM_DIR = Path(__file__).resolve().parent.parent / "experiments" / "hyperparams"
+HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
 
 
 def _check_algo(algo: str) -> None:
@@ -205,7 +205,7 @@ class KPIEvalCallback(BaseCallback):
     def controller(self) -> RoleController:
         """The chain run on the validation seeds: the model on the stores, rules elsewhere.
 
-        Learners of other roles (:mod:`hmarl_bench.hierarchy`) put the model elsewhere.
+        Learners of other roles (:mod:`hmarl_bench.learn.hierarchy`) put the model elsewhere.
         """
         return RoleController(stores=ModelStores(self.model))
 

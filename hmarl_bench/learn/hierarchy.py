@@ -7,7 +7,7 @@ model sits in the chain. :class:`Policies` holds the current policy of every rol
 trained model, or ``None`` for the role's rule). :func:`train_learner` trains one learner
 with the other roles fixed at their current policies and selects the model with the lowest
 *system* total cost on validation seeds, as the store learner does: a role's own reward is
-only its training signal, the chain's cost is what counts. :mod:`hmarl_bench.rounds`
+only its training signal, the chain's cost is what counts. :mod:`hmarl_bench.learn.rounds`
 alternates learners (iterated best response).
 
 The hyperparameters of the store learner are ``experiments/hyperparams/<algo>.toml``;
@@ -35,8 +35,7 @@ from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-from hmarl_bench.reconciliation import ReconciliationReport, reward
-from hmarl_bench.train import (
+from hmarl_bench.learn.train import (
     HYPERPARAM_DIR,
     KPIEvalCallback,
     TrainResult,
@@ -45,6 +44,7 @@ from hmarl_bench.train import (
     training_params,
     training_weights,
 )
+from hmarl_bench.reconciliation import ReconciliationReport, reward
 
 __all__ = [
     "LEARNERS",
@@ -237,7 +237,7 @@ def train_learner(
 ) -> TrainResult:
     """Train ``learner`` with the other roles on ``policies`` (default: all on rules).
 
-    The steps are :func:`~hmarl_bench.train.train_store_policy`'s (same env seeding, model,
+    The steps are :func:`~hmarl_bench.learn.train.train_store_policy`'s (same env seeding, model,
     reward normalization and selection), so the stores with every other role on its rule
     train to the very model ``train_store_policy`` gives for the same seed. The reward is
     the role's reconciliation reward with the scenario's weights, some replaced by the

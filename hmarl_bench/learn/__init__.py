@@ -1,0 +1,10 @@
+"""The learning layer: SB3 models, training, role learners and alternating rounds.
+
+- :mod:`~hmarl_bench.learn.hyperparam_keys`: the hyperparameter keys (torch-free).
+- :mod:`~hmarl_bench.learn.train`: models, hyperparameter files, KPI-based model selection,
+  the shared store policy's training.
+- :mod:`~hmarl_bench.learn.hierarchy`: every role as a learner, trained with the others fixed.
+- :mod:`~hmarl_bench.learn.rounds`: alternating rounds of learners (iterated best response).
+
+Importing this package imports nothing heavy; its modules pull in torch and SB3.
+"""
