@@ -4,6 +4,12 @@ Every seed is one copy of a batch, so a set of seeds runs in one vectorized pass
 copy seeded with ``k`` faces the same demand as a single-copy env reset with seed ``k``:
 running every policy on the same seeds gives common random numbers.
 
+No peeking, by construction: a :class:`ChainController` is reset with the scenario and the
+batch size only (never the twin, which holds the pre-drawn demand), and each day it decides
+from a :class:`~hmarl_bench.twin.view.ChainView`, the whitelisted start-of-day fields a real
+controller has. :func:`total_costs` is the lean path for tuning: only the total cost per
+copy, equal to :func:`evaluate`'s to the bit, many candidates x seeds in one pass.
+
 KPIs per episode, over days ``warmup_days ..`` (the warm-up is excluded):
 
 - ``total_cost`` = ``holding_cost`` + ``lost_sales_cost`` + ``ordering_cost`` [currency]
@@ -23,8 +29,14 @@ import pandas as pd
 
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward, system_cost
-from hmarl_bench.twin import DigitalTwin, TwinState
+from hmarl_bench.reconciliation import (
+    ReconciliationReport,
+    day_total_cost,
+    reconcile,
+    reward,
+    system_cost,
+)
+from hmarl_bench.twin import ChainView, DigitalTwin
 
 __all__ = [
     "KPI_COLUMNS",
@@ -35,6 +47,7 @@ __all__ = [
     "StorePolicy",
     "evaluate",
     "kpis_from_reports",
+    "total_costs",
 ]
 
 KPI_COLUMNS = (
@@ -51,19 +64,22 @@ KPI_COLUMNS = (
 
 
 class ChainController(Protocol):
-    """Decides every node's orders for a batch of copies, day by day."""
+    """Decides every node's orders for a batch of copies, day by day.
 
-    def reset(self, twin: DigitalTwin) -> None: ...
+    ``reset`` gets what is fixed before the episode (the scenario, the number of copies);
+    ``decide`` gets the day's :class:`ChainView` and returns (store order units (B, N),
+    warehouse order units (B, K) or (B,), supplier action (B,)).
+    """
 
-    def decide(self, state: TwinState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(store order units (B, S), warehouse order units (B,), supplier action (B,))."""
-        ...
+    def reset(self, scenario: Scenario, batch_size: int) -> None: ...
+
+    def decide(self, view: ChainView) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 class StorePolicy(Protocol):
-    """Picks store actions (B, S) from observations (B, S, 7) and masks (B, S, 4)."""
+    """Picks store actions (B, N) from observations (B, N, 7) and masks (B, N, 4)."""
 
-    def __call__(self, obs: np.ndarray, masks: np.ndarray, state: TwinState) -> np.ndarray: ...
+    def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray: ...
 
 
 class RuleStores:
@@ -72,8 +88,8 @@ class RuleStores:
     def __init__(self, role: StoreRole) -> None:
         self.role = role
 
-    def __call__(self, obs: np.ndarray, masks: np.ndarray, state: TwinState) -> np.ndarray:
-        return self.role.rule_actions(state)
+    def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray:
+        return self.role.rule_actions(view)
 
 
 class ModelStores:
@@ -88,7 +104,7 @@ class ModelStores:
         self.deterministic = deterministic
         self.maskable = "Maskable" in type(model).__name__
 
-    def __call__(self, obs: np.ndarray, masks: np.ndarray, state: TwinState) -> np.ndarray:
+    def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray:
         b, s, d = obs.shape
         kwargs: dict[str, Any] = {"deterministic": self.deterministic}
         if self.maskable:
@@ -100,7 +116,7 @@ class ModelStores:
 class RoleController:
     """Stores by a :class:`StorePolicy` on their actions; warehouse and supplier by rules.
 
-    ``warehouse`` / ``supplier`` may be callables ``(obs, masks, state) -> actions (B,)``
+    ``warehouse`` / ``supplier`` may be callables ``(obs, masks, view) -> actions (B,)``
     to replace the rules.
     """
 
@@ -109,30 +125,29 @@ class RoleController:
         self._warehouse = warehouse
         self._supplier = supplier
 
-    def reset(self, twin: DigitalTwin) -> None:
-        sc = twin.scenario
-        self.store_role = StoreRole(sc)
-        self.warehouse_role = WarehouseRole(sc)
-        self.supplier_role = SupplierRole(sc)
+    def reset(self, scenario: Scenario, batch_size: int) -> None:
+        self.store_role = StoreRole(scenario)
+        self.warehouse_role = WarehouseRole(scenario)
+        self.supplier_role = SupplierRole(scenario)
         self.stores = self._stores or RuleStores(self.store_role)
 
-    def decide(self, state: TwinState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s_obs = self.store_role.observe(state)
-        s_act = self.stores(s_obs, self.store_role.action_masks(state), state)
+    def decide(self, view: ChainView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s_obs = self.store_role.observe(view)
+        s_act = self.stores(s_obs, self.store_role.action_masks(view), view)
         if self._warehouse is None:
-            w_act = self.warehouse_role.rule_actions(state)
+            w_act = self.warehouse_role.rule_actions(view)
         else:
             w_act = self._warehouse(
-                self.warehouse_role.observe(state), self.warehouse_role.action_masks(state), state
+                self.warehouse_role.observe(view), self.warehouse_role.action_masks(view), view
             )
         if self._supplier is None:
-            p_act = self.supplier_role.rule_actions(state)
+            p_act = self.supplier_role.rule_actions(view)
         else:
             p_act = self._supplier(
-                self.supplier_role.observe(state), self.supplier_role.action_masks(state), state
+                self.supplier_role.observe(view), self.supplier_role.action_masks(view), view
             )
         return (
-            self.store_role.order_quantities(s_act, state),
+            self.store_role.order_quantities(s_act, view),
             self.warehouse_role.order_quantities(w_act),
             np.asarray(p_act, dtype=np.int64),
         )
@@ -144,7 +159,7 @@ def kpis_from_reports(
     """KPIs per copy (B,) from the reports of days ``warmup_days ..`` of an episode."""
     used = [r for r in reports if r.day >= scenario.warmup_days]
     costs = [system_cost(r, scenario) for r in used]
-    out = {k: np.sum([c[k] for c in costs], axis=0) for k in costs[0]}
+    out = {k: _sum_days([c[k] for c in costs]) for k in costs[0]}
     sales = np.sum([r.stores.sales.sum(axis=1) for r in used], axis=0)
     demand = np.sum([r.stores.demand.sum(axis=1) for r in used], axis=0)
     out["fill_rate"] = np.where(demand > 0, sales / np.maximum(demand, 1), 1.0)
@@ -155,6 +170,19 @@ def kpis_from_reports(
         [reward(r.stores, scenario.store_reward).mean(axis=1) for r in used], axis=0
     )
     return {k: out[k] for k in KPI_COLUMNS}
+
+
+def _sum_days(per_day: Sequence[np.ndarray]) -> np.ndarray:
+    """Daily (B,) values summed day after day, in order.
+
+    For B >= 2 this is what ``np.sum(per_day, axis=0)`` computes, bit for bit; written out
+    so that a batch of one copy sums in the same order too (numpy would sum a lone column
+    pairwise) and :func:`total_costs`, which accumulates as the days run, matches exactly.
+    """
+    total = np.array(per_day[0], dtype=np.float64, copy=True)
+    for values in per_day[1:]:
+        total += values
+    return total
 
 
 def evaluate(
@@ -170,14 +198,49 @@ def evaluate(
     scenario = load_scenario(scenario)
     controller = controller or RoleController()
     twin = DigitalTwin(scenario, batch_size=len(seeds))
-    state = twin.reset(list(seeds))
-    controller.reset(twin)
+    twin.reset(list(seeds))
+    controller.reset(scenario, len(seeds))
     reports = []
     while not twin.done:
-        outcome = twin.step(*controller.decide(state))
+        outcome = twin.step(*controller.decide(twin.view()))
         reports.append(reconcile(outcome, scenario))
     kpis = kpis_from_reports(reports, scenario)
     frame = pd.DataFrame({"seed": list(seeds), **kpis})
     if keep_reports:
         frame.attrs["reports"] = reports
     return frame
+
+
+def total_costs(
+    scenario: Scenario | str,
+    controller: ChainController,
+    seeds: Sequence[int],
+    repeats: int = 1,
+) -> np.ndarray:
+    """Total cost per copy (``repeats x len(seeds)``,), the lean way: no reports, no frame.
+
+    Copy ``r n + i`` runs the episode of ``seeds[i]`` (``n = len(seeds)``), so ``repeats``
+    candidates, each given as per-copy parameters of the controller in blocks of n copies,
+    face the same episodes (common random numbers) in one batched pass. Equal to the
+    ``total_cost`` column of :func:`evaluate` on the same seeds, bit for bit (tested).
+    """
+    scenario = load_scenario(scenario)
+    seeds = [int(k) for k in seeds]
+    twin = DigitalTwin(scenario, batch_size=len(seeds) * repeats)
+    if repeats == 1:
+        twin.reset(seeds)
+    else:
+        twin.reset_tiled(seeds)
+    controller.reset(scenario, twin.batch_size)
+    total = np.zeros(twin.batch_size)
+    first = True
+    while not twin.done:
+        outcome = twin.step(*controller.decide(twin.view()))
+        if outcome.day < scenario.warmup_days:
+            continue
+        day_cost = day_total_cost(outcome, scenario)
+        if first:
+            total, first = day_cost, False
+        else:
+            total += day_cost
+    return total

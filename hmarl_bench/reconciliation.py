@@ -55,7 +55,15 @@ import numpy as np
 from hmarl_bench.config import RewardWeights, Scenario
 from hmarl_bench.twin.state import DayOutcome, over_stores, sku_total
 
-__all__ = ["ROLE_TERMS", "ReconciliationReport", "RoleReport", "reconcile", "reward", "system_cost"]
+__all__ = [
+    "ROLE_TERMS",
+    "ReconciliationReport",
+    "RoleReport",
+    "day_total_cost",
+    "reconcile",
+    "reward",
+    "system_cost",
+]
 
 
 @dataclass
@@ -195,3 +203,19 @@ def system_cost(report: ReconciliationReport, scenario: Scenario) -> dict[str, n
         "ordering_cost": ordering,
         "total_cost": holding + lost + ordering,
     }
+
+
+def day_total_cost(outcome: DayOutcome, scenario: Scenario) -> np.ndarray:
+    """The day's business total cost per copy (B,) straight from the outcome.
+
+    ``system_cost(reconcile(outcome, scenario), scenario)["total_cost"]``, bit for bit (the
+    same operations in the same order), without building the reports: tuning scores many
+    candidates by it.
+    """
+    costs = scenario.costs
+    holding = (costs.holding_cost * outcome.store_end).sum(axis=1)
+    holding += costs.warehouse_holding_cost * sku_total(outcome.warehouse_end)
+    lost = scenario.costs.stockout_penalty * outcome.lost_sales.sum(axis=1)
+    ordering = (costs.ordering_cost * (outcome.store_requested > 0)).sum(axis=1)
+    ordering += costs.ordering_cost * sku_total(outcome.warehouse_ordered > 0)
+    return holding + lost + ordering

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hmarl_bench import HMARLEnvironment, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, RoleController, evaluate
+from hmarl_bench.evaluation import KPI_COLUMNS, RoleController, evaluate, total_costs
 
 
 def _env_kpis(name: str, seed: int) -> dict[str, float]:
@@ -79,3 +79,18 @@ def test_warmup_days_are_excluded() -> None:
 
     assert frame.loc[0, "holding_cost"] == pytest.approx(holding(range(sc.warmup_days, 90)))
     assert holding(range(sc.warmup_days)) > 0
+
+
+@pytest.mark.parametrize("name", ["default", "three_stores", "high_variability", "multi_sku"])
+@pytest.mark.parametrize("seeds", [[3, 8, 21], [5]])
+def test_total_costs_equal_evaluates_total_cost_exactly(name: str, seeds: list[int]) -> None:
+    """The lean accumulator for tuning is evaluate()'s total cost, bit for bit, also when
+    the seeds are repeated for several candidates in one pass."""
+    from hmarl_bench.baselines import RandomPolicy, SeedSSFree
+
+    for make in (RoleController, SeedSSFree, lambda: RandomPolicy(4)):
+        expected = evaluate(name, make(), seeds)["total_cost"].to_numpy()
+        np.testing.assert_array_equal(total_costs(name, make(), seeds), expected)
+        if not isinstance(make(), RandomPolicy):  # its draws depend on the batch size
+            tiled = total_costs(name, make(), seeds, repeats=3)
+            np.testing.assert_array_equal(tiled, np.tile(expected, 3))

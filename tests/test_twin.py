@@ -116,3 +116,17 @@ def test_state_copy_is_deep() -> None:
     snapshot = state.copy()
     state.store_on_hand += 5
     assert (snapshot.store_on_hand + 5 == state.store_on_hand).all()
+
+
+@pytest.mark.parametrize("name", ["default", "supplier_delay", "multi_sku"])
+def test_reset_tiled_repeats_each_seeds_episode(name: str) -> None:
+    seeds = [3, 11]
+    single = DigitalTwin(name, batch_size=2).reset(seeds)
+    tiled = DigitalTwin(name, batch_size=6).reset_tiled(seeds)
+    for field in dataclasses.fields(single):
+        value = getattr(single, field.name)
+        if isinstance(value, np.ndarray):
+            reps = (3,) + (1,) * (value.ndim - 1)
+            np.testing.assert_array_equal(getattr(tiled, field.name), np.tile(value, reps))
+    with pytest.raises(ValueError, match="not a multiple"):
+        DigitalTwin(name, batch_size=5).reset_tiled(seeds)

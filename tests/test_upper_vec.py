@@ -111,8 +111,8 @@ def test_rewards_are_the_roles_reconciliation_rewards(env_class) -> None:
         twin = type(venv.twin)(sc, batch_size=2)
         twin.state = before
         controller = env_class.controller(lambda obs, masks, state, a=actions: a, None, None, None)
-        controller.reset(twin)
-        report = reconcile(twin.step(*controller.decide(before)), sc)
+        controller.reset(sc, 2)
+        report = reconcile(twin.step(*controller.decide(twin.view())), sc)
         expected = reward(env_class.role_report(report), env_class.default_weights(sc))
         np.testing.assert_allclose(rewards, expected.astype(np.float32))
 

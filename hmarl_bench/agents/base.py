@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from hmarl_bench.config import RewardWeights
 from hmarl_bench.reconciliation import RoleReport, reward
-from hmarl_bench.twin.state import TwinState
+from hmarl_bench.twin.view import DayState
 
 __all__ = ["BaseAgent", "Role"]
 
@@ -35,15 +35,15 @@ class Role(ABC):
     action_names: tuple[str, ...]
 
     @abstractmethod
-    def observe(self, state: TwinState) -> np.ndarray:
+    def observe(self, state: DayState) -> np.ndarray:
         """Normalized float32 observations in [0, 1]: (B, S, obs_dim) or (B, obs_dim)."""
 
     @abstractmethod
-    def action_masks(self, state: TwinState) -> np.ndarray:
+    def action_masks(self, state: DayState) -> np.ndarray:
         """bool (..., n_actions): True where the action is feasible (never all False)."""
 
     @abstractmethod
-    def rule_actions(self, state: TwinState) -> np.ndarray:
+    def rule_actions(self, state: DayState) -> np.ndarray:
         """The role's rule-based policy: int64 actions, (B, S) or (B,)."""
 
     @property
@@ -83,14 +83,14 @@ class BaseAgent(ABC):
     def get_action_space(self) -> spaces.Discrete:
         return self.action_space
 
-    def observe(self, state: TwinState, copy: int = 0) -> np.ndarray:
+    def observe(self, state: DayState, copy: int = 0) -> np.ndarray:
         """This agent's observation in copy ``copy`` (float32, within its bounds)."""
         return self.role.observe(state)[(copy, *self.index)]
 
-    def action_mask(self, state: TwinState, copy: int = 0) -> np.ndarray:
+    def action_mask(self, state: DayState, copy: int = 0) -> np.ndarray:
         return self.role.action_masks(state)[(copy, *self.index)]
 
-    def rule_action(self, state: TwinState, copy: int = 0) -> int | np.ndarray:
+    def rule_action(self, state: DayState, copy: int = 0) -> int | np.ndarray:
         """The rule's action: an int, or K ints for a warehouse of several SKUs."""
         action = np.asarray(self.role.rule_actions(state)[(copy, *self.index)], dtype=np.int64)
         return int(action) if action.ndim == 0 else action
@@ -100,12 +100,12 @@ class BaseAgent(ABC):
         self,
         observation: np.ndarray,
         action_mask: np.ndarray | None = None,
-        state: TwinState | None = None,
+        state: DayState | None = None,
     ) -> int:
         """Choose an action for ``observation``. Rule agents read ``state`` when given."""
 
     def act_batch(
-        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+        self, observations: np.ndarray, action_masks: np.ndarray, state: DayState
     ) -> np.ndarray:
         """Actions (B,) for this agent in every copy of a batch (obs (B, d), masks (B, n)).
 

@@ -27,7 +27,7 @@ from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.reconciliation import RoleReport
-from hmarl_bench.twin.state import TwinState
+from hmarl_bench.twin.view import DayState
 
 __all__ = ["ModelLoadError", "PolicyAgent", "load_model", "role_of"]
 
@@ -157,7 +157,7 @@ class PolicyAgent(BaseAgent):
         self,
         observation: np.ndarray,
         action_mask: np.ndarray | None = None,
-        state: TwinState | None = None,
+        state: DayState | None = None,
     ) -> int | np.ndarray:
         prediction = self._predict(observation, action_mask).reshape(-1)
         action = int(prediction[0]) if prediction.size == 1 else prediction
@@ -166,7 +166,7 @@ class PolicyAgent(BaseAgent):
         return action
 
     def act_batch(
-        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+        self, observations: np.ndarray, action_masks: np.ndarray, state: DayState
     ) -> np.ndarray:
         actions = self._predict(observations, action_masks)
         if isinstance(self.role.action_space, spaces.MultiDiscrete):  # (B, K)

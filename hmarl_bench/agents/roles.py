@@ -53,7 +53,8 @@ from hmarl_bench.agents.base import Role
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS
-from hmarl_bench.twin.state import TwinState, over_stores, pipeline_total, sku_total
+from hmarl_bench.twin.state import over_stores, pipeline_total, sku_total
+from hmarl_bench.twin.view import DayState
 
 __all__ = [
     "MAX_COVER_DAYS",
@@ -124,7 +125,7 @@ class StoreRole(Role):
         return np.repeat(self.store_capacity - store_position, self.n_skus, axis=1)
 
     # ``position`` (keyword): the state's ``store_position``, when the caller has it already.
-    def observe(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
+    def observe(self, state: DayState, *, position: np.ndarray | None = None) -> np.ndarray:
         if position is None:
             position = state.store_position
         # each entry in float64 (into a scratch array), then one cast to float32
@@ -144,11 +145,11 @@ class StoreRole(Role):
         values[..., 6] = state.recent_service
         return _clip_unit(values.astype(np.float32))
 
-    def order_quantities(self, actions: np.ndarray, state: TwinState) -> np.ndarray:
+    def order_quantities(self, actions: np.ndarray, state: DayState) -> np.ndarray:
         """Units each slot orders for ``actions`` (B, N): multiplier x forecast, rounded."""
         return np.rint(STORE_ORDER_MULTIPLIERS[actions] * state.forecast).astype(np.int64)
 
-    def action_masks(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
+    def action_masks(self, state: DayState, *, position: np.ndarray | None = None) -> np.ndarray:
         if position is None:
             position = state.store_position
         quantities = np.rint(STORE_ORDER_MULTIPLIERS * state.forecast[..., None])
@@ -156,7 +157,7 @@ class StoreRole(Role):
         masks[..., 0] = True
         return masks
 
-    def rule_actions(self, state: TwinState, *, position: np.ndarray | None = None) -> np.ndarray:
+    def rule_actions(self, state: DayState, *, position: np.ndarray | None = None) -> np.ndarray:
         """The seed's (s, S): when position <= s, the action closest to S - position."""
         if position is None:
             position = state.store_position
@@ -217,7 +218,7 @@ class WarehouseRole(Role):
         """(B, K) actions or quantities as the role's outputs: (B,) with one SKU."""
         return actions[:, 0] if self.n_skus == 1 else actions
 
-    def observe(self, state: TwinState) -> np.ndarray:
+    def observe(self, state: DayState) -> np.ndarray:
         k = self.n_skus
         store_ratio = state.store_on_hand / self.store_capacity
         n_stores = state.n_slots // k
@@ -234,19 +235,19 @@ class WarehouseRole(Role):
         np.divide(over_stores(state.recent_service, k), n_stores, out=values[..., 5])
         return _clip_unit(values.reshape(state.batch_size, -1).astype(np.float32))
 
-    def order_quantities(self, actions: np.ndarray, state: TwinState | None = None) -> np.ndarray:
+    def order_quantities(self, actions: np.ndarray, state: DayState | None = None) -> np.ndarray:
         """Units per SKU for ``actions``: (B,) -> (B,) with one SKU, (B, K) -> (B, K)."""
         if self.n_skus == 1:
             return self.quantities[actions]
         return np.take_along_axis(self.sku_quantities[None], actions[..., None], axis=2)[..., 0]
 
-    def action_masks(self, state: TwinState) -> np.ndarray:
+    def action_masks(self, state: DayState) -> np.ndarray:
         room = self.capacity - sku_total(state.warehouse_position)
         masks = self.sku_quantities[None, :, :] <= room[:, None, None]
         masks[..., 0] = True
         return masks.reshape(state.batch_size, -1)
 
-    def rule_actions(self, state: TwinState) -> np.ndarray:
+    def rule_actions(self, state: DayState) -> np.ndarray:
         """The seed's (s, S) per SKU on its four order sizes: closest to S - position when
         the SKU's position is <= s (only quantities that fit the shared room)."""
         position = state.warehouse_position  # (B, K)
@@ -270,16 +271,16 @@ class SupplierRole(Role):
         self.capacity = float(max(sup.capacity, 1))
         self.max_lead = float(max(sup.lead_time + 2 * sup.delay_days, 1))
 
-    def observe(self, state: TwinState) -> np.ndarray:
+    def observe(self, state: DayState) -> np.ndarray:
         obs = np.empty((state.batch_size, 3), dtype=np.float32)
         obs[:, 0] = sku_total(state.warehouse_last_order) / self.capacity
         obs[:, 1] = sku_total(state.supplier_last_shipped) / self.capacity
         obs[:, 2] = state.days_to_delivery / self.max_lead
         return _clip_unit(obs)
 
-    def action_masks(self, state: TwinState) -> np.ndarray:
+    def action_masks(self, state: DayState) -> np.ndarray:
         return np.ones((state.batch_size, self.n_actions), dtype=bool)
 
-    def rule_actions(self, state: TwinState) -> np.ndarray:
+    def rule_actions(self, state: DayState) -> np.ndarray:
         """The seed's supplier: always fulfil in full."""
         return np.zeros(state.batch_size, dtype=np.int64)

@@ -7,7 +7,7 @@ import numpy as np
 from hmarl_bench.agents.base import BaseAgent
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.state import TwinState
+from hmarl_bench.twin.view import DayState
 
 __all__ = ["StoreAgent", "SupplierAgent", "WarehouseAgent", "make_agents"]
 
@@ -19,14 +19,14 @@ class _RuleAgent(BaseAgent):
         self,
         observation: np.ndarray,
         action_mask: np.ndarray | None = None,
-        state: TwinState | None = None,
+        state: DayState | None = None,
     ) -> int:
         if state is None:
             raise ValueError(f"{self.agent_id}'s rule policy needs the twin state (state=...)")
         return self.rule_action(state)
 
     def act_batch(
-        self, observations: np.ndarray, action_masks: np.ndarray, state: TwinState
+        self, observations: np.ndarray, action_masks: np.ndarray, state: DayState
     ) -> np.ndarray:
         """The rule's actions in every copy at once."""
         return self.role.rule_actions(state)[(slice(None), *self.index)]

@@ -33,12 +33,12 @@ from hmarl_bench.reconciliation import (
     reconcile,
     reward,
 )
-from hmarl_bench.twin import DigitalTwin, TwinState
+from hmarl_bench.twin import ChainView, DigitalTwin
 
 __all__ = ["RolePolicy", "SupplierVecEnv", "UpperRoleVecEnv", "WarehouseVecEnv", "as_role_policy"]
 
-#: A warehouse or supplier policy for all copies: (obs (B, d), masks (B, n), state) -> (B,).
-RolePolicy = Callable[[np.ndarray, np.ndarray, TwinState], np.ndarray]
+#: A warehouse or supplier policy for all copies: (obs (B, d), masks (B, n), view) -> (B,).
+RolePolicy = Callable[[np.ndarray, np.ndarray, ChainView], np.ndarray]
 
 
 def as_role_policy(agent: BaseAgent | RolePolicy | None) -> RolePolicy | None:
@@ -54,7 +54,7 @@ class _Slot:
     def __init__(self) -> None:
         self.actions: np.ndarray | None = None
 
-    def __call__(self, obs: np.ndarray, masks: np.ndarray, state: TwinState) -> np.ndarray:
+    def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray:
         if self.actions is None:
             raise RuntimeError("step_async() must come before step_wait()")
         return self.actions
@@ -133,7 +133,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
         return self.role.observe(self.twin.state)
 
     def _on_reset(self) -> None:
-        self._controller.reset(self.twin)
+        self._controller.reset(self.scenario, self.num_envs)
 
     def step_async(self, actions: np.ndarray) -> None:
         shape, n_actions = self._action_shape, self.role.n_actions
@@ -143,7 +143,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
     def step_wait(self):
         if self._slot.actions is None:
             raise RuntimeError("step_async() must come before step_wait()")
-        outcome = self.twin.step(*self._controller.decide(self.twin.state))
+        outcome = self.twin.step(*self._controller.decide(self.twin.view()))
         self._slot.actions = None
         report = reconcile(outcome, self.scenario)
         rewards = reward(self.role_report(report), self.reward_weights).astype(np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,9 +11,11 @@ from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.twin.demand import mean_demand, sample_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS, TwinParams, step
 from hmarl_bench.twin.state import DayOutcome, TwinState
+from hmarl_bench.twin.view import ChainView, read_only
 
 __all__ = [
     "SUPPLIER_ACTIONS",
+    "ChainView",
     "DayOutcome",
     "DigitalTwin",
     "TwinParams",
@@ -53,6 +56,7 @@ class DigitalTwin:
         self.batch_size = batch_size
         self.params = TwinParams.from_scenario(self.scenario)
         self.mean_demand = mean_demand(self.scenario)  # (T, N)
+        self._nominal = read_only(self.mean_demand.copy())  # what views show controllers
         self.state: TwinState | None = None
 
     @property
@@ -110,6 +114,35 @@ class DigitalTwin:
         )
         return self.state
 
+    def reset_tiled(self, seeds: Sequence[int]) -> TwinState:
+        """Start every copy on day 0, copy ``b`` facing the episode of ``seeds[b % len(seeds)]``.
+
+        For common random numbers over many candidates: ``batch_size`` must be a multiple
+        of ``len(seeds)``; each seed's episode is drawn once and repeated (copies ``c n ..
+        c n + n - 1`` are one block of the n seeds), so copy ``b`` equals a single copy
+        reset with ``seeds[b % n]``. Every state array is repeated, exogenous ones included.
+        """
+        seeds = [int(s) for s in seeds]
+        if not seeds or self.batch_size % len(seeds):
+            raise ValueError(
+                f"batch_size {self.batch_size} is not a multiple of the {len(seeds)} seeds"
+            )
+        repeats = self.batch_size // len(seeds)
+        block = DigitalTwin(self.scenario, len(seeds)).reset(seeds)
+        self.state = TwinState(
+            **{
+                f.name: _tiled(getattr(block, f.name), repeats)
+                for f in dataclasses.fields(TwinState)
+            }
+        )
+        return self.state
+
+    def view(self) -> ChainView:
+        """What a controller may read at the start of today (:class:`ChainView`)."""
+        if self.state is None:
+            raise RuntimeError("call reset() before view()")
+        return ChainView.of(self.state, self.scenario, self._nominal)
+
     @property
     def done(self) -> bool:
         return self.state is not None and self.state.day >= self.horizon
@@ -126,3 +159,10 @@ class DigitalTwin:
         if self.state.day >= self.horizon:
             raise RuntimeError(f"the episode ended after day {self.horizon - 1}; call reset()")
         return step(self.state, self.params, store_orders, warehouse_order, supplier_action)
+
+
+def _tiled(value, repeats: int):
+    """An array repeated ``repeats`` times along its batch axis (other values as they are)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    return np.tile(value, (repeats,) + (1,) * (value.ndim - 1))
