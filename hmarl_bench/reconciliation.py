@@ -213,9 +213,24 @@ def day_total_cost(outcome: DayOutcome, scenario: Scenario) -> np.ndarray:
     candidates by it.
     """
     costs = scenario.costs
-    holding = (costs.holding_cost * outcome.store_end).sum(axis=1)
+    holding = _row_sum(costs.holding_cost * outcome.store_end)
     holding += costs.warehouse_holding_cost * sku_total(outcome.warehouse_end)
-    lost = scenario.costs.stockout_penalty * outcome.lost_sales.sum(axis=1)
-    ordering = (costs.ordering_cost * (outcome.store_requested > 0)).sum(axis=1)
+    lost = scenario.costs.stockout_penalty * np.einsum("bn->b", outcome.lost_sales)
+    ordering = _row_sum(costs.ordering_cost * (outcome.store_requested > 0))
     ordering += costs.ordering_cost * sku_total(outcome.warehouse_ordered > 0)
     return holding + lost + ordering
+
+
+def _row_sum(values: np.ndarray) -> np.ndarray:
+    """``values.sum(axis=1)`` of a (B, N) float64 array, bit for bit, faster for small N.
+
+    numpy sums a contiguous row of fewer than 8 numbers one after the other from 0.0
+    (its pairwise sum starts only at 8), so for small N the same sequence of additions over
+    whole columns gives the same bits in far fewer numpy calls per element.
+    """
+    if values.shape[1] >= 8:
+        return values.sum(axis=1)
+    total = np.zeros(values.shape[0])
+    for column in range(values.shape[1]):
+        total += values[:, column]
+    return total

@@ -181,10 +181,9 @@ class _Cumulative:
         part = time - whole
         return self.cumulative[whole, self.columns] + part * self.daily[whole, self.columns]
 
-    def window(self, start: int, length: np.ndarray | float) -> np.ndarray:
+    def window(self, start: np.ndarray | float, length: np.ndarray | float) -> np.ndarray:
         """The sum over ``[start, start + length)``, cut at the episode's end (>= 0)."""
-        begin = self.cumulative[min(max(start, 0), self.n_days)]
-        return np.maximum(self.at(start + np.maximum(length, 0.0)) - begin, 0.0)
+        return np.maximum(self.at(start + np.maximum(length, 0.0)) - self.at(start), 0.0)
 
 
 def _smoothed(mean: np.ndarray, alpha: float) -> np.ndarray:

@@ -9,7 +9,9 @@ over days ``>= warmup_days``, holding on end-of-day on hand at stores and wareho
 ``stockout_penalty`` per lost sale, plus ``ordering_cost`` per order of a positive quantity
 placed by a store or the warehouse.
 
-The model is the twin's day (``hmarl_bench.twin.dynamics``), for t = 0 .. T-1:
+The model is the twin's day (``hmarl_bench.twin.dynamics``), for t = 0 .. T-1, built by
+:func:`~hmarl_bench.baselines.chain_milp.build_chain_model` (which the rolling-horizon
+controller shares):
 
 - morning: store s receives ``q[t - L, s]`` (L = warehouse-to-store lead time); the warehouse
   receives every supplier shipment ``w[k]`` with ``k + lead[k] = t``, where ``lead[k] =
@@ -42,17 +44,12 @@ the same cost.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
+from hmarl_bench.baselines.chain_milp import ChainProblem, build_chain_model
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.twin import DigitalTwin
 
@@ -90,95 +87,6 @@ class ClairvoyantResult:
     n_constraints: int
 
 
-class _Model:
-    """Variables and sparse constraint rows of a MILP, added in vectorized blocks."""
-
-    def __init__(self) -> None:
-        self.n_vars = 0
-        self.n_rows = 0
-        self.lower: list[np.ndarray] = []
-        self.upper: list[np.ndarray] = []
-        self.integer: list[np.ndarray] = []
-        self.cost: list[np.ndarray] = []
-        self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.row_lower: list[np.ndarray] = []
-        self.row_upper: list[np.ndarray] = []
-
-    def variables(self, shape, lower=0.0, upper=np.inf, cost=0.0, binary=False) -> np.ndarray:
-        """A block of variables; returns their column indices, with ``shape``."""
-        index = np.arange(self.n_vars, self.n_vars + int(np.prod(shape))).reshape(shape)
-        for store, value in ((self.lower, lower), (self.upper, upper), (self.cost, cost)):
-            store.append(np.broadcast_to(np.asarray(value, dtype=float), shape).ravel())
-        self.integer.append(np.full(index.size, int(binary)))
-        self.n_vars += index.size
-        return index
-
-    def rows(self, terms, lower=-np.inf, upper=np.inf) -> None:
-        """Rows ``lower <= sum of coef x var <= upper``, one per element of the index arrays.
-
-        ``terms`` are ``(index array, coefficient)`` pairs, all of the rows' shape; an index
-        of -1 leaves that term out of that row.
-        """
-        shape = np.shape(terms[0][0])
-        row_ids = np.arange(self.n_rows, self.n_rows + int(np.prod(shape)))
-        for index, coef in terms:
-            index = np.broadcast_to(index, shape).ravel()
-            coef = np.broadcast_to(np.asarray(coef, dtype=float), shape).ravel()
-            keep = index >= 0
-            self.entries.append((row_ids[keep], index[keep], coef[keep]))
-        self.row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).ravel())
-        self.row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).ravel())
-        self.n_rows += row_ids.size
-
-    def solve(self, time_limit: float, mip_rel_gap: float) -> OptimizeResult:
-        rows, cols, vals = (np.concatenate(part) for part in zip(*self.entries, strict=True))
-        matrix = sparse.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n_vars))
-        with _native_stdout_silenced():
-            return milp(
-                c=np.concatenate(self.cost),
-                integrality=np.concatenate(self.integer),
-                bounds=Bounds(np.concatenate(self.lower), np.concatenate(self.upper)),
-                constraints=LinearConstraint(
-                    matrix, np.concatenate(self.row_lower), np.concatenate(self.row_upper)
-                ),
-                options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False},
-            )
-
-
-@contextlib.contextmanager
-def _native_stdout_silenced() -> Iterator[None]:
-    """Silence what native code writes to file descriptor 1 while solving.
-
-    Some HiGHS builds print a leftover debug line
-    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, HiGHS
-    issue 2783) even with ``disp=False``; it would break progress bars and tables. The
-    solver's status and messages come back in the result, so nothing is lost. Python's own
-    ``sys.stdout`` is flushed first and left alone.
-    """
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured): nothing
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-def _lagged(index: np.ndarray, lag: int | np.ndarray) -> np.ndarray:
-    """``index[t - lag]`` along the first (day) axis, and -1 (no term) where ``t < lag``."""
-    days = np.arange(index.shape[0])
-    source = days - np.broadcast_to(lag, days.shape)
-    valid = (source >= 0).reshape((-1,) + (1,) * (index.ndim - 1))
-    return np.where(valid, index[np.clip(source, 0, None)], -1)
-
-
 def clairvoyant_bound(
     scenario: Scenario | str,
     seed: int,
@@ -207,92 +115,28 @@ def clairvoyant_bound(
     late = state.supplier_late[0]  # (T,)
     n_days, n_stores = demand.shape
     warm, costs = sc.warmup_days, sc.costs
-    days = np.arange(n_days)
-    counted = days >= warm
-    store_lead = sc.warehouse.lead_time
-    supplier_lead = sc.supplier.lead_time + np.where(late, sc.supplier.delay_days, 0)  # (T,)
-    store_cap = np.array([s.capacity for s in sc.stores], dtype=float)  # (S,)
-    store_init = np.array([s.initial_inventory for s in sc.stores], dtype=float)
-    wh_cap = float(sc.warehouse.capacity)
-    wh_max_order = float(min(wh_cap, sc.supplier.capacity))
-
-    m = _Model()
-    # orders; those that cannot arrive before the episode ends only cost, so they are 0
-    q = m.variables(
-        (n_days, n_stores), upper=np.where((days + store_lead < n_days)[:, None], store_cap, 0.0)
+    counted = np.arange(n_days) >= warm
+    problem = ChainProblem(
+        demand=demand,
+        supplier_lead=sc.supplier.lead_time + np.where(late, sc.supplier.delay_days, 0),
+        store_on_hand=np.array([s.initial_inventory for s in sc.stores], dtype=float),
+        warehouse_on_hand=float(sc.warehouse.initial_inventory),
+        store_pipeline=np.zeros((n_stores, 1)),
+        warehouse_pipeline=np.zeros(1),
+        store_capacity=np.array([s.capacity for s in sc.stores], dtype=float),
+        warehouse_capacity=float(sc.warehouse.capacity),
+        supplier_capacity=float(sc.supplier.capacity),
+        store_lead=sc.warehouse.lead_time,
+        costs=costs,
+        counted=counted,
+        charged_from=warm,
+        exact_sales_days=warm,
     )
-    w = m.variables(n_days, upper=np.where(days + supplier_lead < n_days, wh_max_order, 0.0))
-    # end-of-day on hand, sales (lost sales cost the penalty x (demand - sales)) and the
-    # fixed-cost indicators, all costed on counted days only
-    on_hand = m.variables(
-        (n_days, n_stores), cost=np.where(counted, costs.holding_cost, 0)[:, None]
-    )
-    wh_on_hand = m.variables(n_days, cost=np.where(counted, costs.warehouse_holding_cost, 0))
-    sales = m.variables(
-        (n_days, n_stores),
-        upper=demand,
-        cost=np.where(counted, -costs.stockout_penalty, 0)[:, None],
-    )
-    lost_if_no_sales = costs.stockout_penalty * demand[counted].sum()
-    m.variables(1, lower=1.0, upper=1.0, cost=lost_if_no_sales)  # the objective's constant
-    y = m.variables((n_days - warm, n_stores), upper=1.0, cost=costs.ordering_cost, binary=True)
-    y_wh = m.variables(n_days - warm, upper=1.0, cost=costs.ordering_cost, binary=True)
-    m.rows([(q[warm:], 1.0), (y, -store_cap)], upper=0.0)
-    m.rows([(w[warm:], 1.0), (y_wh, -wh_max_order)], upper=0.0)
-
-    # ---- stores. Yesterday's on hand: on day 0 the initial stock, a constant on the right.
-    prev = _lagged(on_hand, 1)
-    prev_stock = np.where((days == 0)[:, None], store_init, 0.0)
-    received = _lagged(q, store_lead) if store_lead > 0 else np.full_like(q, -1)
-    shelved_tonight = q if store_lead == 0 else np.full_like(q, -1)
-    m.rows(  # on_hand = prev + received - sales (+ today's shipment when L = 0)
-        [(on_hand, 1.0), (prev, -1.0), (received, -1.0), (sales, 1.0), (shelved_tonight, -1.0)],
-        lower=prev_stock,
-        upper=prev_stock,
-    )
-    # sales come from the shelf after the morning's receipts
-    m.rows([(sales, 1.0), (prev, -1.0), (received, -1.0)], upper=prev_stock)
-    # order + start-of-day position (yesterday's on hand + in transit) <= capacity
-    in_transit = [(_lagged(q, lag), 1.0) for lag in range(1, store_lead + 1)]
-    m.rows([(q, 1.0), (prev, 1.0), *in_transit], upper=store_cap - prev_stock)
-    if warm > 0:  # warm-up: sales = min(demand, on hand); sold_out = 1 when on hand binds
-        sold_out = m.variables((warm, n_stores), upper=1.0, binary=True)
-        head = slice(0, warm)
-        m.rows([(sales[head], 1.0), (sold_out, demand[head])], lower=demand[head])
-        m.rows(
-            [
-                (sales[head], 1.0),
-                (prev[head], -1.0),
-                (received[head], -1.0),
-                (sold_out, -store_cap),
-            ],
-            lower=prev_stock[head] - store_cap,
-        )
-
-    # ---- warehouse. Supplier shipments of day k land on day k + lead[k].
-    wh_prev = _lagged(wh_on_hand, 1)
-    wh_prev_stock = np.where(days == 0, float(sc.warehouse.initial_inventory), 0.0)
-    arrivals = []  # one term per possible lead: w[t - lead] if day t - lead had that lead
-    for lead in np.unique(supplier_lead[supplier_lead > 0]):
-        source = _lagged(days, lead)
-        arrivals.append((np.where(supplier_lead[source] == lead, _lagged(w, lead), -1), -1.0))
-    landed_tonight = np.where(supplier_lead == 0, w, -1)
-    shipped = [(q[:, s], 1.0) for s in range(n_stores)]
-    m.rows(  # wh_on_hand = prev + arrivals - shipments to stores (+ a lead-0 delivery)
-        [(wh_on_hand, 1.0), (wh_prev, -1.0), *arrivals, *shipped, (landed_tonight, -1.0)],
-        lower=wh_prev_stock,
-        upper=wh_prev_stock,
-    )
-    # the warehouse ships from what it has after the morning's receipts
-    m.rows([*shipped, (wh_prev, -1.0), *arrivals], upper=wh_prev_stock)
-    # order + start-of-day position <= capacity; w[k] is in transit on days k < t <= k + lead[k]
-    wh_transit = []
-    for lag in range(1, int(supplier_lead.max()) + 1):
-        source = _lagged(days, lag)
-        wh_transit.append((np.where(supplier_lead[source] >= lag, _lagged(w, lag), -1), 1.0))
-    m.rows([(w, 1.0), (wh_prev, 1.0), *wh_transit], upper=wh_cap - wh_prev_stock)
-
-    n_binaries = int(sum(block.sum() for block in m.integer))
+    built = build_chain_model(problem)
+    m, q, w = built.model, built.store_orders, built.warehouse_orders
+    on_hand, wh_on_hand, sales = built.store_on_hand, built.warehouse_on_hand, built.sales
+    y, y_wh, lost_if_no_sales = built.store_ordered, built.warehouse_ordered, built.lost_if_no_sales
+    n_binaries = built.n_binaries
     if integer_quantities:
         m.integer[0][:] = 1  # q
         m.integer[1][:] = 1  # w

@@ -1,0 +1,201 @@
+"""Tuning that searches: continuous levels optimized on common random numbers.
+
+A rule family (:class:`~hmarl_bench.baselines.chain_rule.LevelChain`) declares its tunable
+parameters with bounds and untuned values. :func:`search` minimizes the mean total cost over
+the tuning seeds by
+
+1. scoring the untuned rule (the search starts there, and a candidate replaces the
+   incumbent only when strictly cheaper, so the tuned rule is never worse than the untuned
+   one on the tuning seeds);
+2. a random phase: a quarter of the budget, half drawn uniformly inside the bounds, half
+   around the untuned rule;
+3. a local phase until the budget is spent: each generation tries, around the incumbent,
+   every coordinate moved by +-1/4, 1/2, 1 and 2 steps, plus Gaussian moves of all
+   coordinates at once; the steps (one per coordinate, starting at a quarter of its range)
+   grow by 1.5 after an improving generation and halve after one that does not.
+
+Every generation is one batched twin pass (:func:`~hmarl_bench.baselines.batch.score_candidates`:
+all candidates x all seeds, each candidate facing the same episodes), so differences between
+candidates are not drowned in demand noise, and thousands of candidate-episodes run per
+second. The budget is counted in candidate-episodes (candidates x seeds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hmarl_bench.baselines.batch import score_candidates
+from hmarl_bench.baselines.chain_rule import LevelChain, Parameter
+from hmarl_bench.config import Scenario, load_scenario
+
+__all__ = ["SearchBudget", "SearchResult", "search"]
+
+#: Candidates per generation of the local phase (one batched pass each).
+GENERATION = 512
+#: Coordinate moves tried per coordinate and generation, in steps.
+COORDINATE_MOVES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """How long a search may run: ``candidate_episodes`` (candidates x tuning seeds) in all,
+    and the ``seed`` of the optimizer's own random draws (not the episodes')."""
+
+    candidate_episodes: int = 100_000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.candidate_episodes < 1:
+            raise ValueError(f"candidate_episodes must be >= 1, got {self.candidate_episodes}")
+        if self.seed < 0:
+            raise ValueError(f"the search seed must be >= 0, got {self.seed}")
+
+
+@dataclass
+class SearchResult:
+    """The best parameters found and how the search got there.
+
+    ``params``: the best keyword arguments (arrays of each parameter's shape);
+    ``start_cost`` / ``best_cost``: mean total cost on the tuning seeds of the untuned and
+    the tuned rule [currency per episode]; ``trace``: one row per generation (phase,
+    candidates so far, the generation's best, the best so far, the step scale, and the
+    incumbent's parameters); ``candidate_episodes`` run in ``seconds``.
+    """
+
+    params: dict[str, np.ndarray]
+    start_cost: float
+    best_cost: float
+    trace: pd.DataFrame
+    candidate_episodes: int
+    seconds: float
+
+    @property
+    def candidate_episodes_per_second(self) -> float:
+        return self.candidate_episodes / max(self.seconds, 1e-9)
+
+    def plain_params(self) -> dict[str, Any]:
+        """``params`` as JSON-ready numbers and lists."""
+        return {k: v.tolist() for k, v in self.params.items()}
+
+
+class _Space:
+    """A family's parameters as one flat vector in a box."""
+
+    def __init__(self, specs: list[Parameter], scenario: Scenario) -> None:
+        self.specs = specs
+        self.shapes = [spec.shape(scenario) for spec in specs]
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
+        bounds = [spec.bounds(scenario) for spec in specs]
+        self.low = np.concatenate([low.ravel() for low, _ in bounds])
+        self.high = np.concatenate([high.ravel() for _, high in bounds])
+        self.start = np.concatenate([spec.initial(scenario).ravel() for spec in specs])
+        self.names = [
+            spec.name if size == 1 and shape == () else f"{spec.name}[{i}]"
+            for spec, shape, size in zip(specs, self.shapes, self.sizes, strict=True)
+            for i in range(size)
+        ]
+
+    def params(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        out, at = {}, 0
+        for spec, shape, size in zip(self.specs, self.shapes, self.sizes, strict=True):
+            out[spec.name] = x[at : at + size].reshape(shape).copy()
+            at += size
+        return out
+
+    def clip(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x, self.low, self.high)
+
+
+def search(
+    policy_cls: type[LevelChain],
+    scenario: Scenario | str,
+    seeds: Sequence[int],
+    budget: SearchBudget | None = None,
+) -> SearchResult:
+    """Minimize ``policy_cls``'s mean total cost on ``seeds`` over its parameters.
+
+    Pass tuning seeds only (never evaluation seeds). See the module docstring for the
+    method; the result is deterministic given the budget (its seed included).
+    """
+    scenario = load_scenario(scenario)
+    budget = budget or SearchBudget()
+    seeds = [int(k) for k in seeds]
+    if not seeds:
+        raise ValueError("search needs at least one tuning seed")
+    space = _Space(policy_cls.parameters(scenario), scenario)
+    rng = np.random.default_rng(budget.seed)
+    started = time.perf_counter()
+    total = max(budget.candidate_episodes // len(seeds), 1)
+    span = space.high - space.low
+    rows: list[dict[str, Any]] = []
+    state = {"used": 0, "x": space.start, "cost": np.inf}
+
+    def run(phase: str, xs: np.ndarray, step: float) -> bool:
+        """Score candidates ``xs``; move the incumbent on a strict improvement."""
+        xs = space.clip(xs)
+        costs = score_candidates(policy_cls, scenario, seeds, [space.params(x) for x in xs])
+        means = costs.mean(axis=1)
+        state["used"] += len(xs)
+        best = int(np.argmin(means))
+        improved = bool(means[best] < state["cost"])
+        if improved:
+            state["x"], state["cost"] = xs[best], float(means[best])
+        rows.append(
+            {
+                "generation": len(rows),
+                "phase": phase,
+                "candidates": state["used"],
+                "generation_best": float(means[best]),
+                "best_mean_total_cost": state["cost"],
+                "step": step,
+                **dict(zip(space.names, state["x"].tolist(), strict=True)),
+            }
+        )
+        return improved
+
+    run("start", space.start[None, :], 0.0)
+    start_cost = state["cost"]
+    n_random = min(total - state["used"], max(total // 4, 0))
+    if n_random > 0:
+        uniform = rng.uniform(space.low, space.high, size=(n_random // 2, space.low.size))
+        around = space.start + rng.normal(size=(n_random - len(uniform), space.low.size)) * (
+            span / 4
+        )
+        run("random", np.vstack([uniform, around]), 1.0)
+    step = span / 4
+    scale = 1.0
+    while state["used"] < total and scale > 1e-4:
+        size = min(GENERATION, total - state["used"])
+        xs = _local_candidates(state["x"], step * scale, size, rng)
+        scale = scale * 1.5 if run("local", xs, scale) else scale * 0.5
+    return SearchResult(
+        params=space.params(state["x"]),
+        start_cost=start_cost,
+        best_cost=state["cost"],
+        trace=pd.DataFrame(rows),
+        candidate_episodes=state["used"] * len(seeds),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _local_candidates(
+    x: np.ndarray, step: np.ndarray, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Coordinate moves of ``x`` (each coordinate by :data:`COORDINATE_MOVES` steps), then
+    Gaussian moves of every coordinate (std = step) up to ``size`` candidates."""
+    dims = x.size
+    moves = np.asarray(COORDINATE_MOVES)
+    coordinate = np.repeat(x[None, :], dims * len(moves), axis=0)
+    rows = np.arange(dims * len(moves))
+    coordinate[rows, rows // len(moves)] += np.tile(moves, dims) * np.repeat(step, len(moves))
+    coordinate = coordinate[step[rows // len(moves)] > 0]
+    if len(coordinate) >= size:
+        return coordinate[rng.permutation(len(coordinate))[:size]]
+    gaussian = x + rng.normal(size=(size - len(coordinate), dims)) * step
+    return np.vstack([coordinate, gaussian])
