@@ -33,7 +33,14 @@ days only: orders in the warm-up are free, as in the KPI. So the bound is tight,
 near-zero cost of a relaxation. Selling less than possible never pays on a counted day (a
 withheld unit costs a lost sale now and saves at most one later, plus holding), but lost
 sales in the warm-up are free, so on warm-up days binaries force ``x = min(demand, on hand)``
-exactly as the twin sells. Orders that cannot arrive before the end are fixed at 0.
+exactly as the twin sells. Supplier orders that cannot land before the end are fixed at 0
+(they only cost). Store orders in the last L days stay free, as in the twin: such a
+shipment never reaches the shelf, but it leaves the warehouse, which then stops paying its
+holding cost (units in transit cost nothing). So the bound is a relaxation of every twin
+trajectory in which the supplier fulfils in full or in part (``tests/test_clairvoyant.py``):
+any such trajectory's orders, shipments and sales are a feasible point of the model, at no
+lower cost. (The supplier's ``delay`` action could, in rare cases of shared supplier
+capacity or late days, land a shipment on a day no order of the model can.)
 
 Quantities are continuous by default (integrality only on the binaries, which HiGHS solves
 far faster): the feasible set only grows, so the optimum is a valid *lower* bound on every
@@ -131,6 +138,7 @@ def clairvoyant_bound(
         counted=counted,
         charged_from=warm,
         exact_sales_days=warm,
+        ship_beyond_window=True,
     )
     built = build_chain_model(problem)
     m, q, w = built.model, built.store_orders, built.warehouse_orders
