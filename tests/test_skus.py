@@ -16,7 +16,7 @@ from stable_baselines3.common.env_checker import check_env
 import hmarl_bench
 from hmarl_bench import DigitalTwin, HMARLEnvironment, SingleAgentWrapper, load_scenario
 from hmarl_bench.agents import StoreRole, WarehouseRole
-from hmarl_bench.baselines import BASELINES, make_baseline
+from hmarl_bench.baselines import BASELINES, MILP_BASELINES, SearchBudget, make_baseline
 from hmarl_bench.config import (
     Demand,
     Scenario,
@@ -351,11 +351,29 @@ def test_maskable_ppo_learns_on_multi_sku_slots() -> None:
 # --------------------------------------------------------------------------- evaluation
 
 
-@pytest.mark.parametrize("name", sorted(BASELINES))
+@pytest.mark.parametrize("name", sorted(set(BASELINES) - set(MILP_BASELINES)))
 def test_every_baseline_runs_on_several_skus(name: str) -> None:
-    frame = evaluate("multi_sku", make_baseline(name, "multi_sku", (11,), seed=0), (0, 1))
+    budget = SearchBudget(candidate_episodes=60)  # the searched families: a tiny search
+    controller = make_baseline(name, "multi_sku", (11,), seed=0, budget=budget)
+    frame = evaluate("multi_sku", controller, (0, 1))
     assert np.isfinite(frame.drop(columns="seed").to_numpy()).all()
     assert ((frame["fill_rate"] > 0) & (frame["fill_rate"] <= 1)).all()
+
+
+@pytest.mark.parametrize("name", MILP_BASELINES)
+def test_the_milp_baselines_refuse_several_skus(name: str, tmp_path: Path) -> None:
+    from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
+
+    with pytest.raises(ValueError, match="one SKU.*3 SKUs"):  # tuned_mpc: while tuning
+        evaluate("multi_sku", make_baseline(name, "multi_sku", (11,)), (0,))
+    path = tmp_path / "bench.toml"
+    path.write_text(
+        f'name = "x"\nscenarios = ["multi_sku"]\nbaselines = ["{name}"]\n'
+        "tuning_seeds = [3]\nevaluation_seeds = [1]\n[clairvoyant]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BenchmarkError, match="one-SKU MILPs"):
+        load_benchmark(path)
 
 
 def test_clairvoyant_bound_refuses_several_skus() -> None:

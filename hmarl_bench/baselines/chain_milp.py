@@ -59,7 +59,14 @@ class ChainProblem:
     (H,) the days whose holding and lost sales cost; orders cost from ``charged_from`` on;
     on days before ``exact_sales_days`` sales are forced to ``min(demand, on hand)`` (lost
     sales there are free, so the model would otherwise withhold stock); ``store_safety``
-    (S,) / ``warehouse_safety``: soft floors (None: none).
+    (S,) or (H, S) / ``warehouse_safety`` (a number or (H,)): soft floors under end-of-day
+    on hand (None: none). ``binary_days``: the order indicators are binary on the first
+    ``binary_days`` charged days only and relaxed to [0, 1] after (a faster, looser model for
+    days whose orders are re-planned anyway); None: binary on every charged day.
+    ``store_order_limit`` / ``warehouse_order_limit``: the largest order worth placing on
+    each day (e.g. the demand left in the window after it lands); they bound the orders and
+    serve as the big-M of the fixed-cost indicators, a much tighter relaxation than the
+    capacities (None: the capacities).
     """
 
     demand: np.ndarray
@@ -77,8 +84,11 @@ class ChainProblem:
     charged_from: int = 0
     exact_sales_days: int = 0
     ship_beyond_window: bool = False
-    store_safety: np.ndarray | None = None
-    warehouse_safety: float = 0.0
+    binary_days: int | None = None  # order indicators binary on the first days only
+    store_order_limit: np.ndarray | None = None  # (H, S) largest useful store order
+    warehouse_order_limit: np.ndarray | None = None  # (H,) largest useful supplier order
+    store_safety: np.ndarray | None = None  # (S,) or (H, S)
+    warehouse_safety: float | np.ndarray = 0.0  # or (H,)
     safety_penalty: float = 0.0
 
 
@@ -97,11 +107,12 @@ class _Model:
         self.row_upper: list[np.ndarray] = []
 
     def variables(self, shape, lower=0.0, upper=np.inf, cost=0.0, binary=False) -> np.ndarray:
-        """A block of variables; returns their column indices, with ``shape``."""
+        """A block of variables; returns their column indices, with ``shape``. ``binary``:
+        one flag for the block, or one per variable (broadcast to ``shape``)."""
         index = np.arange(self.n_vars, self.n_vars + int(np.prod(shape))).reshape(shape)
         for store, value in ((self.lower, lower), (self.upper, upper), (self.cost, cost)):
             store.append(np.broadcast_to(np.asarray(value, dtype=float), shape).ravel())
-        self.integer.append(np.full(index.size, int(binary)))
+        self.integer.append(np.broadcast_to(np.asarray(binary, dtype=int), shape).ravel().copy())
         self.n_vars += index.size
         return index
 
@@ -223,8 +234,10 @@ def build_chain_model(problem: ChainProblem) -> ChainModel:
     m = _Model()
     # orders; those that cannot arrive before the window ends only cost, so they are 0
     store_open = np.ones(n_days, dtype=bool) if p.ship_beyond_window else days + store_lead < n_days
-    q = m.variables((n_days, n_stores), upper=np.where(store_open[:, None], store_cap, 0.0))
-    w = m.variables(n_days, upper=np.where(days + supplier_lead < n_days, wh_max_order, 0.0))
+    store_big = store_cap if p.store_order_limit is None else p.store_order_limit
+    wh_big = wh_max_order if p.warehouse_order_limit is None else p.warehouse_order_limit
+    q = m.variables((n_days, n_stores), upper=np.where(store_open[:, None], store_big, 0.0))
+    w = m.variables(n_days, upper=np.where(days + supplier_lead < n_days, wh_big, 0.0))
     # end-of-day on hand, sales (lost sales cost the penalty x (demand - sales)) and the
     # fixed-cost indicators, all costed on counted days only
     on_hand = m.variables(
@@ -238,10 +251,14 @@ def build_chain_model(problem: ChainProblem) -> ChainModel:
     )
     lost_if_no_sales = costs.stockout_penalty * demand[counted].sum()
     m.variables(1, lower=1.0, upper=1.0, cost=lost_if_no_sales)  # the objective's constant
-    y = m.variables((n_days - warm, n_stores), upper=1.0, cost=costs.ordering_cost, binary=True)
-    y_wh = m.variables(n_days - warm, upper=1.0, cost=costs.ordering_cost, binary=True)
-    m.rows([(q[warm:], 1.0), (y, -store_cap)], upper=0.0)
-    m.rows([(w[warm:], 1.0), (y_wh, -wh_max_order)], upper=0.0)
+    binary = np.arange(n_days - warm) < (n_days if p.binary_days is None else p.binary_days)
+    y = m.variables(
+        (n_days - warm, n_stores), upper=1.0, cost=costs.ordering_cost, binary=binary[:, None]
+    )
+    y_wh = m.variables(n_days - warm, upper=1.0, cost=costs.ordering_cost, binary=binary)
+    store_m = np.broadcast_to(store_big, (n_days, n_stores))[warm:]
+    m.rows([(q[warm:], 1.0), (y, -store_m)], upper=0.0)
+    m.rows([(w[warm:], 1.0), (y_wh, -np.broadcast_to(wh_big, (n_days,))[warm:])], upper=0.0)
 
     # ---- stores. Yesterday's on hand: on day 0 the initial stock, a constant on the right,
     # as are the morning's arrivals of what was already in transit.
@@ -304,7 +321,8 @@ def build_chain_model(problem: ChainProblem) -> ChainModel:
         short = m.variables((n_days, n_stores), cost=p.safety_penalty)
         m.rows([(on_hand, 1.0), (short, 1.0)], lower=np.broadcast_to(p.store_safety, short.shape))
         wh_short = m.variables(n_days, cost=p.safety_penalty)
-        m.rows([(wh_on_hand, 1.0), (wh_short, 1.0)], lower=float(p.warehouse_safety))
+        floor = np.broadcast_to(np.asarray(p.warehouse_safety, dtype=float), wh_short.shape)
+        m.rows([(wh_on_hand, 1.0), (wh_short, 1.0)], lower=floor)
     return ChainModel(
         model=m,
         store_orders=q,

@@ -127,6 +127,8 @@ class LevelChain:
         self.expected_supplier_lead = sup.lead_time + (1.0 - sup.reliability) * sup.delay_days
 
     def decide(self, view: ChainView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # the warehouse's levels first: a family's store levels may look at them
+        self.today = {"warehouse_levels": self.warehouse_levels(view)}
         return (
             self.store_orders(view),
             self.warehouse_orders(view),
@@ -148,10 +150,18 @@ class LevelChain:
         actions = _closest_option(target, options, infeasible)
         return self.store_role.order_quantities(actions, view)
 
+    def warehouse_position(self, view: ChainView) -> np.ndarray:
+        """(B, K) the position the warehouse's levels apply to: echelon or its own."""
+        if "position" not in self.today:
+            self.today["position"] = (
+                view.echelon_position if self.echelon else view.warehouse_position
+            )
+        return self.today["position"]
+
     def warehouse_orders(self, view: ChainView) -> np.ndarray:
         """Units (B, K) the warehouse orders, per SKU."""
-        reorder, order_up_to = self.warehouse_levels(view)
-        position = view.echelon_position if self.echelon else view.warehouse_position
+        reorder, order_up_to = self.today["warehouse_levels"]
+        position = self.warehouse_position(view)
         reach = view.day + self.supplier_lead + self.store_lead  # the first shelf it can reach
         open_ = reach + self.p["warehouse_cutoff_days"] < view.episode_days
         target = np.where((position <= reorder) & open_, order_up_to - position, 0.0)

@@ -15,19 +15,58 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+
+from hmarl_bench.baselines.chain_rule import Parameter
 from hmarl_bench.baselines.forecast import ForecastSSFree
+from hmarl_bench.config import Scenario
+from hmarl_bench.twin import ChainView
 
 __all__ = ["EchelonActions", "EchelonFree"]
 
 
 class EchelonFree(ForecastSSFree):
     """Forecast-following per-slot (s, S) stores and an echelon (s, S) warehouse, free
-    quantities, horizon-aware. Parameters: :meth:`parameters`."""
+    quantities, horizon-aware, pushing excess stock down. Parameters: :meth:`parameters`.
+
+    Push: holding costs the same on a shelf as in the warehouse, so while the chain holds
+    more than the warehouse's order-up-to level (stock it will not replace soon, like the
+    initial excess), moving it to the stores in big batches saves store orders at no extra
+    holding. A slot that reorders then orders up to ``S`` plus up to ``store_push_days`` of
+    its expected demand, within its share (by expected demand) of that excess and of the
+    warehouse's own stock.
+    """
 
     echelon: ClassVar[bool] = True
 
+    @classmethod
+    def parameters(cls, scenario: Scenario) -> list[Parameter]:
+        return [
+            *super().parameters(scenario),
+            Parameter("store_push_days", "slot", 0.0, 40.0, 0.0, "days"),
+        ]
+
     def warehouse_cover(self) -> float:
         return self.expected_supplier_lead + self.store_lead + 1.0
+
+    def store_levels(self, view: ChainView) -> tuple[np.ndarray, np.ndarray]:
+        reorder, order_up_to = super().store_levels(view)
+        push = self.p["store_push_days"]
+        if np.ndim(push) == 1 and not push.any():
+            return reorder, order_up_to
+        k = view.n_skus
+        _, warehouse_up_to = self.today["warehouse_levels"]
+        excess = np.minimum(
+            self.warehouse_position(view) - warehouse_up_to, view.warehouse_on_hand
+        )  # (B, K)
+        excess = np.maximum(excess, 0.0)
+        stores = view.n_slots // k  # slot s * K + k: SKU k of store s
+        cover = self.store_lead + 1.0
+        daily = self.plan.slot_mean.window(view.day + cover, 1.0)  # (N,) demand after cover
+        share = daily / np.maximum(np.tile(daily.reshape(-1, k).sum(axis=0), stores), 1e-9)
+        wanted = self.plan.slot_mean.window(view.day + cover, push)
+        extra = np.minimum(wanted, np.tile(excess, (1, stores)) * share)
+        return reorder, order_up_to + extra
 
 
 class EchelonActions(EchelonFree):

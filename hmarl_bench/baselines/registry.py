@@ -1,10 +1,16 @@
 """Stable baseline names -> constructors, and :func:`make_baseline`.
 
-A constructor is ``(scenario, tuning_seeds, seed) -> ChainController``. Untuned rules take
-their levels from the scenario; ``tuned_*`` rules tune on ``tuning_seeds`` (training seeds,
-never evaluation seeds) and carry ``tuned_params`` and ``tuning_table`` for the harness.
-Tuning results are cached per (policy, scenario, seeds): the harness builds a policy per
-cell.
+A constructor is ``(scenario, tuning_seeds, seed=0, budget=None) -> ChainController``.
+Untuned rules take their levels from the scenario; ``tuned_*`` rules tune on
+``tuning_seeds`` (training seeds, never evaluation seeds) and carry ``tuned_params`` and
+``tuning_table`` (and, for the searched families, ``tuning_info``) for the harness:
+
+- the suite's original rules and ``tuned_mpc`` search a fixed grid (:func:`tune`);
+- the new families (:data:`SEARCHED`) run :func:`~hmarl_bench.baselines.search.search`
+  with ``budget`` (the benchmark's ``[tuning]`` table; a default budget otherwise).
+
+Tuning results are cached per (policy, scenario, seeds, budget): the harness builds a
+policy per cell.
 """
 
 from __future__ import annotations
@@ -23,11 +29,18 @@ from hmarl_bench.baselines.classic import (
     SeedSSActions,
     SeedSSFree,
 )
+from hmarl_bench.baselines.echelon import EchelonBaseStockFree, EchelonSSFree
+from hmarl_bench.baselines.forecast import ForecastSSFree
+from hmarl_bench.baselines.frontier import EchelonActions, EchelonFree
 from hmarl_bench.baselines.grid import tune
+from hmarl_bench.baselines.mpc import RollingHorizonMILP
+from hmarl_bench.baselines.search import SearchBudget, SearchResult, search
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import ChainController
 
-__all__ = ["BASELINES", "make_baseline"]
+__all__ = ["BASELINES", "MILP_BASELINES", "SEARCHED", "make_baseline"]
+
+Builder = Callable[..., ChainController]
 
 
 @functools.lru_cache(maxsize=64)
@@ -38,16 +51,34 @@ def _tuned_params(
     return tune(policy_cls, scenario, seeds)
 
 
-def _untuned(policy_cls: Callable[[], ChainController]) -> Callable[..., ChainController]:
-    def build(scenario: Scenario, tuning_seeds: Sequence[int], seed: int = 0) -> ChainController:
+@functools.lru_cache(maxsize=64)
+def _searched(
+    policy_cls: type, scenario: Scenario, seeds: tuple[int, ...], budget: SearchBudget
+) -> SearchResult:
+    """:func:`search`, cached."""
+    return search(policy_cls, scenario, seeds, budget)
+
+
+def _untuned(policy_cls: Callable[[], ChainController]) -> Builder:
+    def build(
+        scenario: Scenario,
+        tuning_seeds: Sequence[int],
+        seed: int = 0,
+        budget: SearchBudget | None = None,
+    ) -> ChainController:
         return policy_cls()
 
-    build.__doc__ = f"{policy_cls.__name__} with its untuned (seed) levels."
+    build.__doc__ = f"{policy_cls.__name__} with its untuned levels."
     return build
 
 
-def _tuned(policy_cls: type) -> Callable[..., ChainController]:
-    def build(scenario: Scenario, tuning_seeds: Sequence[int], seed: int = 0) -> ChainController:
+def _tuned(policy_cls: type) -> Builder:
+    def build(
+        scenario: Scenario,
+        tuning_seeds: Sequence[int],
+        seed: int = 0,
+        budget: SearchBudget | None = None,
+    ) -> ChainController:
         params, table = _tuned_params(
             policy_cls, load_scenario(scenario), tuple(int(k) for k in tuning_seeds)
         )
@@ -60,13 +91,61 @@ def _tuned(policy_cls: type) -> Callable[..., ChainController]:
     return build
 
 
-def _random(scenario: Scenario, tuning_seeds: Sequence[int], seed: int = 0) -> ChainController:
+def _search(policy_cls: type) -> Builder:
+    def build(
+        scenario: Scenario,
+        tuning_seeds: Sequence[int],
+        seed: int = 0,
+        budget: SearchBudget | None = None,
+    ) -> ChainController:
+        result = _searched(
+            policy_cls,
+            load_scenario(scenario),
+            tuple(int(k) for k in tuning_seeds),
+            budget or SearchBudget(),
+        )
+        policy = policy_cls(**result.params)
+        policy.tuned_params = result.plain_params()
+        policy.tuning_table = result.trace.copy()
+        policy.tuning_info = {
+            "untuned_mean_total_cost": result.start_cost,
+            "tuned_mean_total_cost": result.best_cost,
+            "candidate_episodes": result.candidate_episodes,
+            "search_seconds": result.seconds,
+            "candidate_episodes_per_second": result.candidate_episodes_per_second,
+        }
+        return policy
+
+    build.__doc__ = (
+        f"{policy_cls.__name__} with parameters searched by :func:`search` on tuning_seeds."
+    )
+    return build
+
+
+def _random(
+    scenario: Scenario,
+    tuning_seeds: Sequence[int],
+    seed: int = 0,
+    budget: SearchBudget | None = None,
+) -> ChainController:
     """RandomPolicy drawing from ``seed``."""
     return RandomPolicy(seed)
 
 
-#: Stable baseline names -> constructors ``(scenario, tuning_seeds, seed) -> ChainController``.
-BASELINES: dict[str, Callable[..., ChainController]] = {
+#: The families whose ``tuned_*`` variants run the continuous search (and read the
+#: benchmark's ``[tuning]`` budget).
+SEARCHED = {
+    "tuned_echelon_base_stock_free": EchelonBaseStockFree,
+    "tuned_echelon_ss_free": EchelonSSFree,
+    "tuned_forecast_ss_free": ForecastSSFree,
+    "tuned_echelon_free": EchelonFree,
+    "tuned_echelon_actions": EchelonActions,
+}
+#: Baselines that solve MILPs of one SKU (like the clairvoyant bound).
+MILP_BASELINES = ("mpc", "tuned_mpc")
+
+#: Stable baseline names -> constructors ``(scenario, tuning_seeds, seed, budget)``.
+BASELINES: dict[str, Builder] = {
     "random": _random,
     "seed_ss_actions": _untuned(SeedSSActions),
     "seed_ss_free": _untuned(SeedSSFree),
@@ -77,18 +156,31 @@ BASELINES: dict[str, Callable[..., ChainController]] = {
     "tuned_order_up_to_free": _tuned(OrderUpToFree),
     "tuned_ss_actions": _tuned(SeedSSActions),
     "tuned_ss_free": _tuned(SeedSSFree),
+    "echelon_base_stock_free": _untuned(EchelonBaseStockFree),
+    "echelon_ss_free": _untuned(EchelonSSFree),
+    "forecast_ss_free": _untuned(ForecastSSFree),
+    "echelon_free": _untuned(EchelonFree),
+    "echelon_actions": _untuned(EchelonActions),
+    **{name: _search(cls) for name, cls in SEARCHED.items()},
+    "mpc": _untuned(RollingHorizonMILP),
+    "tuned_mpc": _tuned(RollingHorizonMILP),
 }
 
 
 def make_baseline(
-    name: str, scenario: Scenario | str, tuning_seeds: Sequence[int], seed: int = 0
+    name: str,
+    scenario: Scenario | str,
+    tuning_seeds: Sequence[int],
+    seed: int = 0,
+    budget: SearchBudget | None = None,
 ) -> ChainController:
     """Build the baseline ``name`` for ``scenario``.
 
     Tuned variants tune on ``tuning_seeds`` (training seeds: never the evaluation seeds)
-    and carry ``tuned_params`` and ``tuning_table``. ``seed`` seeds the random policy.
-    Raises ``ValueError`` listing the known names for an unknown ``name``.
+    and carry ``tuned_params`` and ``tuning_table``; ``budget`` bounds the searched
+    families' tuning. ``seed`` seeds the random policy. Raises ``ValueError`` listing the
+    known names for an unknown ``name``.
     """
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; choose one of {sorted(BASELINES)}")
-    return BASELINES[name](load_scenario(scenario), tuning_seeds, seed)
+    return BASELINES[name](load_scenario(scenario), tuning_seeds, seed, budget)

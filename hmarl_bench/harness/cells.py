@@ -80,6 +80,8 @@ class Cell:
     rounds: int = 1
     role_timesteps: tuple[tuple[str, int], ...] = ()
     transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
+    tuning_budget: int = 0  # candidate-episodes of a searched baseline's tuning (0: none)
+    tuning_seed: int = 0
     fingerprint: str = ""
 
     @property
@@ -97,14 +99,16 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
-#: Cell fields added for hierarchical learners; left out of the fingerprint at their
-#: defaults, so the store learner's stored cells stay current.
+#: Cell fields added for hierarchical learners and searched baselines; left out of the
+#: fingerprint at their defaults, so the cells stored before them stay current.
 _NEW_FIELDS = {
     "algo": "",
     "learners": ("stores",),
     "rounds": 1,
     "role_timesteps": (),
     "transfer_scenarios": (),
+    "tuning_budget": 0,
+    "tuning_seed": 0,
 }
 
 
@@ -167,6 +171,7 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                 policy=baseline,
                 tuning_seeds=spec.tuning_seeds,
                 baseline_seed=spec.baseline_seed,
+                **_tuning_fields(spec, baseline),
                 **common,
             )
             for baseline in spec.baselines
@@ -182,6 +187,16 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
             )
         cells += [dataclasses.replace(c, fingerprint=_fingerprint(c, scenario)) for c in todo]
     return cells
+
+
+def _tuning_fields(spec: BenchmarkSpec, baseline: str) -> dict[str, int]:
+    """The search budget of a searched baseline; nothing for the others (their cells, and
+    fingerprints, do not depend on it)."""
+    from hmarl_bench.baselines import SEARCHED
+
+    if baseline not in SEARCHED:
+        return {}
+    return {"tuning_budget": spec.tuning_candidate_episodes, "tuning_seed": spec.tuning_seed}
 
 
 # --------------------------------------------------------------------------- running
@@ -272,20 +287,32 @@ def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
 
 
 def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.baselines import make_baseline
+    from hmarl_bench.baselines import SearchBudget, make_baseline
 
+    budget = SearchBudget(cell.tuning_budget, cell.tuning_seed) if cell.tuning_budget else None
     start = time.perf_counter()
-    controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
+    controller = make_baseline(
+        cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed, budget=budget
+    )
     tune_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    return {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "info": {
-            "tune_seconds": tune_seconds,
-            "tuned_params": getattr(controller, "tuned_params", None),
-        },
+    info: dict[str, Any] = {
+        "tune_seconds": tune_seconds,
+        "evaluate_seconds": time.perf_counter() - start,
+        "tuned_params": getattr(controller, "tuned_params", None),
     }
+    if getattr(controller, "tuning_info", None):  # a searched baseline
+        info["tuning"] = controller.tuning_info
+    table = getattr(controller, "tuning_table", None)
+    if table is not None:  # the search trace (CellStore also writes it to tuning/)
+        info["tuning_trace"] = rows_of(table)
+    if hasattr(controller, "solve_stats"):  # the rolling-horizon MILP's solve times
+        info["mpc"] = {
+            **controller.solve_stats(),
+            "seconds_per_day": [float(sum(day)) for day in controller.solve_seconds],
+        }
+    return {"rows": rows_of(frame), "trace": episode_trace(frame, scenario), "info": info}
 
 
 def _scalars(result: Any) -> dict[str, Any]:
@@ -390,13 +417,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class CellStore:
-    """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``) and
-    learners' models under ``root/models/<cell-id>.zip``."""
+    """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``),
+    learners' models under ``root/models/<cell-id>.zip`` and tuned baselines' search traces
+    under ``root/tuning/<cell-id>.csv``."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.cells_dir = self.root / "cells"
         self.models_dir = self.root / "models"
+        self.tuning_dir = self.root / "tuning"
 
     def result_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.cell_id}.json"
@@ -442,6 +471,10 @@ class CellStore:
             # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
             target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
             write_atomic(self.models_dir / target, data)
+        trace = result.get("info", {}).get("tuning_trace")
+        if trace:
+            csv = pd.DataFrame(trace).to_csv(index=False)
+            write_atomic(self.tuning_dir / f"{cell.cell_id}.csv", csv.encode())
         path = self.result_path(cell)
         write_atomic(path, json.dumps(result, indent=1, default=str).encode())
         self.error_path(cell).unlink(missing_ok=True)

@@ -33,6 +33,10 @@ A benchmark is plain values::
     enabled = true
     time_limit = 60.0                    # seconds per MILP (one per evaluation seed)
 
+    [tuning]                             # optional: the searched baselines' budget
+    candidate_episodes = 100000          # candidates x tuning seeds per tuned_* search
+    seed = 0                             # the optimizer's own random draws
+
     [statistics]                         # optional
     n_resamples = 2000                   # bootstrap resamples
     confidence_level = 0.95
@@ -70,6 +74,8 @@ __all__ = [
 BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks"
 
 ALGO_NAMES = ("ppo", "maskable_ppo")
+#: The searched baselines' budget when a config has no [tuning] table (candidate-episodes).
+DEFAULT_TUNING_CANDIDATE_EPISODES = 100_000
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -142,6 +148,8 @@ class BenchmarkSpec:
     n_resamples: int = 2000
     confidence_level: float = 0.95
     bootstrap_seed: int = 0
+    tuning_candidate_episodes: int = DEFAULT_TUNING_CANDIDATE_EPISODES
+    tuning_seed: int = 0
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -171,11 +179,13 @@ _TOP_KEYS = {
     "clairvoyant",
     "statistics",
     "generalization",
+    "tuning",
 }
 _ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams", "learners", "rounds"}
 _GENERALIZATION_KEYS = {"train_scenario"}
 _CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
 _STAT_KEYS = {"n_resamples", "confidence_level", "seed"}
+_TUNING_KEYS = {"candidate_episodes", "seed"}
 
 
 def _unknown(data: dict[str, Any], known: set[str], prefix: str) -> None:
@@ -222,6 +232,12 @@ def _known_baselines() -> tuple[str, ...]:
     from hmarl_bench.baselines import BASELINES  # here: the spec module stays light to import
 
     return tuple(BASELINES)
+
+
+def _milp_baselines() -> tuple[str, ...]:
+    from hmarl_bench.baselines import MILP_BASELINES
+
+    return MILP_BASELINES
 
 
 def _resolve_scenario(text: str, key: str, base: Path | None) -> str:
@@ -363,6 +379,12 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     if not isinstance(stats, dict):
         raise BenchmarkError("statistics", "expected a table")
     _unknown(stats, _STAT_KEYS, "statistics.")
+    search = data.get("tuning", {})
+    if not isinstance(search, dict):
+        raise BenchmarkError(
+            "tuning", "expected a table: { candidate_episodes = 100000, seed = 0 }"
+        )
+    _unknown(search, _TUNING_KEYS, "tuning.")
     spec = BenchmarkSpec(
         name=name,
         description=str(data.get("description", "")),
@@ -382,6 +404,12 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
             stats.get("confidence_level", 0.95), "statistics.confidence_level"
         ),
         bootstrap_seed=_int(stats.get("seed", 0), "statistics.seed", 0),
+        tuning_candidate_episodes=_int(
+            search.get("candidate_episodes", DEFAULT_TUNING_CANDIDATE_EPISODES),
+            "tuning.candidate_episodes",
+            1,
+        ),
+        tuning_seed=_int(search.get("seed", 0), "tuning.seed", 0),
     )
     if not spec.evaluation_seeds:
         raise BenchmarkError("evaluation_seeds", "need at least one evaluation seed")
@@ -399,14 +427,20 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         raise BenchmarkError("statistics.confidence_level", "must be in (0, 1)")
     if spec.clairvoyant_time_limit <= 0:
         raise BenchmarkError("clairvoyant.time_limit", "must be > 0 seconds")
-    if spec.clairvoyant:
-        several = [s for s in spec.scenarios if load_scenario(s).n_skus > 1]
-        if several:
-            raise BenchmarkError(
-                "clairvoyant.enabled",
-                f"the clairvoyant bound models one SKU; {several} have several "
-                "(run them in a benchmark with clairvoyant disabled)",
-            )
+    several = [s for s in spec.scenarios if load_scenario(s).n_skus > 1]
+    if spec.clairvoyant and several:
+        raise BenchmarkError(
+            "clairvoyant.enabled",
+            f"the clairvoyant bound models one SKU; {several} have several "
+            "(run them in a benchmark with clairvoyant disabled)",
+        )
+    milp = [b for b in baselines if b in _milp_baselines()]
+    if milp and several:
+        raise BenchmarkError(
+            "baselines",
+            f"{milp} solve one-SKU MILPs; {several} have several SKUs "
+            "(run them in another benchmark)",
+        )
     _check_disjoint(spec)
     return spec
 
