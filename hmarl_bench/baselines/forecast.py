@@ -118,7 +118,12 @@ class ForecastLevels(LevelChain):
 
 
 def warehouse_parameters(scenario: Scenario) -> list[Parameter]:
-    """The warehouse's safety factor and order cycle per SKU (forecast-following)."""
+    """The warehouse's safety factor, order cycle and extra cover per SKU.
+
+    ``warehouse_extra_days`` lengthens the warehouse's cover window: on the echelon position
+    it must also hold the stores' cycle stock (their (s, S) gaps), which the lead times
+    alone do not count.
+    """
     mu, _ = nominal_demand(scenario)
     chain = mu.reshape(-1, scenario.n_skus).sum(axis=0)
     holding = scenario.costs.warehouse_holding_cost
@@ -127,6 +132,7 @@ def warehouse_parameters(scenario: Scenario) -> list[Parameter]:
         Parameter(
             "warehouse_gap_days", "sku", 0.0, 10.0, eoq_days(scenario, chain, holding), "days"
         ),
+        Parameter("warehouse_extra_days", "sku", -3.0, 20.0, 0.0, "days"),
     ]
 
 
@@ -150,7 +156,7 @@ class ForecastSSFree(ForecastLevels):
             plan.chain_mean,
             plan.chain_var,
             view.day,
-            self.warehouse_cover(),
+            self.warehouse_cover() + p["warehouse_extra_days"],
             p["warehouse_safety"],
             p["warehouse_gap_days"],
             self.chain_ratio(view),

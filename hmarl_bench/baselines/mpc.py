@@ -12,7 +12,8 @@ orders up to that day do not move).
 
 The model is the clairvoyant bound's (:func:`~hmarl_bench.baselines.chain_milp.build_chain_model`,
 binary order indicators for the fixed ordering cost, continuous quantities rounded to whole
-units when placed), every window day counted, plus safety stock as soft floors under
+units when placed) with the KPI's accounting (warm-up days cost nothing and their orders
+are free; units in transit cost no holding), plus safety stock as soft floors under
 end-of-day on hand, each missing unit-day costing :data:`SAFETY_PENALTY_SHARE` of the
 lost-sales penalty:
 
@@ -135,6 +136,7 @@ class RollingHorizonMILP:
         """Copy ``copy``'s problem for the next ``n_days`` days, from today's view."""
         sc, day = self.scenario, view.day
         window = slice(day, day + n_days)
+        warm = min(max(sc.warmup_days - day, 0), n_days)  # window days still in the warm-up
         penalty = SAFETY_PENALTY_SHARE * sc.costs.stockout_penalty
         demand = view.nominal_demand[window]
         store_z = float(self._store_z[copy % self._store_z.size])
@@ -165,7 +167,10 @@ class RollingHorizonMILP:
             supplier_capacity=float(sc.supplier.capacity),
             store_lead=sc.warehouse.lead_time,
             costs=sc.costs,
-            counted=np.ones(n_days, dtype=bool),
+            # the KPI's own accounting: warm-up days cost nothing, orders in them are free
+            counted=np.arange(day, day + n_days) >= sc.warmup_days,
+            charged_from=warm,
+            exact_sales_days=warm,
             store_safety=store_floor,
             warehouse_safety=warehouse_floor,
             store_order_limit=np.ceil(np.minimum(store_limit, self.store_capacity)),
