@@ -55,3 +55,16 @@ def test_linear_fit_recovers_overhead_and_costs_per_copy_and_slot() -> None:
     assert fit.worst < 1e-6
     quadratic = linear_fit([_row(b, n, 100.0 + 1e-6 * n * n) for b, n in SIZES])
     assert quadratic.worst > 0.5  # a cost that is not linear in the sizes does not fit
+
+
+def test_the_tuning_section_reports_candidate_episodes_against_its_target(tmp_path: Path) -> None:
+    argv = ["--only-tuning", "--quick", "--seconds", "0.01", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    frame = pd.read_csv(tmp_path / "speed.csv")
+    assert set(frame["section"]) == {"tuning"}
+    search = frame[frame["name"].str.startswith("search")].iloc[0]
+    assert search["target"] == 10_000 and search["workers"] == 2
+    assert (frame["rate"] > 0).all() and (frame["reference_rate"] > 0).all()
+    text = (tmp_path / "speed.txt").read_text(encoding="utf-8")
+    assert "(e) Tuning" in text and "candidate-episodes" in text
+    assert not (tmp_path / "scaling.png").exists()  # only the tuning section ran

@@ -10,6 +10,7 @@ as evaluating that candidate alone with :func:`~hmarl_bench.evaluation.evaluate`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -30,12 +31,30 @@ def score_candidates(
     seeds: Sequence[int],
     candidates: Sequence[Mapping[str, Any]],
     max_copies: int = MAX_COPIES,
+    executor: Executor | None = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """Total cost of every candidate on every seed, (len(candidates), len(seeds)).
 
     Candidates sharing the same keyword names run together, in passes of at most
-    ``max_copies`` copies; ``{}`` (the rule's defaults) runs in a pass of its own.
+    ``max_copies`` copies; ``{}`` (the rule's defaults) runs in a pass of its own. With an
+    ``executor`` of ``workers`` processes the candidates are split into that many parts
+    scored side by side (the scores are the same: every pass is deterministic).
     """
+    if executor is not None and workers > 1 and len(candidates) > 1:
+        parts = np.array_split(np.arange(len(candidates)), min(workers, len(candidates)))
+        futures = [
+            executor.submit(
+                score_candidates,
+                policy_cls,
+                scenario,
+                seeds,
+                [candidates[i] for i in part],
+                max_copies,
+            )
+            for part in parts
+        ]
+        return np.vstack([future.result() for future in futures])
     seeds = [int(k) for k in seeds]
     n_seeds = len(seeds)
     costs = np.empty((len(candidates), n_seeds))

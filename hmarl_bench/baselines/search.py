@@ -22,8 +22,11 @@ second. The budget is counted in candidate-episodes (candidates x seeds).
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +39,9 @@ from hmarl_bench.config import Scenario, load_scenario
 
 __all__ = ["SearchBudget", "SearchResult", "search"]
 
-#: Candidates per generation of the local phase (one batched pass each).
-GENERATION = 512
+#: Candidates per generation of the local phase (one batched pass each, split among the
+#: workers); fixed, so the search does not depend on the number of workers.
+GENERATION = 1024
 #: Coordinate moves tried per coordinate and generation, in steps.
 COORDINATE_MOVES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
 
@@ -45,16 +49,21 @@ COORDINATE_MOVES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
 @dataclass(frozen=True)
 class SearchBudget:
     """How long a search may run: ``candidate_episodes`` (candidates x tuning seeds) in all,
-    and the ``seed`` of the optimizer's own random draws (not the episodes')."""
+    the ``seed`` of the optimizer's own random draws (not the episodes'), and the
+    ``workers`` (processes) that score each generation side by side. The result does not
+    depend on ``workers``."""
 
     candidate_episodes: int = 100_000
     seed: int = 0
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.candidate_episodes < 1:
             raise ValueError(f"candidate_episodes must be >= 1, got {self.candidate_episodes}")
         if self.seed < 0:
             raise ValueError(f"the search seed must be >= 0, got {self.seed}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
 
 
 @dataclass
@@ -139,7 +148,14 @@ def search(
     def run(phase: str, xs: np.ndarray, step: float) -> bool:
         """Score candidates ``xs``; move the incumbent on a strict improvement."""
         xs = space.clip(xs)
-        costs = score_candidates(policy_cls, scenario, seeds, [space.params(x) for x in xs])
+        costs = score_candidates(
+            policy_cls,
+            scenario,
+            seeds,
+            [space.params(x) for x in xs],
+            executor=executor,
+            workers=budget.workers,
+        )
         means = costs.mean(axis=1)
         state["used"] += len(xs)
         best = int(np.argmin(means))
@@ -159,21 +175,22 @@ def search(
         )
         return improved
 
-    run("start", space.start[None, :], 0.0)
-    start_cost = state["cost"]
-    n_random = min(total - state["used"], max(total // 4, 0))
-    if n_random > 0:
-        uniform = rng.uniform(space.low, space.high, size=(n_random // 2, space.low.size))
-        around = space.start + rng.normal(size=(n_random - len(uniform), space.low.size)) * (
-            span / 4
-        )
-        run("random", np.vstack([uniform, around]), 1.0)
-    step = span / 4
-    scale = 1.0
-    while state["used"] < total and scale > 1e-4:
-        size = min(GENERATION, total - state["used"])
-        xs = _local_candidates(state["x"], step * scale, size, rng)
-        scale = scale * 1.5 if run("local", xs, scale) else scale * 0.5
+    with _pool(budget.workers) as executor:
+        run("start", space.start[None, :], 0.0)
+        start_cost = state["cost"]
+        n_random = min(total - state["used"], max(total // 4, 0))
+        if n_random > 0:
+            uniform = rng.uniform(space.low, space.high, size=(n_random // 2, space.low.size))
+            around = space.start + rng.normal(size=(n_random - len(uniform), space.low.size)) * (
+                span / 4
+            )
+            run("random", np.vstack([uniform, around]), 1.0)
+        step = span / 4
+        scale = 1.0
+        while state["used"] < total and scale > 1e-4:
+            size = min(GENERATION, total - state["used"])
+            xs = _local_candidates(state["x"], step * scale, size, rng)
+            scale = scale * 1.5 if run("local", xs, scale) else scale * 0.5
     return SearchResult(
         params=space.params(state["x"]),
         start_cost=start_cost,
@@ -182,6 +199,18 @@ def search(
         candidate_episodes=state["used"] * len(seeds),
         seconds=time.perf_counter() - started,
     )
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[Executor | None]:
+    """Worker processes for the search's generations (none for one worker)."""
+    if workers <= 1:
+        yield None
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+        yield executor
 
 
 def _local_candidates(

@@ -40,6 +40,16 @@ def _parse_sizes(text: str) -> tuple[list[int], list[int], list[int]]:
     return parsed[0], parsed[1], parsed[2]
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _ints(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
@@ -67,7 +77,25 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure PPO training on SharedPolicyVecEnv vs CartPole-v1",
     )
-    parser.add_argument("--scenario", default="default", help="scenario of (a)-(d)")
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help="also measure tuning (e): candidate-episodes/s of one batched pass and of a "
+        "whole search (target: >= 10,000 on two processes), beside one evaluate() per "
+        "candidate",
+    )
+    parser.add_argument(
+        "--only-tuning",
+        action="store_true",
+        help="measure tuning (e) only (about a minute), not (a)-(d) and scaling",
+    )
+    parser.add_argument(
+        "--tuning-workers",
+        type=_positive,
+        default=2,
+        help="processes of the tuning measurement",
+    )
+    parser.add_argument("--scenario", default="default", help="scenario of (a)-(e)")
     parser.add_argument(
         "--sku-scenario",
         default="multi_sku",
@@ -124,7 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--readme: {args.readme} has no <!-- {README_KEY} --> block")
     seconds, overrides = args.seconds, None
     sizes = args.sizes or _parse_sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    copies, stores, skus = sizes
     if args.quick:
         seconds = min(seconds, 0.2)
         args.copies, args.vec_copies = [1, 64], [4]
@@ -143,6 +170,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(label: str) -> None:
         print(f"  measuring {label} ...", flush=True)
 
+    if not args.only_tuning:
+        rows.extend(_core_sections(args, seconds, overrides, sizes, progress))
+    if args.tuning or args.only_tuning:
+        from hmarl_bench.speed.tuning import bench_tuning
+
+        progress(f"tuning on {args.tuning_workers} processes")
+        budget = 2_000 if args.quick else 100_000
+        rows.extend(bench_tuning(args.scenario, seconds, args.tuning_workers, budget))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    notes.append(f"Load average at the end {load[0]:.2f}.")
+    import pandas as pd
+
+    pd.DataFrame([r.row() for r in rows]).to_csv(args.out / "speed.csv", index=False)
+    figures = plot_scaling(rows, args.out) if any(r.section == "scaling" for r in rows) else []
+    notes.append(f"Wrote {', '.join(str(p) for p in [args.out / 'speed.csv', *figures])}.")
+    text = print_tables(rows, notes)
+    (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
+    if args.readme is not None:
+        from hmarl_bench.harness.readme import replace_marked
+
+        replace_marked(args.readme, README_KEY, readme_block(args.out))
+        print(f"{args.readme}: speed results copied from {args.out / 'speed.txt'}")
+    return 0
+
+
+def _core_sections(args, seconds, overrides, sizes, progress) -> list[Measurement]:
+    """(a)-(d) and the scaling grid."""
+    copies, stores, skus = sizes
+    rows: list[Measurement] = []
     scenarios = [args.scenario] + ([args.sku_scenario] if args.sku_scenario else [])
     for scenario in scenarios:
         progress(f"HMARLEnvironment {scenario}")
@@ -159,21 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(bench_train(args.scenario, None, seconds, overrides))
     progress(f"scaling B in {copies} x S in {stores} x K in {skus}")
     rows.extend(bench_scaling(copies, stores, skus, seconds))
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
-    notes.append(f"Load average at the end {load[0]:.2f}.")
-    import pandas as pd
-
-    pd.DataFrame([r.row() for r in rows]).to_csv(args.out / "speed.csv", index=False)
-    figures = plot_scaling(rows, args.out)
-    notes.append(f"Wrote {args.out / 'speed.csv'}, {', '.join(str(p) for p in figures)}.")
-    text = print_tables(rows, notes)
-    (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
-    if args.readme is not None:
-        from hmarl_bench.harness.readme import replace_marked
-
-        replace_marked(args.readme, README_KEY, readme_block(args.out))
-        print(f"{args.readme}: speed results copied from {args.out / 'speed.txt'}")
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

@@ -171,6 +171,20 @@ def _tables(rows: Sequence[Measurement]) -> list[tuple[str, list[str], list[list
             for r in train
         ]  # fmt: skip
         tables.append(("(d) PPO training, same settings, CPU, 1 torch thread", head, cells))
+    tuning = [r for r in rows if r.section == "tuning"]
+    if tuning:
+        head = ["measurement", "scenario", "processes", "candidate-episodes", "rate",
+                "one evaluate() per candidate", "ratio", "target", ""]  # fmt: skip
+        cells = [
+            [r.name, r.scenario, str(r.workers), f"{r.per_call:,}", _fmt(r.rate),
+             _fmt(r.reference_rate), _fmt(r.ratio, 1), _fmt(r.target), _mark(r.passed)]
+            for r in tuning
+        ]  # fmt: skip
+        title = (
+            "(e) Tuning: candidate-episodes/s (a candidate parameter set x a tuning episode), "
+            "ten tuning seeds, the echelon_free family"
+        )
+        tables.append((title, head, cells))
     scaling = [r for r in rows if r.section == "scaling"]
     if scaling:
         fits = fits_by_skus(scaling)
