@@ -77,7 +77,7 @@ def test_echelon_base_stock_orders_up_to_its_level_every_day() -> None:
 @pytest.mark.parametrize("cls", [EchelonSSFree, EchelonFree, ForecastSSFree])
 def test_nothing_is_ordered_that_lands_after_the_end(cls) -> None:
     sc = load_scenario("default")
-    low = {"store_on_hand": [[0, 0]], "warehouse_on_hand": [[0]]}
+    low = {"store_on_hand": [[0, 0]], "warehouse_on_hand": [[500]]}
     lead, supplier = sc.warehouse.lead_time, sc.supplier.lead_time
     last_store_day = sc.episode_days - lead - 1  # its order lands on the last day
     last_warehouse_day = sc.episode_days - supplier - lead - 1
@@ -138,6 +138,28 @@ def test_safety_stock_scales_with_the_window_std_and_forecasts_scale_the_levels(
     np.testing.assert_allclose(
         np.ravel(follow.store_levels(hot)[0]), 2.0 * np.ravel(base.store_levels(view)[0])
     )
+
+
+def test_no_store_orders_what_the_warehouse_cannot_ship() -> None:
+    """An order the warehouse cannot fill costs the fixed cost for nothing: none is placed;
+    with store_min_fill, neither is one it would fill to less than that fraction."""
+    sc = load_scenario("default")
+    arrival = np.zeros((1, 1, 13), dtype=np.int64)
+    empty = _view(day=30, store_on_hand=[[0, 0]], warehouse_on_hand=[[0]])
+    assert _decide(EchelonFree(), empty)[0].sum() == 0
+    # this morning's delivery can be shipped today: 40 units for the two stores' orders
+    arrival[0, 0, 30 % 13] = 40
+    some = _view(
+        day=30, store_on_hand=[[0, 0]], warehouse_on_hand=[[0]], warehouse_pipeline=arrival
+    )
+    orders = _decide(EchelonFree(), some)[0]
+    assert (orders > 0).all()
+    requested = orders[0]
+    shipped = requested * 40 // requested.sum()  # the twin's pro-rata share
+    fill = shipped / requested
+    strict = EchelonFree(store_min_fill=float(fill.max()) + 0.01)
+    assert _decide(strict, some)[0].sum() == 0
+    assert sc.n_slots == 2
 
 
 def test_through_actions_orders_one_of_the_four_sizes() -> None:

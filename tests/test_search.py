@@ -150,7 +150,7 @@ def test_the_tuning_table_sets_the_searched_cells_budget(tmp_path: Path) -> None
     other = {c.policy: c for c in build_cells(_load(tmp_path, "[tuning]\nseed = 8\n"))}
     assert other["seed_ss_free"].fingerprint == plain.fingerprint
     assert other["tuned_echelon_free"].fingerprint != searched.fingerprint
-    assert _load(tmp_path, "").tuning_candidate_episodes == 100_000
+    assert _load(tmp_path, "").tuning_candidate_episodes == SearchBudget().candidate_episodes
 
 
 @pytest.mark.parametrize(

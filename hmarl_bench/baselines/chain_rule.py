@@ -9,6 +9,8 @@ A :class:`LevelChain` orders, every day and for every copy,
 - at the warehouse, per SKU: ``S_w - position`` when its position is at or below ``s_w``,
   the position being the warehouse's own (installation stock) or its *echelon* position
   (warehouse plus every store downstream, Clark-Scarf) as the family says;
+- no store order the warehouse cannot fill today (it would pay the fixed ordering cost
+  for nothing), nor one it could fill to less than ``store_min_fill`` of it;
 - nothing that can only land after the episode ends (a store order placed on day t reaches
   the shelf on ``t + L``; a warehouse order on ``t + L_w``, and a store's shelf on
   ``t + L_w + L`` at the earliest), and nothing in the last ``store_cutoff_days`` /
@@ -91,6 +93,7 @@ class LevelChain:
         return [
             Parameter("store_cutoff_days", "one", 0.0, 15.0, 0.0, "days"),
             Parameter("warehouse_cutoff_days", "one", 0.0, 15.0, 0.0, "days"),
+            Parameter("store_min_fill", "one", 0.0, 1.0, 0.0, "fraction"),
         ]
 
     def store_levels(self, view: ChainView) -> tuple[np.ndarray, np.ndarray]:
@@ -143,12 +146,30 @@ class LevelChain:
         target = np.where((position <= reorder) & open_, order_up_to - position, 0.0)
         target = np.maximum(np.rint(target), 0.0)
         if not self.through_actions:
-            return target.astype(np.int64)
+            return self.skip_unfilled(view, target.astype(np.int64), position)
         options = np.rint(STORE_ORDER_MULTIPLIERS * view.forecast[..., None])
         infeasible = options > self.store_role.room(position)[..., None]
         infeasible[..., 0] = False
         actions = _closest_option(target, options, infeasible)
-        return self.store_role.order_quantities(actions, view)
+        orders = self.store_role.order_quantities(actions, view)
+        return self.skip_unfilled(view, orders, position)
+
+    def skip_unfilled(
+        self, view: ChainView, orders: np.ndarray, position: np.ndarray
+    ) -> np.ndarray:
+        """Drop the orders the warehouse could fill to less than ``store_min_fill`` of them
+        (and those it could not fill at all): each costs the fixed ordering cost whatever
+        arrives. What it can ship today is its stock plus this morning's deliveries, shared
+        pro rata over the requests (cut to the stores' rooms) as the twin shares it."""
+        requested = np.minimum(orders, np.maximum(self.store_role.room(position), 0))
+        batch, k = view.batch_size, view.n_skus
+        available = view.warehouse_on_hand + view.warehouse_pipeline_by_arrival[..., 0]
+        total = requested.reshape(batch, -1, k).sum(axis=1)  # (B, K)
+        share = np.minimum(available, total)
+        stores = view.n_slots // k
+        shipped = requested * np.tile(share, stores) // np.maximum(np.tile(total, stores), 1)
+        keep = (shipped > 0) & (shipped >= self.p["store_min_fill"] * requested)
+        return np.where(keep, orders, 0)
 
     def warehouse_position(self, view: ChainView) -> np.ndarray:
         """(B, K) the position the warehouse's levels apply to: echelon or its own."""

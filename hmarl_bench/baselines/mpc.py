@@ -49,7 +49,7 @@ DEFAULT_HORIZON = 21
 SAFETY_PENALTY_SHARE = 0.5
 #: (store_safety, warehouse_safety) that ``tuned_mpc`` tries besides the defaults: a small
 #: grid, as each candidate costs a MILP per copy and day.
-SAFETY_GRID = ((1.5, 0.5), (2.0, 1.0), (1.0, 0.0))
+SAFETY_GRID = ((0.5, 0.0), (1.5, 0.0))
 
 
 class RollingHorizonMILP:
@@ -64,7 +64,7 @@ class RollingHorizonMILP:
         self,
         horizon: int = DEFAULT_HORIZON,
         store_safety: float | np.ndarray = 1.0,
-        warehouse_safety: float | np.ndarray = 1.0,
+        warehouse_safety: float | np.ndarray = 0.0,
         mip_rel_gap: float = 1e-3,
         time_limit: float = 10.0,
     ) -> None:

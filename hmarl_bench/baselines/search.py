@@ -9,10 +9,12 @@ the tuning seeds by
    one on the tuning seeds);
 2. a random phase: a quarter of the budget, half drawn uniformly inside the bounds, half
    around the untuned rule;
-3. a local phase until the budget is spent: each generation tries, around the incumbent,
-   every coordinate moved by +-1/4, 1/2, 1 and 2 steps, plus Gaussian moves of all
-   coordinates at once; the steps (one per coordinate, starting at a quarter of its range)
-   grow by 1.5 after an improving generation and halve after one that does not.
+3. a local phase until the budget is spent: :data:`STARTS` local searches side by side,
+   from the untuned rule and from the best random candidates (the cost surface has several
+   valleys). Each generation tries, around each search's point, every coordinate moved by
+   +-1/4, 1/2, 1 and 2 steps, plus Gaussian moves of all coordinates at once; a search's
+   steps (one per coordinate, starting at a quarter of its range) grow by 1.5 after it
+   improved and halve after it did not. The best point of all is the result.
 
 Every generation is one batched twin pass (:func:`~hmarl_bench.baselines.batch.score_candidates`:
 all candidates x all seeds, each candidate facing the same episodes), so differences between
@@ -42,6 +44,8 @@ __all__ = ["SearchBudget", "SearchResult", "search"]
 #: Candidates per generation of the local phase (one batched pass each, split among the
 #: workers); fixed, so the search does not depend on the number of workers.
 GENERATION = 1024
+#: Local searches run side by side: from the untuned rule and the best random candidates.
+STARTS = 4
 #: Coordinate moves tried per coordinate and generation, in steps.
 COORDINATE_MOVES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
 
@@ -53,7 +57,7 @@ class SearchBudget:
     ``workers`` (processes) that score each generation side by side. The result does not
     depend on ``workers``."""
 
-    candidate_episodes: int = 100_000
+    candidate_episodes: int = 200_000
     seed: int = 0
     workers: int = 1
 
@@ -145,8 +149,8 @@ def search(
     rows: list[dict[str, Any]] = []
     state = {"used": 0, "x": space.start, "cost": np.inf}
 
-    def run(phase: str, xs: np.ndarray, step: float) -> bool:
-        """Score candidates ``xs``; move the incumbent on a strict improvement."""
+    def run(phase: str, xs: np.ndarray, step: float) -> np.ndarray:
+        """Score candidates ``xs`` (clipped to the box); keep the best; log a generation."""
         xs = space.clip(xs)
         costs = score_candidates(
             policy_cls,
@@ -159,8 +163,7 @@ def search(
         means = costs.mean(axis=1)
         state["used"] += len(xs)
         best = int(np.argmin(means))
-        improved = bool(means[best] < state["cost"])
-        if improved:
+        if means[best] < state["cost"]:  # strictly better only: ties keep the incumbent
             state["x"], state["cost"] = xs[best], float(means[best])
         rows.append(
             {
@@ -173,24 +176,48 @@ def search(
                 **dict(zip(space.names, state["x"].tolist(), strict=True)),
             }
         )
-        return improved
+        return means
 
     with _pool(budget.workers) as executor:
         run("start", space.start[None, :], 0.0)
         start_cost = state["cost"]
+        starts = [(space.start, start_cost)]
         n_random = min(total - state["used"], max(total // 4, 0))
         if n_random > 0:
             uniform = rng.uniform(space.low, space.high, size=(n_random // 2, space.low.size))
             around = space.start + rng.normal(size=(n_random - len(uniform), space.low.size)) * (
                 span / 4
             )
-            run("random", np.vstack([uniform, around]), 1.0)
+            xs = space.clip(np.vstack([uniform, around]))
+            means = run("random", xs, 1.0)
+            order = np.argsort(means, kind="stable")[: STARTS - 1]
+            starts += [(xs[i], float(means[i])) for i in order]
+        # local searches from the untuned rule and the best random candidates, side by side
+        local = [{"x": x, "cost": cost, "scale": 1.0} for x, cost in starts]
         step = span / 4
-        scale = 1.0
-        while state["used"] < total and scale > 1e-4:
+        while state["used"] < total:
+            active = [s for s in local if s["scale"] > 1e-4]
+            if not active:
+                break
             size = min(GENERATION, total - state["used"])
-            xs = _local_candidates(state["x"], step * scale, size, rng)
-            scale = scale * 1.5 if run("local", xs, scale) else scale * 0.5
+            share = max(size // len(active), 1)
+            blocks = [_local_candidates(s["x"], step * s["scale"], share, rng) for s in active]
+            blocks = [space.clip(block) for block in blocks][: max(size, 1)]
+            means = run(
+                "local", np.vstack(blocks)[:size], float(np.mean([s["scale"] for s in active]))
+            )
+            at = 0
+            for search_state, block in zip(active, blocks, strict=False):
+                block_means = means[at : at + len(block)]
+                at += len(block)
+                if not len(block_means):
+                    continue
+                best = int(np.argmin(block_means))
+                if block_means[best] < search_state["cost"]:
+                    search_state.update(x=block[best], cost=float(block_means[best]))
+                    search_state["scale"] *= 1.5
+                else:
+                    search_state["scale"] *= 0.5
     return SearchResult(
         params=space.params(state["x"]),
         start_cost=start_cost,

@@ -34,7 +34,7 @@ A benchmark is plain values::
     time_limit = 60.0                    # seconds per MILP (one per evaluation seed)
 
     [tuning]                             # optional: the searched baselines' budget
-    candidate_episodes = 100000          # candidates x tuning seeds per tuned_* search
+    candidate_episodes = 200000          # candidates x tuning seeds per tuned_* search
     seed = 0                             # the optimizer's own random draws
 
     [statistics]                         # optional
@@ -75,7 +75,7 @@ BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmark
 
 ALGO_NAMES = ("ppo", "maskable_ppo")
 #: The searched baselines' budget when a config has no [tuning] table (candidate-episodes).
-DEFAULT_TUNING_CANDIDATE_EPISODES = 100_000
+DEFAULT_TUNING_CANDIDATE_EPISODES = 200_000
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -382,7 +382,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     search = data.get("tuning", {})
     if not isinstance(search, dict):
         raise BenchmarkError(
-            "tuning", "expected a table: { candidate_episodes = 100000, seed = 0 }"
+            "tuning", "expected a table: { candidate_episodes = 200000, seed = 0 }"
         )
     _unknown(search, _TUNING_KEYS, "tuning.")
     spec = BenchmarkSpec(
