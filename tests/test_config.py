@@ -12,11 +12,13 @@ from hmarl_bench.config import (
     SCENARIO_DIR,
     Costs,
     Demand,
+    DemandRegimes,
     RewardWeights,
     Scenario,
     ScenarioError,
     Store,
     Supplier,
+    SupplierDisruption,
     Warehouse,
     list_scenarios,
     load_scenario,
@@ -223,6 +225,36 @@ def test_a_table_where_a_list_is_expected(tmp_path: Path) -> None:
         ({"stores": [{"demand_multiplier": 1.0}]}, "stores[0]"),  # name is required
         ({"stores": [{"name": "a"}, {"name": "a"}]}, "stores"),
         ({"costs": {"stockout_penalty": float("nan")}}, "costs.stockout_penalty"),
+        (
+            {"demand": {"regimes": {"multipliers": [0.5, 1.5], "mean_durations": [9.0]}}},
+            "demand.regimes.mean_durations",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [0.5, 1.5], "mean_durations": [9, 0.5]}}},
+            "demand.regimes.mean_durations[1]",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [-0.5, 1.5], "mean_durations": [9, 9]}}},
+            "demand.regimes.multipliers[0]",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [1.0], "mean_durations": [9.0]}}},
+            "demand.regimes.multipliers",
+        ),
+        ({"demand": {"regimes": {"multiplier": [1.0]}}}, "demand.regimes.multiplier"),
+        ({"demand": {"regimes": [1.0, 2.0]}}, "demand.regimes"),
+        (
+            {"supplier": {"disruption": {"mean_up_days": 30.0, "mean_down_days": 0.5}}},
+            "supplier.disruption.mean_down_days",
+        ),
+        (
+            {"supplier": {"disruption": {"mean_up_days": 0, "mean_down_days": 5.0}}},
+            "supplier.disruption.mean_up_days",
+        ),
+        (
+            {"supplier": {"disruption": {"mean_up_days": "long", "mean_down_days": 5.0}}},
+            "supplier.disruption.mean_up_days",
+        ),
     ],
 )
 def test_scenario_from_dict_errors_name_the_key(data: dict, key: str) -> None:
@@ -246,3 +278,26 @@ def test_scenario_from_dict_errors_name_the_key(data: dict, key: str) -> None:
 def test_dataclasses_validate_on_construction(build) -> None:
     with pytest.raises(ScenarioError):
         build()
+
+
+def test_the_new_tables_are_left_out_of_to_dict_at_their_defaults() -> None:
+    """Scenarios without regimes or outages keep the plain values (and fingerprints) they
+    had before those tables existed; with them, the values round-trip."""
+    plain = load_scenario("default").to_dict()
+    assert "regimes" not in plain["demand"] and "disruption" not in plain["supplier"]
+    plain["demand"]["regimes"] = {"multipliers": [0.5, 1.5], "mean_durations": [10.0, 10.0]}
+    plain["supplier"]["disruption"] = {"mean_up_days": 30.0, "mean_down_days": 5.0}
+    sc = scenario_from_dict(plain)
+    assert sc.demand.regimes == DemandRegimes((0.5, 1.5), (10.0, 10.0))
+    assert sc.supplier.disruption == SupplierDisruption(30.0, 5.0)
+    assert scenario_from_dict(sc.to_dict()) == sc
+    assert sc.to_dict()["supplier"]["disruption"] == plain["supplier"]["disruption"]
+
+
+def test_regime_and_outage_shares() -> None:
+    regimes = DemandRegimes((0.6, 1.0, 1.5), (15.0, 30.0, 12.0))
+    assert regimes.stationary_shares == pytest.approx((15 / 57, 30 / 57, 12 / 57))
+    assert regimes.stationary_mean == pytest.approx(1.0)
+    assert DemandRegimes().stationary_mean == 1.0 and not DemandRegimes().enabled
+    assert SupplierDisruption(40.0, 8.0).down_share == pytest.approx(1 / 6)
+    assert SupplierDisruption().down_share == 0.0 and not SupplierDisruption().enabled
