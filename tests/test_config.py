@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from new_scenarios import NEW_SCENARIOS
 
 import hmarl_bench
 from hmarl_bench.config import (
@@ -29,11 +30,17 @@ SCENARIOS = [
     "default",
     "demand_spike",
     "high_variability",
+    "lean_start",
+    "lost_sales_long_lead",
     "multi_sku",
+    "regime_switching",
+    "regimes_long_lead_three_stores",
+    "six_stores_regimes_outages",
     "stores_100",
     "stores_1000",
     "strong_seasonality",
     "supplier_delay",
+    "supplier_outages",
     "three_stores",
 ]
 DEFAULT_TOML = (SCENARIO_DIR / "default.toml").read_text(encoding="utf-8")
@@ -106,6 +113,18 @@ def test_three_stores_adds_the_design_third_store() -> None:
         ("high_variability", lambda sc: sc.demand.distribution == "negative_binomial"),
         ("strong_seasonality", lambda sc: sc.demand.seasonality_amplitude > 0.3),
         ("supplier_delay", lambda sc: sc.supplier.reliability < 0.98),
+        ("lean_start", lambda sc: sc.warehouse.initial_inventory <= 11 * 110),
+        ("regime_switching", lambda sc: sc.demand.regimes.enabled),
+        ("supplier_outages", lambda sc: sc.supplier.disruption.enabled),
+        ("lost_sales_long_lead", lambda sc: sc.warehouse.lead_time == 6),
+        (
+            "regimes_long_lead_three_stores",
+            lambda sc: sc.demand.regimes.enabled and sc.warehouse.lead_time == 6,
+        ),
+        (
+            "six_stores_regimes_outages",
+            lambda sc: sc.demand.regimes.enabled and sc.supplier.disruption.enabled,
+        ),
     ],
 )
 def test_each_scenario_differs_from_default_where_it_says(name: str, check) -> None:
@@ -301,3 +320,17 @@ def test_regime_and_outage_shares() -> None:
     assert DemandRegimes().stationary_mean == 1.0 and not DemandRegimes().enabled
     assert SupplierDisruption(40.0, 8.0).down_share == pytest.approx(1 / 6)
     assert SupplierDisruption().down_share == 0.0 and not SupplierDisruption().enabled
+
+
+@pytest.mark.parametrize("name", NEW_SCENARIOS)
+def test_the_new_scenarios_start_lean_and_keep_the_nominal_profile(name: str) -> None:
+    """Issue 11's scenarios: single SKU, 2-10 stores, 180 days, at most ~10 days of chain
+    demand in stock at the start (so the policy, not the starting stock, decides the
+    cost), and hidden regimes whose stationary mean multiplier is 1 (so the nominal
+    profile a planner knows is the expected demand)."""
+    sc = load_scenario(name)
+    assert sc.n_skus == 1 and 2 <= sc.n_stores <= 10 and sc.episode_days == 180
+    chain_demand = sc.demand.base_mean * sum(s.demand_multiplier for s in sc.stores)
+    start = sc.warehouse.initial_inventory + sum(s.initial_inventory for s in sc.stores)
+    assert start <= 13 * chain_demand
+    assert sc.demand.regimes.stationary_mean == pytest.approx(1.0)
