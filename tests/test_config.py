@@ -324,13 +324,15 @@ def test_regime_and_outage_shares() -> None:
 
 @pytest.mark.parametrize("name", NEW_SCENARIOS)
 def test_the_new_scenarios_start_lean_and_keep_the_nominal_profile(name: str) -> None:
-    """Issue 11's scenarios: single SKU, 2-10 stores, 180 days, at most ~10 days of chain
+    """Issue 11's scenarios: single SKU, 2-10 stores, 180 days, at most ~13 days of chain
     demand in stock at the start (so the policy, not the starting stock, decides the
-    cost), and hidden regimes whose stationary mean multiplier is 1 (so the nominal
-    profile a planner knows is the expected demand)."""
+    cost) and in the warehouse rule's order-up-to level, and hidden regimes whose
+    stationary mean multiplier is 1 (so the nominal profile a planner knows is the
+    expected demand)."""
     sc = load_scenario(name)
     assert sc.n_skus == 1 and 2 <= sc.n_stores <= 10 and sc.episode_days == 180
     chain_demand = sc.demand.base_mean * sum(s.demand_multiplier for s in sc.stores)
     start = sc.warehouse.initial_inventory + sum(s.initial_inventory for s in sc.stores)
     assert start <= 13 * chain_demand
+    assert sc.warehouse.order_up_to <= 15 * chain_demand
     assert sc.demand.regimes.stationary_mean == pytest.approx(1.0)
