@@ -244,10 +244,11 @@ def train_run(
         return INTERRUPTED
     config["status"] = "trained"
     write_config(out, config)
+    new = result.timesteps - (resume.checkpoint.steps if resume is not None else 0)
     print(
-        f"trained {result.timesteps:,} agent-steps in {result.seconds:.0f} s "
-        f"({result.timesteps / max(result.seconds, 1e-9):,.0f} agent-steps/s); "
-        "model selected on validation cost"
+        f"trained {result.timesteps:,} agent-steps ({new:,} in {result.seconds:.0f} s, "
+        f"{new / max(result.seconds, 1e-9):,.0f} agent-steps/s); model selected on "
+        "validation cost"
     )
     return result.model
 

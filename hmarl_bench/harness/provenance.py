@@ -210,15 +210,22 @@ def _root_imports(graph: ImportGraph, root: str) -> set[str]:
 
 
 def module_closure(roots: Sequence[str], root: Path = PACKAGE_DIR) -> tuple[str, ...]:
-    """The sorted modules reachable from ``roots`` by static imports (module docstring)."""
+    """The sorted modules reachable from ``roots`` by static imports (module docstring).
+
+    The module of a ``module:function`` root is in the closure, but only what that function
+    reaches is followed from it, unless another module of the closure imports it whole.
+    """
     graph = import_graph(Path(root))
-    todo = set().union(*(_root_imports(graph, r) for r in roots)) if roots else set()
-    seen: set[str] = set()
+    partial = {r.partition(":")[0] for r in roots if ":" in r}
+    seen = set(partial)
+    todo = set().union(*(_root_imports(graph, r) for r in roots)) - partial if roots else set()
     while todo:
         module = todo.pop()
-        if module not in seen:
-            seen.add(module)
-            todo |= graph.imports(module) - seen
+        if module in seen and module not in partial:
+            continue
+        partial.discard(module)
+        seen.add(module)
+        todo |= graph.imports(module) - (seen - partial)
     return tuple(sorted(seen))
 
 
