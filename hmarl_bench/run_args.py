@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS
 
 __all__ = [
@@ -80,7 +81,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     from hmarl_bench.config import list_scenarios
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m hmarl_bench.run",
         description=(
             "Train one store policy shared by all stores (CTDE) with PPO or MaskablePPO on "
