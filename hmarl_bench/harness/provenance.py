@@ -164,10 +164,14 @@ def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_bytes(), filename=str(path))
 
 
+def import_graph(root: Path | None = None) -> ImportGraph:
+    """The static import graph of the package at ``root`` (default :data:`PACKAGE_DIR`;
+    see the module docstring), parsed once per process and folder."""
+    return _import_graph(Path(PACKAGE_DIR if root is None else root))
+
+
 @functools.cache
-def import_graph(root: Path = PACKAGE_DIR) -> ImportGraph:
-    """The static import graph of the package at ``root`` (see the module docstring)."""
-    root = Path(root)
+def _import_graph(root: Path) -> ImportGraph:
     package = root.name
     files = {_module_name(p, root, package): p for p in sorted(root.rglob("*.py"))}
     module_level, local, function_imports, function_names = {}, {}, {}, {}
@@ -209,13 +213,13 @@ def _root_imports(graph: ImportGraph, root: str) -> set[str]:
     return reached
 
 
-def module_closure(roots: Sequence[str], root: Path = PACKAGE_DIR) -> tuple[str, ...]:
+def module_closure(roots: Sequence[str], root: Path | None = None) -> tuple[str, ...]:
     """The sorted modules reachable from ``roots`` by static imports (module docstring).
 
     The module of a ``module:function`` root is in the closure, but only what that function
     reaches is followed from it, unless another module of the closure imports it whole.
     """
-    graph = import_graph(Path(root))
+    graph = import_graph(root)
     partial = {r.partition(":")[0] for r in roots if ":" in r}
     seen = set(partial)
     todo = set().union(*(_root_imports(graph, r) for r in roots)) - partial if roots else set()
@@ -234,9 +238,9 @@ def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def module_digests(modules: Iterable[str], root: Path = PACKAGE_DIR) -> dict[str, str]:
+def module_digests(modules: Iterable[str], root: Path | None = None) -> dict[str, str]:
     """SHA-256 (16 hex digits) of each module's source bytes, by module name."""
-    graph = import_graph(Path(root))
+    graph = import_graph(root)
     out = {}
     for module in sorted(modules):
         path = graph.files[module]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,8 +111,12 @@ class StopFlag:
 @contextmanager
 def catch_sigint() -> Iterator[StopFlag]:
     """While inside, the first SIGINT sets the yielded flag instead of raising; a second
-    one raises ``KeyboardInterrupt`` as usual. The previous handler is restored after."""
+    one raises ``KeyboardInterrupt`` as usual. The previous handler is restored after.
+    Outside the main thread (where Python delivers signals) the flag is only set by hand."""
     flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
 
     def handler(signum: int, frame: Any) -> None:
         if flag.is_set:
