@@ -158,17 +158,24 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
 
 
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
-    """Fail early on bad hyperparameter overrides rather than in every learner cell."""
+    """Fail early on bad hyperparameter overrides (or a minibatch larger than a rollout on
+    some scenario) rather than in every learner cell."""
     if not any(c.kind == LEARNER for c in cells):
         return
+    from hmarl_bench.config import load_scenario
+    from hmarl_bench.learn.checkpoints import check_batch_size
     from hmarl_bench.learn.hierarchy import parse_learners
     from hmarl_bench.learn.train import load_hyperparams
 
+    scenarios = [load_scenario(name) for name in spec.scenarios]
     for i, algo in enumerate(spec.algos):
         try:
             for learner in parse_learners(list(algo.learners)):
                 path = learner.hyperparams_path(algo.name)
-                load_hyperparams(algo.name, algo.hyperparam_overrides, path)
+                params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
+                n_envs = int(algo.n_envs or params["n_envs"])
+                for scenario in scenarios:
+                    check_batch_size(params, learner.slots(scenario, n_envs))
         except ValueError as err:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 

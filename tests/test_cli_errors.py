@@ -98,3 +98,19 @@ def test_a_negative_seed_is_named_by_every_env(name):
 def test_run_seed_checked_before_a_folder_is_made(capsys, tmp_path):
     _fails("run", ["--seed", "-3", "--out", str(tmp_path / "r")], capsys)
     assert not Path(tmp_path / "r").exists()
+
+
+def test_a_benchmark_minibatch_larger_than_a_rollout_is_refused_before_any_cell(
+    capsys, tmp_path
+):
+    config = tmp_path / "big.toml"
+    config.write_text(
+        'name = "big"\nscenarios = ["default"]\nbaselines = ["random"]\ntraining_seeds = [0]\n'
+        "tuning_seeds = [100]\nevaluation_seeds = [1000]\n"
+        '[[algos]]\nname = "ppo"\ntimesteps = 256\nn_envs = 2\n'
+        "hyperparams = { n_steps = 32, batch_size = 4096 }\n"
+        "[clairvoyant]\nenabled = false\n"
+    )
+    line = _fails("benchmark", [str(config), "--out", str(tmp_path / "out")], capsys)
+    assert "algos[0].hyperparams" in line and "larger than the rollout" in line
+    assert not (tmp_path / "out" / "big" / "cells").exists()

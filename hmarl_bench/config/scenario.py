@@ -41,7 +41,8 @@ __all__ = [
 DEMAND_DISTRIBUTIONS = ("normal", "poisson", "negative_binomial")
 
 #: Field metadata of values added after results were fingerprinted: ``to_dict`` leaves them
-#: out while they hold their default, so older scenarios keep their fingerprints.
+#: out while they hold their default, so older scenarios keep their fingerprints, and a
+#: scenario file may leave them out (every other key is required, or ``extends`` gives it).
 OMIT_DEFAULT = {"omit_default": True}
 
 
