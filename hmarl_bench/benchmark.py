@@ -258,7 +258,10 @@ def _parser() -> argparse.ArgumentParser:
             "Run a benchmark (learners, baselines and the clairvoyant bound on held-out "
             "evaluation seeds) and write its tables and figures. Finished cells are stored "
             "under OUT/<benchmark>/cells and skipped on the next run, so an interrupted or "
-            "partly failed run resumes where it stopped."
+            "partly failed run resumes where it stopped; a cell whose values, code or "
+            "libraries changed is stale and runs again (--status says which and why). "
+            "Learner budgets are rounded up to whole PPO rollouts (n_steps x slots); each "
+            "learner cell records timesteps_requested and timesteps in its info."
         ),
         epilog=(
             "examples:\n"
