@@ -100,9 +100,7 @@ def test_run_seed_checked_before_a_folder_is_made(capsys, tmp_path):
     assert not Path(tmp_path / "r").exists()
 
 
-def test_a_benchmark_minibatch_larger_than_a_rollout_is_refused_before_any_cell(
-    capsys, tmp_path
-):
+def test_a_benchmark_minibatch_larger_than_a_rollout_is_refused_before_any_cell(capsys, tmp_path):
     config = tmp_path / "big.toml"
     config.write_text(
         'name = "big"\nscenarios = ["default"]\nbaselines = ["random"]\ntraining_seeds = [0]\n'
