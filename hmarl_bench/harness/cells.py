@@ -125,8 +125,8 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
-#: Cell fields added for hierarchical learners; left out of the fingerprint at their
-#: defaults, so the store learner's stored cells stay current.
+#: Cell fields added for hierarchical learners; left out of the values digest at their
+#: defaults, so adding a field does not change the digest of cells that do not use it.
 _NEW_FIELDS = {
     "algo": "",
     "learners": ("stores",),
