@@ -14,7 +14,7 @@ from hmarl_bench.twin import ChainView, TwinState
 from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.view import VIEW_FIELDS
 
-EXOGENOUS = ("demand", "supplier_late")
+EXOGENOUS = ("demand", "supplier_late", "demand_regime", "supplier_up")
 
 
 def _rule_day(twin: DigitalTwin) -> None:

@@ -12,7 +12,8 @@ The model is the twin's day (``hmarl_bench.twin.dynamics``), for window days t =
   is lost;
 - store orders are shipped in full, so their sum is at most the warehouse's on hand after
   the morning's receipts; with L = 0 they are on the shelf tonight;
-- the warehouse orders ``w[t] <= supplier.capacity``; with a lead of 0 it lands tonight;
+- the warehouse orders ``w[t] <= supplier.capacity``, and nothing on a day the supplier is
+  down (``supplier_up``); with a lead of 0 it lands tonight;
 - capacities as the twin enforces them: an order is at most the node's capacity minus its
   inventory position (on hand + in transit) at the *start* of the day;
 - end-of-day on hand ``I[t, s] >= 0`` and ``W[t] >= 0`` by conservation of units.
@@ -63,6 +64,7 @@ class ChainProblem:
     on hand (None: none). ``binary_days``: the order indicators are binary on the first
     ``binary_days`` charged days only and relaxed to [0, 1] after (a faster, looser model for
     days whose orders are re-planned anyway); None: binary on every charged day.
+    ``supplier_up`` (H,): the days the supplier can ship at all (None: every day).
     ``store_order_limit`` / ``warehouse_order_limit``: the largest order worth placing on
     each day (e.g. the demand left in the window after it lands); they bound the orders and
     serve as the big-M of the fixed-cost indicators, a much tighter relaxation than the
@@ -84,6 +86,7 @@ class ChainProblem:
     charged_from: int = 0
     exact_sales_days: int = 0
     ship_beyond_window: bool = False
+    supplier_up: np.ndarray | None = None  # (H,) bool: days the supplier can ship
     binary_days: int | None = None  # order indicators binary on the first days only
     store_order_limit: np.ndarray | None = None  # (H, S) largest useful store order
     warehouse_order_limit: np.ndarray | None = None  # (H,) largest useful supplier order
@@ -237,7 +240,10 @@ def build_chain_model(problem: ChainProblem) -> ChainModel:
     store_big = store_cap if p.store_order_limit is None else p.store_order_limit
     wh_big = wh_max_order if p.warehouse_order_limit is None else p.warehouse_order_limit
     q = m.variables((n_days, n_stores), upper=np.where(store_open[:, None], store_big, 0.0))
-    w = m.variables(n_days, upper=np.where(days + supplier_lead < n_days, wh_big, 0.0))
+    w_open = days + supplier_lead < n_days
+    if p.supplier_up is not None:  # a supplier that is down ships nothing
+        w_open = w_open & np.asarray(p.supplier_up, dtype=bool)
+    w = m.variables(n_days, upper=np.where(w_open, wh_big, 0.0))
     # end-of-day on hand, sales (lost sales cost the penalty x (demand - sales)) and the
     # fixed-cost indicators, all costed on counted days only
     on_hand = m.variables(

@@ -22,7 +22,9 @@ controller shares):
 - store orders are shipped in full, so their sum is at most the warehouse's on hand after the
   morning's receipts (the twin's pro-rata cut never binds); with L = 0 they are on the shelf
   tonight;
-- the warehouse orders ``w[t] <= supplier.capacity``; with a lead of 0 it lands tonight;
+- the warehouse orders ``w[t] <= supplier.capacity``, and nothing on a day the supplier is
+  down (``supplier_up``, known in advance like the late days); with a lead of 0 it lands
+  tonight;
 - capacities as the twin enforces them: an order is at most the node's capacity minus its
   inventory position (on hand + in transit) at the *start* of the day;
 - end-of-day on hand ``I[t, s] >= 0`` and ``W[t] >= 0`` by conservation of units.
@@ -103,7 +105,7 @@ def clairvoyant_bound(
 ) -> ClairvoyantResult:
     """The least KPI total cost any ordering plan reaches on episode ``seed``, as a MILP.
 
-    Demand and the supplier's late days are known in advance; every node orders free
+    Demand and the supplier's late and down days are known in advance; every node orders free
     non-negative quantities within the twin's rules (module docstring). Continuous
     quantities (the default) make the result a valid lower bound on integer plans too;
     ``integer_quantities=True`` asks for whole units (much slower to prove). HiGHS stops at
@@ -120,6 +122,7 @@ def clairvoyant_bound(
     state = DigitalTwin(sc, 1).reset([seed])
     demand = state.demand[0].astype(float)  # (T, S)
     late = state.supplier_late[0]  # (T,)
+    supplier_up = state.supplier_up[0]  # (T,) a supplier that is down ships nothing
     n_days, n_stores = demand.shape
     warm, costs = sc.warmup_days, sc.costs
     counted = np.arange(n_days) >= warm
@@ -139,6 +142,7 @@ def clairvoyant_bound(
         charged_from=warm,
         exact_sales_days=warm,
         ship_beyond_window=True,
+        supplier_up=supplier_up,
     )
     built = build_chain_model(problem)
     m, q, w = built.model, built.store_orders, built.warehouse_orders

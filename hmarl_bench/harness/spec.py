@@ -14,7 +14,9 @@ A benchmark is plain values::
 
     [[algos]]
     name = "ppo"                         # "ppo" or "maskable_ppo"
-    timesteps = 2048                     # environment steps (store transitions)
+    timesteps = 2048                     # environment steps (store transitions), rounded
+                                         # up to whole rollouts (n_steps x slots); a cell's
+                                         # info records timesteps_requested and timesteps
     n_envs = 2                           # optional; default: the hyperparams file
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
@@ -150,6 +152,7 @@ class BenchmarkSpec:
     bootstrap_seed: int = 0
     tuning_candidate_episodes: int = DEFAULT_TUNING_CANDIDATE_EPISODES
     tuning_seed: int = 0
+    searched_baselines: tuple[str, ...] = ()  # the baselines that run the [tuning] search
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -238,6 +241,12 @@ def _milp_baselines() -> tuple[str, ...]:
     from hmarl_bench.baselines import MILP_BASELINES
 
     return MILP_BASELINES
+
+
+def _searched_baselines() -> frozenset[str]:
+    from hmarl_bench.baselines import SEARCHED
+
+    return frozenset(SEARCHED)
 
 
 def _resolve_scenario(text: str, key: str, base: Path | None) -> str:
@@ -410,6 +419,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
             1,
         ),
         tuning_seed=_int(search.get("seed", 0), "tuning.seed", 0),
+        searched_baselines=tuple(b for b in baselines if b in _searched_baselines()),
     )
     if not spec.evaluation_seeds:
         raise BenchmarkError("evaluation_seeds", "need at least one evaluation seed")
