@@ -29,7 +29,7 @@ def _orders(controller, twin: DigitalTwin) -> list[tuple[np.ndarray, np.ndarray]
     return out
 
 
-@pytest.mark.parametrize("change_from", [6, 13])
+@pytest.mark.parametrize("change_from", [9])
 def test_orders_up_to_a_day_ignore_the_demand_after_it(change_from: int) -> None:
     sc = _short()
     plain = DigitalTwin(sc, batch_size=2)
