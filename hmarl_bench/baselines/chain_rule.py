@@ -161,13 +161,15 @@ class LevelChain:
         (and those it could not fill at all): each costs the fixed ordering cost whatever
         arrives. What it can ship today is its stock plus this morning's deliveries, shared
         pro rata over the requests (cut to the stores' rooms) as the twin shares it."""
-        requested = np.minimum(orders, np.maximum(self.store_role.room(position), 0))
+        room = np.maximum(self.store_role.room(position), 0).astype(np.int64)
+        requested = np.minimum(orders, room)  # what the twin will take of each order
         batch, k = view.batch_size, view.n_skus
-        available = view.warehouse_on_hand + view.warehouse_pipeline_by_arrival[..., 0]
-        total = requested.reshape(batch, -1, k).sum(axis=1)  # (B, K)
+        arriving = view.warehouse_pipeline[..., view.day % view.warehouse_pipeline.shape[-1]]
+        available = (view.warehouse_on_hand + arriving)[:, None, :]  # (B, 1, K)
+        per_store = requested.reshape(batch, -1, k)  # (B, S, K)
+        total = np.einsum("bsk->bk", per_store)[:, None, :]
         share = np.minimum(available, total)
-        stores = view.n_slots // k
-        shipped = requested * np.tile(share, stores) // np.maximum(np.tile(total, stores), 1)
+        shipped = (per_store * share // np.maximum(total, 1)).reshape(requested.shape)
         keep = (shipped > 0) & (shipped >= self.p["store_min_fill"] * requested)
         return np.where(keep, orders, 0)
 

@@ -36,7 +36,6 @@ from hmarl_bench.baselines.levels import (
 )
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin import ChainView
-from hmarl_bench.twin.state import over_stores
 
 __all__ = ["ForecastLevels", "ForecastSSFree", "demand_ratio", "window_levels"]
 
@@ -111,9 +110,9 @@ class ForecastLevels(LevelChain):
         if np.ndim(weight) == 0 and weight == 0.0:
             return np.ones((view.batch_size, view.n_skus))
         expected = plan.expected_forecast[min(view.day, plan.n_days - 1)]
-        relative = over_stores(view.forecast, view.n_skus) / np.maximum(
-            over_stores(expected[None, :], view.n_skus), 1e-9
-        )
+        k = view.n_skus
+        forecast = np.einsum("bsk->bk", view.forecast.reshape(view.batch_size, -1, k))
+        relative = forecast / np.maximum(expected.reshape(-1, k).sum(axis=0), 1e-9)
         return np.clip(1.0 + weight * (relative - 1.0), *RATIO_LIMITS)
 
 

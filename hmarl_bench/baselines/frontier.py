@@ -60,12 +60,13 @@ class EchelonFree(ForecastSSFree):
             self.warehouse_position(view) - warehouse_up_to, view.warehouse_on_hand
         )  # (B, K)
         excess = np.maximum(excess, 0.0)
-        stores = view.n_slots // k  # slot s * K + k: SKU k of store s
+        batch = view.batch_size  # slot s * K + k: SKU k of store s; (B, S, K) views below
         cover = self.store_lead + 1.0
-        daily = self.plan.slot_mean.window(view.day + cover, 1.0)  # (N,) demand after cover
-        share = daily / np.maximum(np.tile(daily.reshape(-1, k).sum(axis=0), stores), 1e-9)
+        daily = self.plan.slot_mean.window(view.day + cover, 1.0).reshape(-1, k)  # (S, K)
+        share = daily / np.maximum(daily.sum(axis=0), 1e-9)  # each store's share of a SKU
         wanted = self.plan.slot_mean.window(view.day + cover, push)
-        extra = np.minimum(wanted, np.tile(excess, (1, stores)) * share)
+        wanted = np.broadcast_to(wanted, (batch, view.n_slots)).reshape(batch, -1, k)
+        extra = np.minimum(wanted, excess[:, None, :] * share).reshape(batch, -1)
         return reorder, order_up_to + extra
 
 

@@ -173,13 +173,20 @@ class _Cumulative:
         self.daily = np.vstack([daily, np.zeros((2, width))])
         self.cumulative = np.vstack([np.zeros((1, width)), np.cumsum(self.daily, axis=0)])
         self.columns = np.arange(width)
+        # flat copies: one take() on a raveled index is the cheapest gather per copy and column
+        self._flat_cumulative = self.cumulative[: n_days + 1].ravel()
+        self._flat_daily = self.daily[: n_days + 1].ravel()
 
     def at(self, time: np.ndarray | float) -> np.ndarray:
         """The sum of the days before ``time`` (fractional: part of the last day counts)."""
-        time = np.clip(np.asarray(time, dtype=np.float64), 0.0, float(self.n_days))
-        whole = np.floor(time).astype(np.int64)
+        time = np.minimum(np.maximum(time, 0.0), float(self.n_days))
+        if np.ndim(time) == 0:  # one time for every copy: a row
+            whole = int(time)
+            return self.cumulative[whole] + (time - whole) * self.daily[whole]
+        whole = time.astype(np.int64)  # time >= 0: truncation is the floor
+        index = whole * self.columns.size + self.columns
         part = time - whole
-        return self.cumulative[whole, self.columns] + part * self.daily[whole, self.columns]
+        return self._flat_cumulative.take(index) + part * self._flat_daily.take(index)
 
     def window(self, start: np.ndarray | float, length: np.ndarray | float) -> np.ndarray:
         """The sum over ``[start, start + length)``, cut at the episode's end (>= 0)."""
