@@ -27,6 +27,13 @@ class SingleAgentWrapper(gym.Env):
     rewards and episode end are those of the chosen agent in the multi-agent env;
     ``info`` carries the agent's ``report`` and ``action_mask``, and :meth:`action_masks`
     serves sb3-contrib's MaskablePPO.
+
+    ``interface``, ``horizon_mask`` and ``team_weight`` build the multi-agent env on that
+    track and with that reward (see :class:`HMARLEnvironment`) when ``env`` is not one
+    already. ``central_critic=True`` appends the chain's global state
+    (:meth:`HMARLEnvironment.chain_state`) to the observation, ``[local | global]``, for a
+    centralized-critic policy (:mod:`hmarl_bench.learn.critic`) whose actor reads the local
+    part only.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -37,9 +44,19 @@ class SingleAgentWrapper(gym.Env):
         agent: str = "store_1",
         others: dict[str, BaseAgent] | None = None,
         render_mode: str | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
+        central_critic: bool = False,
     ) -> None:
         if not isinstance(env, HMARLEnvironment):
-            env = HMARLEnvironment(env, render_mode=render_mode)
+            env = HMARLEnvironment(
+                env,
+                render_mode=render_mode,
+                interface=interface,
+                horizon_mask=horizon_mask,
+                team_weight=team_weight,
+            )
         if agent not in env.possible_agents:
             raise ValueError(f"unknown agent {agent!r}; choose one of {env.possible_agents}")
         others = dict(others or {})
@@ -50,7 +67,11 @@ class SingleAgentWrapper(gym.Env):
         self.agent = agent
         self.others = others
         self.render_mode = env.render_mode
+        self.central_critic = central_critic
         self.observation_space = env.observation_space(agent)
+        if central_critic:
+            dim = self.observation_space.shape[0] + env.chain_state_of.dim
+            self.observation_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
         self.action_space = env.action_space(agent)
         self._obs: dict[str, np.ndarray] = {}
         self._masks: dict[str, np.ndarray] = {}
@@ -65,7 +86,13 @@ class SingleAgentWrapper(gym.Env):
         for other in self.others.values():
             other.reset()
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
-        return self._obs[self.agent], infos[self.agent]
+        return self._own(self._obs), infos[self.agent]
+
+    def _own(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The wrapped agent's observation, with the global state after it for a critic."""
+        if not self.central_critic:
+            return obs[self.agent]
+        return np.concatenate([obs[self.agent], self.env.chain_state()])
 
     def _other_actions(self) -> dict[str, Any]:
         actions = self.env.rule_actions()
@@ -86,7 +113,7 @@ class SingleAgentWrapper(gym.Env):
         self._obs = obs
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
         a = self.agent
-        return obs[a], float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
+        return self._own(obs), float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
 
     def action_masks(self) -> np.ndarray:
         """Feasible actions of the wrapped agent now (bool, one per action)."""
@@ -103,12 +130,17 @@ def make_single_agent_env(
     scenario: Scenario | str = "default",
     agent: str = "store_1",
     render_mode: str | None = None,
+    interface: str = "seed",
+    team_weight: float = 0.0,
+    central_critic: bool = False,
 ) -> SingleAgentWrapper:
     """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``).
 
     ``store_1`` in a scenario with several SKUs means its first slot, ``store_1_sku_1``.
     """
-    env = HMARLEnvironment(scenario, render_mode=render_mode)
+    env = HMARLEnvironment(
+        scenario, render_mode=render_mode, interface=interface, team_weight=team_weight
+    )
     if agent == "store_1" and agent not in env.possible_agents:
         agent = env.store_ids[0]
-    return SingleAgentWrapper(env, agent)
+    return SingleAgentWrapper(env, agent, central_critic=central_critic)
