@@ -22,6 +22,16 @@ MODEL_KEYS: tuple[str, ...] = (
     "n_epochs",
 )
 #: Keys of a hyperparams file that are not SB3 constructor arguments.
-ENV_KEYS: tuple[str, ...] = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
+ENV_KEYS: tuple[str, ...] = (
+    "n_envs",
+    "net_arch",
+    "normalize_reward",
+    "timesteps",
+    "reward",
+    "interface",  # "seed" or "planner": the track (planner files: planner_<role>_<algo>.toml)
+    "horizon_mask",  # planner track: mask (and cut) orders that can no longer land
+    "team_weight",  # 0..1: share of the chain's daily cost in the training reward
+    "central_critic",  # true: the critic reads the chain's global state (learn/critic.py)
+)
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS

@@ -110,7 +110,7 @@ def train_rounds(
         raise ValueError("need at least one learner")
     if not eval_seeds:
         raise ValueError("need evaluation seeds to score every round")
-    policies = Policies()
+    policies = Policies(interface=(hyperparams or {}).get("interface", "seed"))
     results: list[RoundResult] = []
     for number in range(1, rounds + 1):
         folder = None if out is None else Path(out) / f"round_{number}"
@@ -129,7 +129,8 @@ def train_rounds(
                 hyperparams=hyperparams,
                 log_dir=log_dir,
                 eval_seeds=validation_seeds,
-                eval_freq=eval_freq or max(int(trained_budget(learner, algo, budget)) // 10, 1),
+                eval_freq=eval_freq
+                or max(int(trained_budget(learner, algo, budget, policies.interface)) // 10, 1),
                 progress_bar=progress_bar,
                 initial_model=getattr(policies, learner.name),
             )
@@ -154,10 +155,13 @@ def train_rounds(
     return results
 
 
-def trained_budget(learner: Learner, algo: str, timesteps: int | None) -> int:
+def trained_budget(
+    learner: Learner, algo: str, timesteps: int | None, interface: str = "seed"
+) -> int:
     """The budget a learner trains for: ``timesteps``, or its hyperparams file's."""
     if timesteps is not None:
         return int(timesteps)
     from hmarl_bench.learn.train import load_hyperparams
 
-    return int(load_hyperparams(algo, None, learner.hyperparams_path(algo))["timesteps"])
+    path = learner.hyperparams_path(algo, interface)
+    return int(load_hyperparams(algo, None, path)["timesteps"])

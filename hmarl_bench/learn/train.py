@@ -25,9 +25,11 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, Check
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from hmarl_bench._toml import tomllib
+from hmarl_bench.agents.interfaces import INTERFACES, make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
 from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
 
 __all__ = [
@@ -36,7 +38,9 @@ __all__ = [
     "HYPERPARAM_KEYS",
     "KPIEvalCallback",
     "attach_env",
+    "env_options",
     "fit",
+    "hyperparams_file",
     "prepare_model",
     "training_params",
     "training_weights",
@@ -47,7 +51,32 @@ __all__ = [
 ]
 
 ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
+#: The centralized-critic policy class of each algo (:mod:`hmarl_bench.learn.critic`).
+CRITIC_POLICIES: dict[str, type] = {
+    "ppo": CentralCriticPolicy,
+    "maskable_ppo": MaskableCentralCriticPolicy,
+}
 HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+
+
+def hyperparams_file(role: str, algo: str, interface: str = "seed") -> Path:
+    """A learner's hyperparameters file: ``<algo>.toml`` for the stores and
+    ``<role>_<algo>.toml`` for an upper role on the seed track; ``planner_<role>_<algo>.toml``
+    (stores too) on the planner track."""
+    if interface == "planner":
+        return HYPERPARAM_DIR / f"planner_{role}_{algo}.toml"
+    return HYPERPARAM_DIR / (f"{algo}.toml" if role == "stores" else f"{role}_{algo}.toml")
+
+
+def env_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The env keyword arguments a hyperparams dict sets: track, horizon mask, team
+    reward weight and the centralized critic's global state."""
+    return {
+        "interface": params.get("interface", "seed"),
+        "horizon_mask": bool(params.get("horizon_mask", True)),
+        "team_weight": float(params.get("team_weight", 0.0)),
+        "central_critic": bool(params.get("central_critic", False)),
+    }
 
 
 def _check_algo(algo: str) -> None:
@@ -65,6 +94,8 @@ def load_hyperparams(
     """
     _check_algo(algo)
     path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
+    if not path.is_file():
+        raise ValueError(f"hyperparameters file not found: {path}")
     with path.open("rb") as handle:
         params = tomllib.load(handle)
     for key, value in (overrides or {}).items():
@@ -116,6 +147,17 @@ def _check_values(params: dict[str, Any]) -> None:
         and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
     ):
         raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
+    if params.get("interface", "seed") not in INTERFACES:
+        raise ValueError(
+            f"hyperparameter 'interface' must be one of {list(INTERFACES)}, "
+            f"got {params['interface']!r}"
+        )
+    team = params.get("team_weight", 0.0)
+    if isinstance(team, bool) or not isinstance(team, int | float) or not 0 <= team <= 1:
+        raise ValueError(f"hyperparameter 'team_weight' must be in [0, 1], got {team!r}")
+    for key in ("central_critic", "horizon_mask", "normalize_reward"):
+        if key in params and not isinstance(params[key], bool):
+            raise ValueError(f"hyperparameter {key!r} must be true or false, got {params[key]!r}")
     reward = params.get("reward", {})
     if not isinstance(reward, dict):
         raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
@@ -142,19 +184,31 @@ def make_model(
     seed: int,
     hyperparams: dict[str, Any],
     tensorboard_log: str | None = None,
+    local_dim: int | None = None,
 ) -> Any:
-    """An SB3 model for ``env`` on the CPU with the given hyperparameters."""
+    """An SB3 model for ``env`` on the CPU with the given hyperparameters.
+
+    With ``central_critic`` in the hyperparams the policy is the algo's centralized-critic
+    policy, whose actor reads the first ``local_dim`` observation values (the agent's own)
+    and whose critic reads them all (:mod:`hmarl_bench.learn.critic`).
+    """
     _check_algo(algo)
     kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
+    policy: Any = "MlpPolicy"
+    policy_kwargs: dict[str, Any] = {"net_arch": {"pi": net_arch, "vf": net_arch}}
+    if hyperparams.get("central_critic", False):
+        if local_dim is None:
+            raise ValueError("a centralized critic needs the actor's local_dim")
+        policy, policy_kwargs["local_dim"] = CRITIC_POLICIES[algo], int(local_dim)
     return ALGOS[algo](
-        "MlpPolicy",
+        policy,
         env,
         seed=seed,
         device="cpu",
         verbose=0,
         tensorboard_log=tensorboard_log,
-        policy_kwargs={"net_arch": {"pi": net_arch, "vf": net_arch}},
+        policy_kwargs=policy_kwargs,
         **kwargs,
     )
 
@@ -191,9 +245,13 @@ class KPIEvalCallback(BaseCallback):
         seeds: Sequence[int],
         eval_freq: int,
         best_model_path: Path | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
     ) -> None:
         super().__init__()
         self.scenario = scenario
+        self.interface = interface
+        self.horizon_mask = horizon_mask
         self.seeds = list(seeds)
         self.eval_freq = eval_freq
         self.best_model_path = best_model_path
@@ -207,7 +265,9 @@ class KPIEvalCallback(BaseCallback):
 
         Learners of other roles (:mod:`hmarl_bench.learn.hierarchy`) put the model elsewhere.
         """
-        return RoleController(stores=ModelStores(self.model))
+        return RoleController(
+            stores=ModelStores(self.model), interface=self.interface, horizon_mask=self.horizon_mask
+        )
 
     def evaluate_now(self) -> None:
         frame = evaluate(self.scenario, self.controller(), self.seeds)
@@ -283,18 +343,24 @@ def train_store_policy(
     instead of starting afresh.
     """
     scenario = load_scenario(scenario)
-    params = training_params(algo, hyperparams, timesteps, n_envs)
+    interface = (hyperparams or {}).get("interface", "seed")
+    path = hyperparams_file("stores", algo, interface)
+    params = training_params(algo, hyperparams, timesteps, n_envs, path)
     timesteps, n_envs = params["timesteps"], params["n_envs"]
     weights = training_weights(scenario.store_reward, params)
-    venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
+    options = env_options(params)
+    venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights, **options)
     log_dir = Path(log_dir) if log_dir is not None else None
-    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model)
+    local = make_roles(scenario, options["interface"])[0].observation_space.shape[0]
+    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, local)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
         best_path = log_dir / "best_model.zip" if log_dir else None
         freq = eval_freq if eval_freq > 0 else timesteps + 1
-        evaluator = KPIEvalCallback(scenario, eval_seeds, freq, best_path)
+        evaluator = KPIEvalCallback(
+            scenario, eval_seeds, freq, best_path, options["interface"], options["horizon_mask"]
+        )
         callbacks.append(evaluator)
     if checkpoint_freq > 0 and log_dir is not None:
         every = max(checkpoint_freq // venv.num_envs, 1)
@@ -338,6 +404,7 @@ def prepare_model(
     params: dict[str, Any],
     log_dir: Path | None,
     initial_model: Any = None,
+    local_dim: int | None = None,
 ) -> tuple[Any, Any]:
     """The model to train on ``env`` and the env as wrapped for it: ``VecMonitor`` (episode
     statistics), then ``VecNormalize`` on rewards when the hyperparams ask for it; a new
@@ -351,7 +418,7 @@ def prepare_model(
         model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
-        model = make_model(algo, venv, seed, params, tb_log)
+        model = make_model(algo, venv, seed, params, tb_log, local_dim)
     return model, venv
 
 
