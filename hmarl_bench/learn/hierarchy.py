@@ -255,6 +255,7 @@ def train_learner(
     eval_freq: int = 0,
     progress_bar: bool = False,
     initial_model: Any = None,
+    on_eval: Any = None,
 ) -> TrainResult:
     """Train ``learner`` with the other roles on ``policies`` (default: all on rules).
 
@@ -286,7 +287,9 @@ def train_learner(
     if eval_seeds:
         best_path = log_dir / "best_model.zip" if log_dir else None
         freq = eval_freq if eval_freq > 0 else timesteps + 1
-        evaluator = _PoliciesEvalCallback(learner, policies, scenario, eval_seeds, freq, best_path)
+        evaluator = _PoliciesEvalCallback(
+            learner, policies, scenario, eval_seeds, freq, best_path, on_eval=on_eval
+        )
         callbacks.append(evaluator)
     if log_dir is not None:
         every = max(timesteps // 4 // venv.num_envs, 1)

@@ -32,6 +32,7 @@ ENV_KEYS: tuple[str, ...] = (
     "horizon_mask",  # planner track: mask (and cut) orders that can no longer land
     "team_weight",  # 0..1: share of the chain's daily cost in the training reward
     "central_critic",  # true: the critic reads the chain's global state (learn/critic.py)
+    "schedule",  # several learners: "alternate" (rounds, default) or "joint" (learn/joint.py)
 )
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +146,7 @@ def train_joint(
     validation_seeds: Sequence[int] = (),
     eval_freq: int = 0,
     policies: Policies | None = None,
+    on_eval: Callable[[int, float], bool] | None = None,
 ) -> JointResult:
     """Train ``learners`` concurrently for ``timesteps`` copy-days (see the module).
 
@@ -153,6 +154,7 @@ def train_joint(
     track ``hyperparams["interface"]``) with ``hyperparams`` over it; ``n_envs`` copies
     (default: the largest of the files'). Roles that do not learn follow ``policies``
     (default: the seed's rules). ``policies`` models of learning roles are continued.
+    ``on_eval(copy_days, cost)`` is called after each validation point; ``False`` stops.
     """
     scenario = load_scenario(scenario)
     if not learners:
@@ -219,10 +221,11 @@ def train_joint(
     rows: list[dict[str, float]] = []
     best: tuple[float, list[bytes]] | None = None
 
-    def evaluate_now(day_count: int) -> None:
+    def evaluate_now(day_count: int) -> bool:
+        """Score the current set; False when ``on_eval`` says stop."""
         nonlocal best
         if not validation_seeds:
-            return
+            return True
         frame = evaluate(scenario, current().controller(scenario), validation_seeds)
         cost = float(frame["total_cost"].mean())
         rows.append(
@@ -239,6 +242,7 @@ def train_joint(
                 m.model.save(buffer)
                 blobs.append(buffer.getvalue())
             best = (cost, blobs)
+        return on_eval is None or on_eval(day_count, cost)
 
     start = time.perf_counter()
     freq = eval_freq if eval_freq > 0 else max(timesteps // 10, copies)
@@ -274,9 +278,10 @@ def train_joint(
         torch_states = new_inputs
         done_days += copies
         if done_days >= next_eval:
-            evaluate_now(done_days)
             next_eval += freq
-    if not rows or rows[-1]["timesteps"] != done_days:
+            if not evaluate_now(done_days):
+                break
+    if validation_seeds and rows[-1]["timesteps"] != done_days:
         evaluate_now(done_days)
     seconds = time.perf_counter() - start
     final = current()

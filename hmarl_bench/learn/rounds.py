@@ -11,6 +11,11 @@ and the system-level reward (:func:`~hmarl_bench.learn.hierarchy.system_reward`)
 Seeds: round ``k`` trains with ``seed + ROUND_SEED_STRIDE x (k - 1)``, so round 1 uses the
 run's seed (``--learners stores --rounds 1`` is the store-only run) and later rounds see
 new demand.
+
+With ``schedule = "joint"`` in the hyperparams a round trains every learner at once
+(:func:`~hmarl_bench.learn.joint.train_joint`: concurrent updates from one rollout) for the
+largest of the learners' budgets, in copy-days; its learning curve is stored under the
+name ``joint``.
 """
 
 from __future__ import annotations
@@ -115,7 +120,19 @@ def train_rounds(
     for number in range(1, rounds + 1):
         folder = None if out is None else Path(out) / f"round_{number}"
         result = RoundResult(number, policies, pd.DataFrame())
-        for learner in learners:
+        if (hyperparams or {}).get("schedule") == "joint":
+            policies = _joint_round(
+                result, scenario, learners, algo, seed + ROUND_SEED_STRIDE * (number - 1),
+                max(trained_budget(lrn, algo, _budget(timesteps, lrn), policies.interface)
+                    for lrn in learners),
+                n_envs, hyperparams, validation_seeds, eval_freq, policies,
+            )  # fmt: skip
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                for learner in learners:
+                    getattr(policies, learner.name).save(folder / f"{learner.name}.zip")
+                result.curves["joint"].to_csv(folder / "joint_learning_curve.csv", index=False)
+        for learner in () if "joint" in result.curves else learners:
             budget = _budget(timesteps, learner)
             log_dir = None if folder is None else folder / learner.name
             trained = train_learner(
@@ -153,6 +170,33 @@ def train_rounds(
         if on_round is not None:
             on_round(result)
     return results
+
+
+def _joint_round(
+    result: RoundResult,
+    scenario: Scenario,
+    learners: Sequence[Learner],
+    algo: str,
+    seed: int,
+    budget: int,
+    n_envs: int | None,
+    hyperparams: dict[str, Any] | None,
+    validation_seeds: Sequence[int],
+    eval_freq: int,
+    policies: Policies,
+) -> Policies:
+    """One round of joint training; fills ``result``'s curve, seconds and budget."""
+    from hmarl_bench.learn.joint import train_joint
+
+    trained = train_joint(
+        scenario, learners, algo, timesteps=budget, seed=seed, n_envs=n_envs,
+        hyperparams=hyperparams, validation_seeds=validation_seeds,
+        eval_freq=eval_freq or max(budget // 10, 1), policies=policies,
+    )  # fmt: skip
+    result.curves["joint"] = trained.learning_curve
+    result.train_seconds["joint"] = trained.seconds
+    result.timesteps["joint"] = trained.timesteps
+    return trained.policies
 
 
 def trained_budget(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,10 @@ def _check_values(params: dict[str, Any]) -> None:
     team = params.get("team_weight", 0.0)
     if isinstance(team, bool) or not isinstance(team, int | float) or not 0 <= team <= 1:
         raise ValueError(f"hyperparameter 'team_weight' must be in [0, 1], got {team!r}")
+    if params.get("schedule", "alternate") not in ("alternate", "joint"):
+        raise ValueError(
+            f"hyperparameter 'schedule' must be 'alternate' or 'joint', got {params['schedule']!r}"
+        )
     for key in ("central_critic", "horizon_mask", "normalize_reward"):
         if key in params and not isinstance(params[key], bool):
             raise ValueError(f"hyperparameter {key!r} must be true or false, got {params[key]!r}")
@@ -234,9 +238,11 @@ class KPIEvalCallback(BaseCallback):
 
     Logs ``eval/mean_total_cost`` and ``eval/mean_store_reward`` (TensorBoard), keeps the
     model with the lowest mean total cost at ``best_model_path``, and records the learning
-    curve. It evaluates with :func:`hmarl_bench.evaluation.evaluate` (the warehouse and
-    supplier on their rules, all seeds as one batch, masks for maskable models) instead of
-    SB3's EvalCallback so that selection uses the benchmark's own cost, not the reward.
+    curve. ``on_eval(timesteps, cost)`` is called after each point; ``False`` stops
+    training (a search's pruner). It evaluates with :func:`hmarl_bench.evaluation.evaluate`
+    (the warehouse and supplier on their rules, all seeds as one batch, masks for maskable
+    models) instead of SB3's EvalCallback so that selection uses the benchmark's own cost,
+    not the reward.
     """
 
     def __init__(
@@ -247,8 +253,11 @@ class KPIEvalCallback(BaseCallback):
         best_model_path: Path | None = None,
         interface: str = "seed",
         horizon_mask: bool = True,
+        on_eval: Callable[[int, float], bool] | None = None,
     ) -> None:
         super().__init__()
+        self.on_eval = on_eval
+        self.stop = False
         self.scenario = scenario
         self.interface = interface
         self.horizon_mask = horizon_mask
@@ -282,6 +291,8 @@ class KPIEvalCallback(BaseCallback):
         self.logger.record("eval/mean_total_cost", cost)
         self.logger.record("eval/mean_store_reward", row["mean_reward"])
         self.logger.record("eval/fill_rate", row["fill_rate"])
+        if self.on_eval is not None and not self.on_eval(self.num_timesteps, cost):
+            self.stop = True  # e.g. a hyperparameter search prunes this trial
         if cost < self.best_cost:
             self.best_cost = cost
             if self.best_model_path is not None:
@@ -299,10 +310,10 @@ class KPIEvalCallback(BaseCallback):
         if self.num_timesteps >= self._next:
             self.evaluate_now()
             self._next += self.eval_freq
-        return True
+        return not self.stop
 
     def _on_training_end(self) -> None:
-        if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+        if not self.stop and not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
             self.evaluate_now()
 
 
