@@ -8,7 +8,6 @@ is what the benchmark reports; final evaluation seeds are kept apart by the call
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import time
 from collections.abc import Callable, Sequence
@@ -24,13 +23,20 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
-from hmarl_bench._toml import tomllib
-from hmarl_bench.agents.interfaces import INTERFACES, make_roles
-from hmarl_bench.config import RewardWeights, Scenario, load_scenario
+from hmarl_bench.agents.interfaces import make_roles
+from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
 from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
+from hmarl_bench.learn.hyperparams import (
+    HYPERPARAM_DIR,
+    check_algo,
+    env_options,
+    hyperparams_file,
+    load_hyperparams,
+    training_weights,
+)
 
 __all__ = [
     "ALGOS",
@@ -56,130 +62,6 @@ CRITIC_POLICIES: dict[str, type] = {
     "ppo": CentralCriticPolicy,
     "maskable_ppo": MaskableCentralCriticPolicy,
 }
-HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
-
-
-def hyperparams_file(role: str, algo: str, interface: str = "seed") -> Path:
-    """A learner's hyperparameters file: ``<algo>.toml`` for the stores and
-    ``<role>_<algo>.toml`` for an upper role on the seed track; ``planner_<role>_<algo>.toml``
-    (stores too) on the planner track."""
-    if interface == "planner":
-        return HYPERPARAM_DIR / f"planner_{role}_{algo}.toml"
-    return HYPERPARAM_DIR / (f"{algo}.toml" if role == "stores" else f"{role}_{algo}.toml")
-
-
-def env_options(params: dict[str, Any]) -> dict[str, Any]:
-    """The env keyword arguments a hyperparams dict sets: track, horizon mask, team
-    reward weight and the centralized critic's global state."""
-    return {
-        "interface": params.get("interface", "seed"),
-        "horizon_mask": bool(params.get("horizon_mask", True)),
-        "team_weight": float(params.get("team_weight", 0.0)),
-        "central_critic": bool(params.get("central_critic", False)),
-    }
-
-
-def _check_algo(algo: str) -> None:
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
-
-
-def load_hyperparams(
-    algo: str, overrides: dict[str, Any] | None = None, path: Path | None = None
-) -> dict[str, Any]:
-    """The algo's hyperparameters from its TOML file, with ``overrides`` applied.
-
-    ``path`` reads another file of the same keys (an upper role's, e.g.
-    ``warehouse_ppo.toml``) instead of ``experiments/hyperparams/<algo>.toml``.
-    """
-    _check_algo(algo)
-    path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
-    if not path.is_file():
-        raise ValueError(f"hyperparameters file not found: {path}")
-    with path.open("rb") as handle:
-        params = tomllib.load(handle)
-    for key, value in (overrides or {}).items():
-        if key not in HYPERPARAM_KEYS:
-            raise ValueError(f"unknown hyperparameter {key!r}; known: {sorted(HYPERPARAM_KEYS)}")
-        if key in params and not _same_kind(value, params[key]):
-            raise ValueError(
-                f"hyperparameter {key!r} must be a {type(params[key]).__name__} like the "
-                f"file's {params[key]!r}, got {value!r}"
-            )
-        params[key] = value
-    _check_values(params)
-    return params
-
-
-#: Ranges of the numeric hyperparameters: (low, high, whether low itself is allowed).
-_RANGES: dict[str, tuple[float, float, bool]] = {
-    "learning_rate": (0.0, float("inf"), False),
-    "gamma": (0.0, 1.0, True),
-    "gae_lambda": (0.0, 1.0, True),
-    "clip_range": (0.0, float("inf"), False),
-    "vf_coef": (0.0, float("inf"), True),
-    "ent_coef": (0.0, float("inf"), True),
-    "max_grad_norm": (0.0, float("inf"), False),
-    "n_steps": (1, float("inf"), True),
-    "batch_size": (2, float("inf"), True),
-    "n_epochs": (1, float("inf"), True),
-    "n_envs": (1, float("inf"), True),
-    "timesteps": (1, float("inf"), True),
-}
-
-
-def _check_values(params: dict[str, Any]) -> None:
-    """Refuse values SB3 would reject deep inside training (or silently misuse)."""
-    for key, (low, high, closed) in _RANGES.items():
-        if key not in params:
-            continue
-        value = params[key]
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and (value >= low if closed else value > low) and value <= high
-        if not ok:
-            bound = f">= {low}" if closed else f"> {low}"
-            upper = "" if high == float("inf") else f" and <= {high}"
-            raise ValueError(f"hyperparameter {key!r} must be {bound}{upper}, got {value!r}")
-    arch = params.get("net_arch", [64])
-    if not (
-        isinstance(arch, list)
-        and arch
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
-    ):
-        raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
-    if params.get("interface", "seed") not in INTERFACES:
-        raise ValueError(
-            f"hyperparameter 'interface' must be one of {list(INTERFACES)}, "
-            f"got {params['interface']!r}"
-        )
-    team = params.get("team_weight", 0.0)
-    if isinstance(team, bool) or not isinstance(team, int | float) or not 0 <= team <= 1:
-        raise ValueError(f"hyperparameter 'team_weight' must be in [0, 1], got {team!r}")
-    if params.get("schedule", "alternate") not in ("alternate", "joint"):
-        raise ValueError(
-            f"hyperparameter 'schedule' must be 'alternate' or 'joint', got {params['schedule']!r}"
-        )
-    for key in ("central_critic", "horizon_mask", "normalize_reward"):
-        if key in params and not isinstance(params[key], bool):
-            raise ValueError(f"hyperparameter {key!r} must be true or false, got {params[key]!r}")
-    reward = params.get("reward", {})
-    if not isinstance(reward, dict):
-        raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
-    known = [f.name for f in dataclasses.fields(RewardWeights)]
-    for key, value in reward.items():
-        if key not in known:
-            raise ValueError(f"unknown reward weight {key!r} in 'reward'; known: {known}")
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValueError(f"reward weight {key!r} must be a number, got {value!r}")
-
-
-def _same_kind(value: Any, default: Any) -> bool:
-    """Whether an override has the type of the file's value (an int may stand for a float)."""
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
 
 
 def make_model(
@@ -196,7 +78,7 @@ def make_model(
     policy, whose actor reads the first ``local_dim`` observation values (the agent's own)
     and whose critic reads them all (:mod:`hmarl_bench.learn.critic`).
     """
-    _check_algo(algo)
+    check_algo(algo)
     kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
     policy: Any = "MlpPolicy"
@@ -398,14 +280,6 @@ def training_params(
     params["timesteps"] = timesteps
     torch.set_num_threads(1)
     return params
-
-
-def training_weights(weights: RewardWeights, params: dict[str, Any]) -> RewardWeights:
-    """A role's reward weights with the hyperparams' ``reward`` table over them (the
-    learner's training signal; the benchmark still scores the scenario's own weights)."""
-    if params.get("reward"):
-        return dataclasses.replace(weights, **params["reward"])
-    return weights
 
 
 def prepare_model(
