@@ -214,13 +214,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
+    from hmarl_bench.agents.interfaces import make_roles
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
-    from hmarl_bench.agents.roles import StoreRole
     from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+    from hmarl_bench.learn.hyperparams import hyperparams_file
     from hmarl_bench.learn.train import load_hyperparams, train_store_policy
 
+    interface = overrides.get("interface", "seed")
     try:
-        params = load_hyperparams(args.algo, overrides)
+        path = hyperparams_file("stores", args.algo, interface)
+        params = load_hyperparams(args.algo, overrides, path)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -228,7 +231,7 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
     if args.load:  # checked before anything is written
         try:
             model = load_model(args.load, args.algo)
-            check_spaces(model, StoreRole(scenario), f"model {args.load}")
+            check_spaces(model, make_roles(scenario, interface)[0], f"model {args.load}")
         except ModelLoadError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -279,7 +282,8 @@ def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
             "agent-steps/s); model selected on validation cost"
         )
 
-    learned = evaluate(scenario, RoleController(stores=ModelStores(model)), eval_seeds)
+    controller = RoleController(stores=ModelStores(model), interface=interface)
+    learned = evaluate(scenario, controller, eval_seeds)
     table = compare_with_baselines(
         scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out
     )

@@ -112,8 +112,8 @@ class UpperRoleVecEnv(BatchedVecEnv):
         self._controller = self.controller(
             self._slot, stores, as_role_policy(warehouse), as_role_policy(supplier)
         )
-        self._controller.interface = interface
-        self._controller.horizon_mask = horizon_mask
+        # the roles with a policy (the learner's slot among them) act on the env's track
+        self._controller.interface, self._controller.horizon_mask = interface, horizon_mask
         self.reward_weights = reward_weights or self.default_weights(self.scenario)
         self.chain_state = ChainState(self.scenario) if central_critic else None
         obs_space = self.role.observation_space
