@@ -107,11 +107,13 @@ def test_search_cli_writes_trials_and_best(tmp_path, capsys):
     out = tmp_path / "search"
     code = main(
         ["--learners", "warehouse", "--trials", "2", "--timesteps", "64",
-         "--validation-seeds", "100,101", "--out", str(out)]
+         "--validation-seeds", "100,101", "--out", str(out), "--hp", "team_weight=1.0"]
     )  # fmt: skip
     assert code == 0
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 2 and "params_learning_rate" in trials
-    assert "[warehouse]" in (out / "best.toml").read_text()
+    assert "params_team_weight" not in trials  # fixed, not searched
+    best = (out / "best.toml").read_text()
+    assert "[warehouse]" in best and "team_weight = 1.0" in best
     assert main(["--validation-seeds", "10000-10001", "--out", str(out)]) == 2
     assert "evaluation seeds" in capsys.readouterr().err

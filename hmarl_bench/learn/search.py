@@ -70,8 +70,11 @@ def search(
     validation_seeds: Sequence[int],
     out: Path,
     evaluations: int = 5,
+    fixed: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Run the study; write ``trials.csv`` and ``best.toml`` under ``out``; return the trials."""
+    """Run the study; write ``trials.csv`` and ``best.toml`` under ``out``; return the trials.
+
+    ``fixed`` hyperparameters hold in every trial (and are not searched)."""
     import optuna
 
     from hmarl_bench.learn.hierarchy import parse_learners, train_learner
@@ -90,7 +93,8 @@ def search(
     seconds: dict[int, float] = {}
 
     def objective(trial: Any) -> float:
-        params = {**sample_params(trial), "interface": interface}
+        space = {k: v for k, v in SEARCH_SPACE.items() if k not in (fixed or {})}
+        params = {**sample_params(trial, space), **(fixed or {}), "interface": interface}
         points: list[float] = []
 
         def on_eval(step: int, cost: float) -> bool:
@@ -123,7 +127,8 @@ def search(
     frame.to_csv(out / "trials.csv", index=False)
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if completed:
-        best = sample_params(optuna.trial.FixedTrial(study.best_params))
+        space = {k: v for k, v in SEARCH_SPACE.items() if k not in (fixed or {})}
+        best = {**sample_params(optuna.trial.FixedTrial(study.best_params), space), **(fixed or {})}
         lines = [
             f"# best of {len(study.trials)} trials on {scenario} (validation seeds "
             f"{validation_seeds[0]}..{validation_seeds[-1]}): "
@@ -169,6 +174,10 @@ def _parser() -> argparse.ArgumentParser:
              "tuning seeds; keep them apart from evaluation seeds)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder")
+    parser.add_argument(
+        "--hp", action="append", default=[], metavar="KEY=VALUE",
+        help="a hyperparameter fixed in every trial (not searched), e.g. central_critic=true",
+    )  # fmt: skip
     return parser
 
 
@@ -187,9 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("need validation seeds, --trials >= 1 and --timesteps >= 1")
         if max(seeds) >= 10000:
             raise ValueError("validation seeds must not be the evaluation seeds 10000..")
+        from hmarl_bench.run import parse_overrides
+
         frame = search(
             args.scenario, args.learners, args.algo, args.interface, args.trials,
-            args.timesteps, args.seed, seeds, args.out,
+            args.timesteps, args.seed, seeds, args.out, fixed=parse_overrides(args.hp),
         )  # fmt: skip
     except ModuleNotFoundError as err:
         print(f"error: {err.name} is missing; pip install -e '.[search]'", file=sys.stderr)
