@@ -171,3 +171,9 @@ def test_unknown_interface_is_refused():
         HMARLEnvironment("default", interface="planer")
     with pytest.raises(ValueError, match="unknown interface"):
         SharedPolicyVecEnv("default", n_envs=1, interface="x")
+
+
+def test_planner_env_passes_the_pettingzoo_parallel_api_test():
+    from pettingzoo.test import parallel_api_test
+
+    parallel_api_test(HMARLEnvironment("default", interface="planner", team_weight=0.5), 95)
