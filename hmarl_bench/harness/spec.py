@@ -14,7 +14,9 @@ A benchmark is plain values::
 
     [[algos]]
     name = "ppo"                         # "ppo" or "maskable_ppo"
-    timesteps = 2048                     # environment steps (store transitions)
+    timesteps = 2048                     # environment steps (store transitions), rounded
+                                         # up to whole rollouts (n_steps x slots); a cell's
+                                         # info records timesteps_requested and timesteps
     n_envs = 2                           # optional; default: the hyperparams file
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml

@@ -1,11 +1,13 @@
 """The learning layer: SB3 models, training, role learners and alternating rounds.
 
-- :mod:`~hmarl_bench.learn.hyperparam_keys`: the hyperparameter keys (torch-free).
+- :mod:`~hmarl_bench.learn.hyperparam_keys`: the hyperparameter files: keys, reading and
+  checks (torch-free).
+- :mod:`~hmarl_bench.learn.checkpoints`: budgets in whole rollouts, checkpoints at rollout
+  boundaries, Ctrl-C and resuming.
 - :mod:`~hmarl_bench.learn.train`: models, hyperparameter files, KPI-based model selection,
   the shared store policy's training.
 - :mod:`~hmarl_bench.learn.hierarchy`: every role as a learner, trained with the others fixed.
 - :mod:`~hmarl_bench.learn.rounds`: alternating rounds of learners (iterated best response).
-- :mod:`~hmarl_bench.learn.hyperparams`: hyperparameter files (which, loading, checks).
 - :mod:`~hmarl_bench.learn.critic`: centralized-critic (MAPPO-style) policies.
 - :mod:`~hmarl_bench.learn.joint`: several roles trained concurrently from one rollout.
 - :mod:`~hmarl_bench.learn.search`: Optuna hyperparameter search (``python -m``).

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from hmarl_bench.agents.base import Role
@@ -35,6 +35,7 @@ from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
 from hmarl_bench.learn.train import (
     KPIEvalCallback,
     TrainResult,
@@ -130,6 +131,10 @@ class Learner(ABC):
     def hyperparams_path(self, algo: str, interface: str = "seed") -> Path:
         return hyperparams_file(self.name, algo, interface)
 
+    def slots(self, scenario: Scenario, n_envs: int) -> int:
+        """VecEnv slots of ``n_envs`` copies of the chain (one per copy for an upper role)."""
+        return n_envs
+
     def with_model(self, policies: Policies, model: Any) -> Policies:
         """``policies`` with this role's policy replaced by ``model``."""
         return dataclasses.replace(policies, **{self.name: model})
@@ -159,6 +164,9 @@ class StoresLearner(Learner):
 
     def default_weights(self, scenario: Scenario) -> RewardWeights:
         return scenario.store_reward
+
+    def slots(self, scenario: Scenario, n_envs: int) -> int:
+        return n_envs * scenario.n_slots
 
 
 class _UpperLearner(Learner):
@@ -256,6 +264,8 @@ def train_learner(
     progress_bar: bool = False,
     initial_model: Any = None,
     on_eval: Any = None,
+    stop: StopFlag | None = None,
+    resume: Resume | None = None,
 ) -> TrainResult:
     """Train ``learner`` with the other roles on ``policies`` (default: all on rules).
 
@@ -265,7 +275,9 @@ def train_learner(
     the role's reconciliation reward with the scenario's weights, some replaced by the
     ``reward`` table of the learner's hyperparams file. ``eval_seeds`` select the model
     with the lowest validation total cost of the whole chain. ``initial_model`` continues
-    training a model (the previous round's) instead of starting afresh.
+    training a model (the previous round's) instead of starting afresh. Budgets, ``stop``
+    and ``resume`` are :func:`~hmarl_bench.learn.train.train_store_policy`'s; checkpoints
+    go to ``log_dir/checkpoints`` every quarter of the budget.
     """
     scenario = load_scenario(scenario)
     interface = (hyperparams or {}).get("interface", "seed")
@@ -281,7 +293,7 @@ def train_learner(
     env = learner.make_env(scenario, n_envs, seed, policies, weights, options)
     log_dir = Path(log_dir) if log_dir is not None else None
     local = learner.make_role(scenario, options["interface"]).observation_space.shape[0]
-    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model, local)
+    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model, local, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -291,12 +303,10 @@ def train_learner(
             learner, policies, scenario, eval_seeds, freq, best_path, on_eval=on_eval
         )
         callbacks.append(evaluator)
-    if log_dir is not None:
-        every = max(timesteps // 4 // venv.num_envs, 1)
-        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
-    return fit(
-        model, algo, timesteps, params, callbacks, evaluator, progress_bar, f"{learner.name}_{algo}"
-    )
+    folder = log_dir / "checkpoints" if log_dir is not None else None
+    callbacks.append(RolloutCheckpoints(folder, algo, max(timesteps // 4, 1), stop))
+    name = f"{learner.name}_{algo}"
+    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, name, resume)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -8,6 +8,7 @@ is what the benchmark reports; final evaluation seeds are kept apart by the call
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Callable, Sequence
@@ -20,22 +21,30 @@ import pandas as pd
 import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from hmarl_bench.agents.interfaces import make_roles
-from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.learn.checkpoints import (
+    Budget,
+    Resume,
+    RolloutCheckpoints,
+    StopFlag,
+    check_batch_size,
+    rollout_budget,
+)
 from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
-from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
-from hmarl_bench.learn.hyperparams import (
+from hmarl_bench.learn.hyperparam_keys import (
     HYPERPARAM_DIR,
+    HYPERPARAM_KEYS,
+    MODEL_KEYS,
     check_algo,
     env_options,
     hyperparams_file,
     load_hyperparams,
-    training_weights,
 )
 
 __all__ = [
@@ -139,7 +148,7 @@ class KPIEvalCallback(BaseCallback):
     ) -> None:
         super().__init__()
         self.on_eval = on_eval
-        self.stop = False
+        self.halted = False  # on_eval said stop
         self.scenario = scenario
         self.interface = interface
         self.horizon_mask = horizon_mask
@@ -149,7 +158,21 @@ class KPIEvalCallback(BaseCallback):
         self.best_model_bytes: bytes | None = None  # when there is no path to save to
         self.best_cost = np.inf
         self.rows: list[dict[str, float]] = []
+        self.stop: StopFlag | None = None  # set by fit: no evaluations once stopping
         self._next = 0
+        self._resumed = False
+
+    def restore(self, rows: Sequence[dict[str, Any]], steps: int) -> None:
+        """Continue an interrupted training at ``steps``: its curve so far (rows up to
+        ``steps``; the best of them is the model kept at ``best_model_path``)."""
+        self.rows = [dict(r) for r in rows if r["timesteps"] <= steps]
+        costs = [r["mean_total_cost"] for r in self.rows]
+        self.best_cost = min(costs) if costs else np.inf
+        self._next = (steps // self.eval_freq + 1) * self.eval_freq
+        self._resumed = True
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set
 
     def controller(self) -> RoleController:
         """The chain run on the validation seeds: the model on the stores, rules elsewhere.
@@ -174,7 +197,7 @@ class KPIEvalCallback(BaseCallback):
         self.logger.record("eval/mean_store_reward", row["mean_reward"])
         self.logger.record("eval/fill_rate", row["fill_rate"])
         if self.on_eval is not None and not self.on_eval(self.num_timesteps, cost):
-            self.stop = True  # e.g. a hyperparameter search prunes this trial
+            self.halted = True  # e.g. a hyperparameter search prunes this trial
         if cost < self.best_cost:
             self.best_cost = cost
             if self.best_model_path is not None:
@@ -185,17 +208,23 @@ class KPIEvalCallback(BaseCallback):
                 self.best_model_bytes = buffer.getvalue()
 
     def _on_training_start(self) -> None:
+        if self._resumed:  # evaluate the checkpoint unless its row is already there
+            if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+                self.evaluate_now()
+            return
         self.evaluate_now()
         self._next = self.eval_freq
 
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next:
+        if self.num_timesteps >= self._next and not self._stopping():
             self.evaluate_now()
             self._next += self.eval_freq
-        return not self.stop
+        return not self.halted
 
     def _on_training_end(self) -> None:
-        if not self.stop and not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+        if self._stopping() or self.halted:
+            return
+        if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
             self.evaluate_now()
 
 
@@ -207,8 +236,10 @@ class TrainResult:
     final_model: Any
     learning_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
-    timesteps: int = 0
+    timesteps: int = 0  # agent-steps trained (at the last completed rollout if interrupted)
     hyperparams: dict[str, Any] = field(default_factory=dict)
+    budget: Budget | None = None  # asked and trained agent-steps
+    interrupted: bool = False  # stopped by Ctrl-C before the budget was trained
 
 
 def train_store_policy(
@@ -224,6 +255,8 @@ def train_store_policy(
     progress_bar: bool = False,
     checkpoint_freq: int = 0,
     initial_model: Any = None,
+    stop: StopFlag | None = None,
+    resume: Resume | None = None,
 ) -> TrainResult:
     """Train one store policy shared by every store (CTDE) and return it.
 
@@ -233,7 +266,10 @@ def train_store_policy(
     scenario's store reward weights for training only. ``log_dir`` receives TensorBoard
     logs, checkpoints and the best model. Training is on the CPU and, for a given seed,
     deterministic. ``initial_model`` (a loaded model of this algo) continues training
-    instead of starting afresh.
+    instead of starting afresh. The budget is rounded up to whole rollouts
+    (:class:`~hmarl_bench.learn.checkpoints.Budget`). ``checkpoint_freq`` agent-steps
+    between checkpoints in ``log_dir/checkpoints``; ``stop`` (set by Ctrl-C) ends training
+    early with a checkpoint and ``interrupted`` set; ``resume`` continues from one.
     """
     scenario = load_scenario(scenario)
     interface = (hyperparams or {}).get("interface", "seed")
@@ -245,7 +281,7 @@ def train_store_policy(
     venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights, **options)
     log_dir = Path(log_dir) if log_dir is not None else None
     local = make_roles(scenario, options["interface"])[0].observation_space.shape[0]
-    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, local)
+    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, local, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -255,10 +291,9 @@ def train_store_policy(
             scenario, eval_seeds, freq, best_path, options["interface"], options["horizon_mask"]
         )
         callbacks.append(evaluator)
-    if checkpoint_freq > 0 and log_dir is not None:
-        every = max(checkpoint_freq // venv.num_envs, 1)
-        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
-    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo)
+    folder = log_dir / "checkpoints" if log_dir is not None else None
+    callbacks.append(RolloutCheckpoints(folder, algo, checkpoint_freq, stop))
+    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo, resume)
 
 
 def training_params(
@@ -282,6 +317,14 @@ def training_params(
     return params
 
 
+def training_weights(weights: RewardWeights, params: dict[str, Any]) -> RewardWeights:
+    """A role's reward weights with the hyperparams' ``reward`` table over them (the
+    learner's training signal; the benchmark still scores the scenario's own weights)."""
+    if params.get("reward"):
+        return dataclasses.replace(weights, **params["reward"])
+    return weights
+
+
 def prepare_model(
     algo: str,
     env: Any,
@@ -290,16 +333,29 @@ def prepare_model(
     log_dir: Path | None,
     initial_model: Any = None,
     local_dim: int | None = None,
+    resume: Resume | None = None,
 ) -> tuple[Any, Any]:
     """The model to train on ``env`` and the env as wrapped for it: ``VecMonitor`` (episode
     statistics), then ``VecNormalize`` on rewards when the hyperparams ask for it; a new
-    model, or ``initial_model`` continued (:func:`attach_env`). TensorBoard logs go to
-    ``log_dir/tb``."""
+    model, ``initial_model`` continued (:func:`attach_env`), or a checkpoint resumed
+    (its weights, optimizer, step count and reward statistics; new episodes from
+    ``resume.seed``). TensorBoard logs go to ``log_dir/tb``. A minibatch larger than a
+    rollout is refused (ValueError)."""
+    check_batch_size(params, env.num_envs)
     venv = VecMonitor(env)
     if params.get("normalize_reward", False):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+        stats = resume.checkpoint.vecnormalize if resume is not None else None
+        if stats is not None:
+            venv = VecNormalize.load(str(stats), venv)
+        else:
+            venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
     tb_log = str(log_dir / "tb") if log_dir else None
-    if initial_model is not None:
+    if resume is not None:
+        model = ALGOS[algo].load(resume.checkpoint.model, env=venv, device="cpu")
+        model.num_timesteps = resume.checkpoint.steps
+        model.set_random_seed(resume.seed)
+        model.tensorboard_log = tb_log
+    elif initial_model is not None:
         model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
@@ -316,22 +372,38 @@ def fit(
     evaluator: KPIEvalCallback | None,
     progress_bar: bool,
     tb_log_name: str,
+    resume: Resume | None = None,
 ) -> TrainResult:
-    """Train for ``timesteps``, then return the model the evaluator kept (the lowest
-    validation cost), or the final one without an evaluator."""
+    """Train for ``timesteps`` rounded up to whole rollouts (from a resumed checkpoint: the
+    rest of them), then return the model the evaluator kept (the lowest validation cost),
+    or the final one without an evaluator. A :class:`RolloutCheckpoints` among
+    ``callbacks`` may stop training early (Ctrl-C): the result is then ``interrupted``, at
+    the last completed rollout, with the learning curve up to it."""
+    budget = rollout_budget(timesteps, params, model.n_envs)
+    done = resume.checkpoint.steps if resume is not None else 0
+    stopper = next((c for c in callbacks if isinstance(c, RolloutCheckpoints)), None)
+    if evaluator is not None:
+        evaluator.stop = stopper.stop if stopper is not None else None
+        if resume is not None:
+            evaluator.restore(resume.curve, done)
     start = time.perf_counter()
-    model.learn(
-        timesteps,
-        callback=CallbackList(callbacks),
-        progress_bar=progress_bar,
-        tb_log_name=tb_log_name,
-    )
+    if budget.trained > done:
+        model.learn(
+            budget.trained - done,
+            callback=CallbackList(callbacks),
+            progress_bar=progress_bar,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=done == 0,
+        )
     seconds = time.perf_counter() - start
+    interrupted = stopper is not None and stopper.interrupted
+    steps = stopper.steps_done if interrupted else int(model.num_timesteps)
     selected = model
     if evaluator is not None:
         if evaluator.best_model_path is not None and evaluator.best_model_path.is_file():
             selected = ALGOS[algo].load(evaluator.best_model_path, device="cpu")
         elif evaluator.best_model_bytes is not None:
             selected = ALGOS[algo].load(io.BytesIO(evaluator.best_model_bytes), device="cpu")
-    curve = pd.DataFrame(evaluator.rows if evaluator else [])
-    return TrainResult(selected, model, curve, seconds, model.num_timesteps, params)
+    rows = evaluator.rows if evaluator else []
+    curve = pd.DataFrame([r for r in rows if r["timesteps"] <= steps])
+    return TrainResult(selected, model, curve, seconds, steps, params, budget, interrupted)
