@@ -8,7 +8,10 @@ A benchmark is a list of independent cells:
   and its models; on the generalization scenario it also runs on the other scenarios;
 - ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
   evaluation seed in one batched pass;
-- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
+- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed;
+- ``external``: (scenario x a policy brought by import path) builds it with its factory
+  and evaluates it on every evaluation seed in one batched pass
+  (:mod:`hmarl_bench.harness.external`); its fingerprint holds the factory module's source.
 
 A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker) and
 :func:`run_cell` is a pure function of it. Results come back to the driver, which writes
@@ -41,6 +44,7 @@ import pandas as pd
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
+from hmarl_bench.harness import external
 from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
 
 __all__ = [
@@ -55,6 +59,7 @@ __all__ = [
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
+EXTERNAL = "external"
 HYPERPARAM_DIR = BENCHMARK_DIR.parent / "hyperparams"
 
 
@@ -80,6 +85,7 @@ class Cell:
     rounds: int = 1
     role_timesteps: tuple[tuple[str, int], ...] = ()
     transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
+    factory: str = ""  # an external policy's "module:attribute"
     fingerprint: str = ""
 
     @property
@@ -105,6 +111,7 @@ _NEW_FIELDS = {
     "rounds": 1,
     "role_timesteps": (),
     "transfer_scenarios": (),
+    "factory": "",
 }
 
 
@@ -128,6 +135,8 @@ def _fingerprint(cell: Cell, scenario: Scenario) -> str:
         for role in (r for r in cell.learners if r != "stores"):
             path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
             values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
+    if cell.kind == EXTERNAL:
+        values["factory_source"] = external.source_digest(cell.factory)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -170,6 +179,10 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                 **common,
             )
             for baseline in spec.baselines
+        ]
+        todo += [
+            Cell(EXTERNAL, policy=policy.name, factory=policy.factory, **common)
+            for policy in spec.externals
         ]
         if spec.clairvoyant:
             todo.append(
@@ -288,6 +301,18 @@ def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    start = time.perf_counter()
+    controller, form = external.make_controller(cell.factory, scenario)
+    build_seconds = time.perf_counter() - start
+    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    return {
+        "rows": rows_of(frame),
+        "trace": episode_trace(frame, scenario),
+        "info": {"factory": cell.factory, "form": form, "build_seconds": build_seconds},
+    }
+
+
 def _scalars(result: Any) -> dict[str, Any]:
     values = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else vars(result)
     out = {}
@@ -310,7 +335,12 @@ def _run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     return {"rows": rows, "info": {"solves": solves}}
 
 
-_RUNNERS = {LEARNER: _run_learner, BASELINE: _run_baseline, CLAIRVOYANT: _run_clairvoyant}
+_RUNNERS = {
+    LEARNER: _run_learner,
+    BASELINE: _run_baseline,
+    CLAIRVOYANT: _run_clairvoyant,
+    EXTERNAL: _run_external,
+}
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
