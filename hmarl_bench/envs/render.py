@@ -143,13 +143,9 @@ class _Panel:
             return
         x = np.arange(self.width)
         day = np.minimum((x * span / self.width).astype(np.int64), span - 1)
-        drawn = day < len(values)
-        row = (
-            self.height
-            - 1
-            - np.rint(np.clip(values, 0, 1)[np.minimum(day, len(values) - 1)] * (self.height - 1))
-        )
-        fill = (np.abs(self._rows - row) <= 1) & drawn
+        shown = np.clip(values, 0.0, 1.0)[np.minimum(day, len(values) - 1)]
+        row = self.height - 1 - np.rint(shown * (self.height - 1))
+        fill = (np.abs(self._rows - row) <= 1) & (day < len(values))
         self.pixels[fill] = color
 
 
