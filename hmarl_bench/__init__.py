@@ -11,7 +11,8 @@ the twin and the PettingZoo/Gymnasium envs do not.
 
 Registered Gymnasium ids: ``hmarl_bench/Store-v0``, ``hmarl_bench/Warehouse-v0``,
 ``hmarl_bench/Supplier-v0`` (keyword ``scenario=`` picks the scenario), each with
-``max_episode_steps=90`` (the shipped scenarios' episode) and render modes ``"ansi"`` and
+``max_episode_steps=180`` (the longest shipped scenario's episode; each episode ends at its
+scenario's ``episode_days`` by the env's own truncation) and render modes ``"ansi"`` and
 ``"rgb_array"``.
 """
 

@@ -87,14 +87,19 @@ def test_maskable_ppo_on_a_multi_discrete_warehouse_through_make_vec_env() -> No
     assert env.action_space.contains(action)
 
 
-def test_registered_ids_declare_their_episode_length() -> None:
-    env = gymnasium.make("hmarl_bench/Store-v0")
-    assert env.spec.max_episode_steps == 90
+@pytest.mark.parametrize("env_id", ["hmarl_bench/Store-v0", "hmarl_bench/Supplier-v0"])
+def test_registered_ids_declare_their_episode_length(env_id: str) -> None:
+    env = gymnasium.make(env_id)
+    days = [hmarl_bench.load_scenario(n).episode_days for n in hmarl_bench.list_scenarios()]
+    assert env.spec.max_episode_steps == max(days)  # TimeLimit cuts no shipped scenario
     timed = gymnasium.wrappers.TimeAwareObservation(env)  # needs max_episode_steps
     obs, _ = timed.reset(seed=0)
-    assert obs.shape == (8,)  # the 7 store values and the time
-    for name in hmarl_bench.list_scenarios():  # every shipped scenario fits the limit
-        assert hmarl_bench.load_scenario(name).episode_days == env.spec.max_episode_steps
+    assert obs.shape == (env.observation_space.shape[0] + 1,)  # the time is appended
+    steps, truncated = 0, False
+    while not truncated:  # the env ends the default scenario's episode at its 90 days
+        obs, _, _, truncated, _ = timed.step(0)
+        steps += 1
+    assert steps == 90 and obs[-1] == 90
 
 
 def test_rl_zoo3_trains_with_the_committed_hyperparameters(tmp_path) -> None:

@@ -16,10 +16,12 @@ from hmarl_bench.envs.render import RENDER_MODES
 
 __all__ = ["MAX_EPISODE_STEPS", "ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
 
-#: The registered ids' ``max_episode_steps``: the days of every shipped scenario's episode
-#: (the env truncates at its scenario's ``episode_days`` itself; for a scenario of another
-#: length pass ``gymnasium.make(..., max_episode_steps=scenario.episode_days)``).
-MAX_EPISODE_STEPS = 90
+#: The registered ids' ``max_episode_steps``: the longest episode of the shipped scenarios
+#: (180 days; the original six last 90). It is a bound, not the horizon: the env truncates
+#: each episode at its scenario's ``episode_days`` itself, so Gymnasium's ``TimeLimit``
+#: never cuts a shipped scenario short. For a longer scenario of your own pass
+#: ``gymnasium.make(..., max_episode_steps=scenario.episode_days)``.
+MAX_EPISODE_STEPS = 180
 
 #: Which agent each registered id controls (``Store``: the first store slot of the scenario,
 #: ``store_1``, or ``store_1_sku_1`` with several SKUs).
