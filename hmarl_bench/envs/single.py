@@ -28,6 +28,13 @@ MAX_EPISODE_STEPS = 180
 ROLE_AGENT_IDS = {"Store": "store_1", "Warehouse": "warehouse_1", "Supplier": "supplier_1"}
 
 
+def _listed(agents: list[str]) -> str:
+    """Agent ids for an error message, shortened for chains of many stores."""
+    if len(agents) <= 12:
+        return ", ".join(agents)
+    return ", ".join([*agents[:4], "...", *agents[-3:]]) + f" ({len(agents)} agents)"
+
+
 class SingleAgentWrapper(gym.Env):
     """One agent of an :class:`HMARLEnvironment`; every other agent follows its policy.
 
@@ -58,7 +65,9 @@ class SingleAgentWrapper(gym.Env):
         if agent is None:
             agent = env.store_ids[0]
         if agent not in env.possible_agents:
-            raise ValueError(f"unknown agent {agent!r}; choose one of {env.possible_agents}")
+            raise ValueError(
+                f"unknown agent {agent!r}; choose one of {_listed(env.possible_agents)}"
+            )
         others = dict(others or {})
         bad = set(others) - (set(env.possible_agents) - {agent})
         if bad:
