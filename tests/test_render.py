@@ -113,7 +113,7 @@ def test_sb3_make_vec_env_subproc_from_a_script(tmp_path) -> None:
     [
         ("hmarl_bench/Store-v0", DummyVecEnv, 4),
         # a worker that has not imported hmarl_bench: "module:id" imports it (Gymnasium)
-        ("hmarl_bench:hmarl_bench/Store-v0", SubprocVecEnv, 2),
+        ("hmarl_bench:hmarl_bench/Store-v0", SubprocVecEnv, 1),
     ],
 )
 def test_sb3_make_vec_env_with_its_default_rgb_array(
