@@ -13,12 +13,8 @@ from hmarl_bench import HMARLEnvironment, load_scenario
 from hmarl_bench.benchmark import run_benchmark
 from hmarl_bench.evaluation import evaluate
 from hmarl_bench.harness.cells import EXTERNAL, CellStore, build_cells
-from hmarl_bench.harness.external import (
-    AgentPolicyController,
-    ExternalPolicyError,
-    make_controller,
-    source_digest,
-)
+from hmarl_bench.harness.external import AgentPolicyController, make_controller
+from hmarl_bench.harness.factory_refs import ExternalPolicyError, source_digest
 from hmarl_bench.harness.spec import BenchmarkError, benchmark_from_dict
 
 EXAMPLE = "experiments.policies.cover_rule"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hmarl_bench import benchmark
-from hmarl_bench.harness import cells as cells_module
+from hmarl_bench.harness import runners as runners_module
 from hmarl_bench.harness import stats
 from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 
@@ -66,7 +66,7 @@ def counted_cells(monkeypatch):
     """Count run_cell calls by cell id; optionally interrupt or fail chosen calls."""
     calls: list[str] = []
     plan: dict[str, object] = {"interrupt_at": None, "fail": set()}
-    real = cells_module.run_cell
+    real = runners_module.run_cell
 
     def run_cell(cell):
         if plan["interrupt_at"] is not None and len(calls) == plan["interrupt_at"]:
@@ -76,7 +76,7 @@ def counted_cells(monkeypatch):
             raise RuntimeError(f"boom in {cell.cell_id}")
         return real(cell)
 
-    monkeypatch.setattr(cells_module, "run_cell", run_cell)
+    monkeypatch.setattr(runners_module, "run_cell", run_cell)
     return calls, plan
 
 

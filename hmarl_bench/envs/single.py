@@ -13,6 +13,7 @@ from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import Scenario
 from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
 from hmarl_bench.envs.render import RENDER_MODES
+from hmarl_bench.seeding import check_seed
 
 __all__ = ["MAX_EPISODE_STEPS", "ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
 
@@ -84,7 +85,7 @@ class SingleAgentWrapper(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else check_seed(seed))
         if seed is None and self.env.twin.state is None:
             seed = int(self.np_random.integers(2**31))
         self._obs, infos = self.env.reset(seed=seed, options=options)

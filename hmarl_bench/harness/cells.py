@@ -1,4 +1,4 @@
-"""Cells: the benchmark's units of work, how each one runs, and how its result is stored.
+"""Cells: the benchmark's units of work, their fingerprints, and how results are stored.
 
 A benchmark is a list of independent cells:
 
@@ -11,56 +11,86 @@ A benchmark is a list of independent cells:
 - ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed;
 - ``external``: (scenario x a policy brought by import path) builds it with its factory
   and evaluates it on every evaluation seed in one batched pass
-  (:mod:`hmarl_bench.harness.external`); its fingerprint holds the factory module's source.
+  (:mod:`hmarl_bench.harness.external`).
 
-A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker) and
-:func:`run_cell` is a pure function of it. Results come back to the driver, which writes
+A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker);
+:mod:`hmarl_bench.harness.runners` runs it. Results come back to the driver, which writes
 them with :class:`CellStore` atomically (temporary file, then ``os.replace``): a killed
-run loses only the cells in flight, and a rerun skips the cells already stored. A stored
-result carries its cell's fingerprint (the cell's values, the scenario's values and the
-values of the hyperparameter files, not their comments), so a result computed under another
-configuration is recomputed.
+run loses only the cells in flight, and a rerun skips the cells already stored.
+
+**Fingerprint.** A stored result is reused only under its cell's current fingerprint, a
+hash of three parts (:func:`fingerprint_parts`), each also stored with the result so that
+``--status`` can say which one changed:
+
+- ``values``: the cell's values, the scenario's values and the values (not the comments)
+  of the hyperparameter files its learners read;
+- ``code``: the source of every ``hmarl_bench`` module the cell's runner reaches by static
+  imports, from its roots in :data:`RUNNER_ROOTS` (:mod:`hmarl_bench.harness.provenance`):
+  editing the dynamics, rewards, a baseline or training makes cells stale, editing tables,
+  figures or the README code does not; an ``external`` cell adds the source of its
+  factory's module (:func:`hmarl_bench.harness.factory_refs.factory_modules`);
+- ``libraries``: Python's major.minor and the versions of numpy, scipy, torch,
+  stable-baselines3 and sb3-contrib.
+
+A stored file that cannot be read (truncated, corrupt) is reported with a warning naming
+it and computed again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import os
+import sys
 import tempfile
-import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
-from hmarl_bench.harness import external
-from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
+from hmarl_bench.harness.factory_refs import factory_modules
+from hmarl_bench.harness.provenance import (
+    code_digest,
+    library_versions,
+    module_closure,
+    module_digests,
+)
+from hmarl_bench.harness.traces import TRACE_SLOTS, episode_trace, rows_of
+
+if TYPE_CHECKING:
+    from hmarl_bench.harness.spec import BenchmarkSpec
 
 __all__ = [
+    "RUNNER_ROOTS",
+    "TRACE_SLOTS",
     "Cell",
     "CellOutcome",
+    "CellStatus",
     "CellStore",
     "build_cells",
-    "execute_cell",
-    "run_cell",
     "episode_trace",
+    "fingerprint_parts",
     "rows_of",
+    "write_atomic",
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
 EXTERNAL = "external"
-HYPERPARAM_DIR = BENCHMARK_DIR.parent / "hyperparams"
+HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+
+#: Where each kind of cell starts running: ``module:function`` roots of the static import
+#: closure whose source enters the fingerprint. A new kind adds its runner here (and to
+#: :data:`hmarl_bench.harness.runners.RUNNERS`; a test checks the two agree).
+RUNNER_ROOTS: dict[str, tuple[str, ...]] = {
+    LEARNER: ("hmarl_bench.harness.runners:run_learner",),
+    BASELINE: ("hmarl_bench.harness.runners:run_baseline",),
+    CLAIRVOYANT: ("hmarl_bench.harness.runners:run_clairvoyant",),
+    EXTERNAL: ("hmarl_bench.harness.runners:run_external",),
+}
 
 
 @dataclass(frozen=True)
@@ -103,8 +133,8 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
-#: Cell fields added for hierarchical learners; left out of the fingerprint at their
-#: defaults, so the store learner's stored cells stay current.
+#: Cell fields added for hierarchical learners; left out of the values digest at their
+#: defaults, so adding a field does not change the digest of cells that do not use it.
 _NEW_FIELDS = {
     "algo": "",
     "learners": ("stores",),
@@ -123,7 +153,7 @@ def _hyperparam_values(path: Path) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def _fingerprint(cell: Cell, scenario: Scenario) -> str:
+def _values_digest(cell: Cell, scenario: Scenario) -> str:
     values = dataclasses.asdict(cell)
     values.pop("fingerprint")
     for key, default in _NEW_FIELDS.items():
@@ -135,10 +165,33 @@ def _fingerprint(cell: Cell, scenario: Scenario) -> str:
         for role in (r for r in cell.learners if r != "stores"):
             path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
             values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
-    if cell.kind == EXTERNAL:
-        values["factory_source"] = external.source_digest(cell.factory)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def code_modules(kind: str) -> dict[str, str]:
+    """Source digests of the modules a cell of ``kind`` runs (module docstring)."""
+    return module_digests(module_closure(RUNNER_ROOTS[kind]))
+
+
+def fingerprint_parts(cell: Cell, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The parts of ``cell``'s fingerprint: ``values``, ``code`` (with the digest of each
+    module in ``modules``) and ``libraries`` (module docstring)."""
+    scenario = load_scenario(cell.scenario) if scenario is None else scenario
+    modules = code_modules(cell.kind)
+    if cell.kind == EXTERNAL:  # the brought policy's own module, found without running it
+        modules = {**modules, **factory_modules(cell.factory)}
+    return {
+        "values": _values_digest(cell, scenario),
+        "code": code_digest(modules),
+        "libraries": library_versions(),
+        "modules": modules,
+    }
+
+
+def _fingerprint(parts: dict[str, Any]) -> str:
+    keyed = {k: parts[k] for k in ("values", "code", "libraries")}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build_cells(spec: BenchmarkSpec) -> list[Cell]:
@@ -193,173 +246,17 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                     **common,
                 )
             )
-        cells += [dataclasses.replace(c, fingerprint=_fingerprint(c, scenario)) for c in todo]
+        for cell in todo:
+            parts = fingerprint_parts(cell, scenario)
+            cell = dataclasses.replace(cell, fingerprint=_fingerprint(parts))
+            _PARTS[cell.fingerprint] = parts
+            cells.append(cell)
     return cells
 
 
-# --------------------------------------------------------------------------- running
-
-
-#: Store slots kept in an episode trace (and drawn in its figure).
-TRACE_SLOTS = 6
-
-
-def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> dict[str, Any]:
-    """Daily series of copy ``index`` from ``evaluate(..., keep_reports=True)``.
-
-    Stores: on_hand (end of day), ordered, demand, lost_sales [units] of the first
-    :data:`TRACE_SLOTS` store slots (store-SKU pairs; all of them in small chains, so a
-    1,000-store trace stays small); warehouse: on_hand, ordered (from the supplier),
-    shipped (to the stores) [units], over all SKUs.
-    """
-    reports = frame.attrs["reports"]
-
-    def series(role: str, term: str, store: int | None = None) -> list[float]:
-        values = [getattr(getattr(r, role), term)[index] for r in reports]
-        return [float(v if store is None else v[store]) for v in values]
-
-    names = [s.name for s in scenario.stores]  # with several SKUs: "<store>_<sku>" per slot
-    if scenario.n_skus > 1:
-        names = [f"{store}_{sku.name}" for store in names for sku in scenario.products]
-    stores = {
-        name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
-        for i, name in enumerate(names[:TRACE_SLOTS])
-    }
-    warehouse = {
-        "on_hand": series("warehouse", "on_hand"),
-        "ordered": series("warehouse", "ordered"),
-        "shipped": series("warehouse", "sales"),
-    }
-    return {
-        "seed": int(frame["seed"].iloc[index]),
-        "days": [int(r.day) for r in reports],
-        "warmup_days": scenario.warmup_days,
-        "stores": stores,
-        "warehouse": warehouse,
-    }
-
-
-def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as JSON-ready records (numpy scalars as Python numbers, NaN as None)."""
-    return [
-        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
-
-
-def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.harness import hier_cells
-
-    if not cell.is_store_only:
-        return hier_cells.run_hierarchy(cell, scenario)
-    from hmarl_bench.learn.train import train_store_policy
-
-    trained = train_store_policy(
-        scenario,
-        algo=cell.algo_name,
-        timesteps=cell.timesteps,
-        seed=int(cell.training_seed or 0),
-        n_envs=cell.n_envs,
-        hyperparams=dict(cell.hyperparams) or None,
-        eval_seeds=cell.validation_seeds,
-        eval_freq=cell.eval_freq,
-        progress_bar=False,
-    )
-    controller = RoleController(stores=ModelStores(trained.model))
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    buffer = io.BytesIO()
-    trained.model.save(buffer)
-    curve = trained.learning_curve
-    result = {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "learning_curve": rows_of(curve) if len(curve) else [],
-        "info": {"train_seconds": float(trained.seconds), "timesteps": int(trained.timesteps)},
-        "_artifacts": {"model.zip": buffer.getvalue()},
-    }
-    if cell.transfer_scenarios:
-        from hmarl_bench.learn.hierarchy import Policies
-
-        result["transfer"] = hier_cells.transfer_rows(cell, Policies(stores=trained.model))
-    return result
-
-
-def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.baselines import make_baseline
-
-    start = time.perf_counter()
-    controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
-    tune_seconds = time.perf_counter() - start
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    return {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "info": {
-            "tune_seconds": tune_seconds,
-            "tuned_params": getattr(controller, "tuned_params", None),
-        },
-    }
-
-
-def _run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    start = time.perf_counter()
-    controller, form = external.make_controller(cell.factory, scenario)
-    build_seconds = time.perf_counter() - start
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    return {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "info": {"factory": cell.factory, "form": form, "build_seconds": build_seconds},
-    }
-
-
-def _scalars(result: Any) -> dict[str, Any]:
-    values = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else vars(result)
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is None or isinstance(value, bool | int | float | str):
-            out[key] = value
-    return out
-
-
-def _run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.harness.clairvoyant import clairvoyant_bound
-
-    rows, solves = [], []
-    for seed in cell.evaluation_seeds:
-        values = _scalars(clairvoyant_bound(scenario, seed, time_limit=cell.time_limit))
-        rows.append({"seed": seed, **{k: values.get(k) for k in KPI_COLUMNS}})
-        solves.append({"seed": seed, **{k: v for k, v in values.items() if k not in KPI_COLUMNS}})
-    return {"rows": rows, "info": {"solves": solves}}
-
-
-_RUNNERS = {
-    LEARNER: _run_learner,
-    BASELINE: _run_baseline,
-    CLAIRVOYANT: _run_clairvoyant,
-    EXTERNAL: _run_external,
-}
-
-
-def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run one cell and return its result (raises on failure)."""
-    start = time.perf_counter()
-    scenario = load_scenario(cell.scenario)
-    result = _RUNNERS[cell.kind](cell, scenario)
-    result.update(
-        cell_id=cell.cell_id,
-        kind=cell.kind,
-        scenario=scenario.name,
-        policy=cell.policy,
-        training_seed=cell.training_seed,
-        fingerprint=cell.fingerprint,
-        seconds=time.perf_counter() - start,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        cell=dataclasses.asdict(cell),
-    )
-    return result
+#: Fingerprint parts of the cells built in this process, by fingerprint (what the store
+#: records beside each result, as they were when the run started).
+_PARTS: dict[str, dict[str, Any]] = {}
 
 
 @dataclass
@@ -375,20 +272,6 @@ class CellOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def execute_cell(cell: Cell) -> CellOutcome:
-    """:func:`run_cell` that never raises (but for interrupts): failures become outcomes."""
-    start = time.perf_counter()
-    try:
-        return CellOutcome(cell, result=run_cell(cell), seconds=time.perf_counter() - start)
-    except Exception as err:  # a failing cell must not stop the others
-        return CellOutcome(
-            cell,
-            error=f"{type(err).__name__}: {err}",
-            traceback=traceback.format_exc(),
-            seconds=time.perf_counter() - start,
-        )
 
 
 # --------------------------------------------------------------------------- storing
@@ -427,6 +310,7 @@ class CellStore:
         self.root = Path(root)
         self.cells_dir = self.root / "cells"
         self.models_dir = self.root / "models"
+        self._warned: set[Path] = set()
 
     def result_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.cell_id}.json"
@@ -434,16 +318,28 @@ class CellStore:
     def error_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.cell_id}.error.json"
 
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        """A stored result file, or None with a warning (once) when it is unreadable."""
+        try:
+            result = json.loads(path.read_text("utf-8"))
+            if not isinstance(result, dict) or "fingerprint" not in result:
+                raise ValueError("not a cell result")
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            if path not in self._warned:
+                self._warned.add(path)
+                print(
+                    f"warning: stored cell {path} is corrupt or truncated ({err}); it counts "
+                    "as not stored and is computed again",
+                    file=sys.stderr,
+                )
+            return None
+        return result
+
     def load(self, cell: Cell) -> dict[str, Any] | None:
         """The stored result of ``cell`` if there is one for its current fingerprint."""
         path = self.result_path(cell)
-        if not path.is_file():
-            return None
-        try:
-            result = json.loads(path.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
-        return result if result.get("fingerprint") == cell.fingerprint else None
+        result = self._read(path) if path.is_file() else None
+        return result if result and result.get("fingerprint") == cell.fingerprint else None
 
     def is_done(self, cell: Cell) -> bool:
         return self.load(cell) is not None
@@ -472,6 +368,8 @@ class CellStore:
             # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
             target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
             write_atomic(self.models_dir / target, data)
+        parts = _PARTS.get(cell.fingerprint) or fingerprint_parts(cell)
+        result["fingerprint_parts"] = parts
         path = self.result_path(cell)
         write_atomic(path, json.dumps(result, indent=1, default=str).encode())
         self.error_path(cell).unlink(missing_ok=True)
@@ -482,6 +380,55 @@ class CellStore:
         return [r for r in (self.load(c) for c in cells) if r is not None]
 
     def stale(self, cells: Sequence[Cell]) -> list[Cell]:
-        """The cells stored under another fingerprint: computed under another configuration
-        (a changed scenario, hyperparameter or benchmark value), so not used."""
-        return [c for c in cells if self.result_path(c).is_file() and not self.is_done(c)]
+        """The cells stored under another fingerprint: computed under another configuration,
+        other code or other libraries (:meth:`status` says which), so not used."""
+        return [c for c in cells if self.status(c).state == "stale"]
+
+    def status(self, cell: Cell) -> CellStatus:
+        """Whether ``cell`` is stored and current, and if not, why (for ``--status``)."""
+        path = self.result_path(cell)
+        if not path.is_file():
+            failed = self.error_path(cell).is_file()
+            return CellStatus(cell, "failed" if failed else "missing")
+        result = self._read(path)
+        if result is None:
+            return CellStatus(cell, "corrupt", f"{path} cannot be read")
+        if result.get("fingerprint") == cell.fingerprint:
+            return CellStatus(cell, "current")
+        return CellStatus(cell, "stale", _why_stale(result.get("fingerprint_parts"), cell))
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    """``state``: current, stale, missing, failed or corrupt; ``reason`` for stale ones."""
+
+    cell: Cell
+    state: str
+    reason: str = ""
+
+
+def _why_stale(stored: dict[str, Any] | None, cell: Cell) -> str:
+    if not stored:
+        return "stored before fingerprints covered code and libraries"
+    now = _PARTS.get(cell.fingerprint) or fingerprint_parts(cell)
+    reasons = []
+    if stored.get("values") != now["values"]:
+        reasons.append("cell, scenario or hyperparameter values changed")
+    old, new = stored.get("modules", {}), now["modules"]
+    edited = sorted(m for m in set(old) & set(new) if old[m] != new[m])
+    for label, names in (
+        ("edited", edited),
+        ("now run", sorted(set(new) - set(old))),
+        ("no longer run", sorted(set(old) - set(new))),
+    ):
+        if names:
+            reasons.append(f"code {label}: {', '.join(names)}")
+    libraries = stored.get("libraries", {})
+    changed = [
+        f"{k} {libraries.get(k, '?')} -> {v}"
+        for k, v in now["libraries"].items()
+        if libraries.get(k) != v
+    ]
+    if changed:
+        reasons.append("libraries: " + ", ".join(changed))
+    return "; ".join(reasons) or "fingerprint differs"

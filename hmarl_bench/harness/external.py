@@ -26,16 +26,14 @@ on each day, copy after copy, so it should not keep memory between calls (a recu
 policy belongs in a ChainController); on big chains (1,000 stores) a ChainController that
 acts on whole arrays is much faster.
 
-A cell's fingerprint holds the SHA-256 of the factory module's source file
-(:func:`source_digest`): editing the module recomputes its cells.
+A cell's fingerprint holds the SHA-256 of the factory module's source file in its ``code``
+part (:func:`~hmarl_bench.harness.factory_refs.factory_modules`): editing the module
+recomputes its cells (the modules it imports in turn are not hashed).
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,66 +43,21 @@ from hmarl_bench.agents.masks import gym_mask
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Scenario
 from hmarl_bench.evaluation import ChainController
+from hmarl_bench.harness.factory_refs import ExternalPolicyError, origin, split_reference
 from hmarl_bench.twin import DigitalTwin, TwinState
 
 __all__ = [
     "AgentPolicyController",
     "ExternalPolicyError",
-    "check_factory",
     "load_factory",
     "make_controller",
-    "source_digest",
 ]
-
-_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
-
-class ExternalPolicyError(ValueError):
-    """A factory that cannot be found, imported or called, or returns no policy."""
-
-
-def _split(reference: str) -> tuple[str, str]:
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
-        raise ExternalPolicyError(
-            f"expected 'package.module:factory' (an import path, a colon, a name), "
-            f"got {reference!r}"
-        )
-    module, attribute = reference.split(":")
-    return module, attribute
-
-
-def _origin(module: str) -> str:
-    """The module's source file, found without running the module itself."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError) as err:  # a parent package failed to import
-        raise ExternalPolicyError(f"cannot find module {module!r}: {err}") from None
-    if spec is None:
-        raise ExternalPolicyError(
-            f"cannot find module {module!r}: install it, or run from the folder that holds "
-            "it (or add that folder to PYTHONPATH)"
-        )
-    if not spec.origin or not spec.has_location:
-        raise ExternalPolicyError(f"module {module!r} has no source file to fingerprint")
-    return spec.origin
-
-
-def check_factory(reference: str) -> None:
-    """That ``reference`` is well formed and names a module with a source file (raises
-    :class:`ExternalPolicyError`); the module is not run."""
-    _origin(_split(reference)[0])
-
-
-def source_digest(reference: str) -> str:
-    """SHA-256 of the source file of ``reference``'s module (part of a cell's fingerprint)."""
-    with open(_origin(_split(reference)[0]), "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def load_factory(reference: str) -> Callable[[Scenario], Any]:
     """Import ``module`` and return its ``attribute`` (dotted attributes allowed)."""
-    module_name, attribute = _split(reference)
-    _origin(module_name)
+    module_name, attribute = split_reference(reference)
+    origin(module_name)
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         if not hasattr(target, part):

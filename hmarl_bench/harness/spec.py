@@ -14,7 +14,9 @@ A benchmark is plain values::
 
     [[algos]]
     name = "ppo"                         # "ppo" or "maskable_ppo"
-    timesteps = 2048                     # environment steps (store transitions)
+    timesteps = 2048                     # environment steps (store transitions), rounded
+                                         # up to whole rollouts (n_steps x slots); a cell's
+                                         # info records timesteps_requested and timesteps
     n_envs = 2                           # optional; default: the hyperparams file
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
@@ -312,7 +314,7 @@ def _learners(value: Any, key: str) -> tuple[str, ...]:
 
 def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
     """The ``[[external]]`` entries; a name must not repeat another policy's."""
-    from hmarl_bench.harness.external import ExternalPolicyError, check_factory
+    from hmarl_bench.harness.factory_refs import ExternalPolicyError, check_factory
 
     out: list[ExternalSpec] = []
     for i, entry in enumerate(_list(value, "external")):

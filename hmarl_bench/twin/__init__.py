@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.seeding import check_seed
 from hmarl_bench.twin.demand import mean_demand, sample_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS, TwinParams, step
 from hmarl_bench.twin.exogenous import (
@@ -40,8 +41,9 @@ def copy_seed_sequences(seed: int | Sequence[int], batch_size: int) -> list[np.r
     ``[k1, k2, ...]`` faces exactly the demand of single runs on those seeds.
     """
     if isinstance(seed, int | np.integer):
-        return [np.random.SeedSequence(int(seed), spawn_key=(b,)) for b in range(batch_size)]
-    seeds = [int(s) for s in seed]
+        seed = check_seed(seed)
+        return [np.random.SeedSequence(seed, spawn_key=(b,)) for b in range(batch_size)]
+    seeds = [check_seed(s) for s in seed]
     if len(seeds) != batch_size:
         raise ValueError(f"got {len(seeds)} seeds for {batch_size} copies")
     return [np.random.SeedSequence(s, spawn_key=(0,)) for s in seeds]

@@ -1,9 +1,9 @@
-"""Scenario configuration: frozen, validated dataclasses and the TOML loader.
+"""Scenario values: frozen, validated dataclasses.
 
-A scenario is plain values in ``experiments/scenarios/<name>.toml``. :func:`load_scenario`
-turns it into a frozen :class:`Scenario`; every field is type-checked and every value is
-validated on construction, and any problem raises one :class:`ScenarioError` that names the
-file and the dotted key (``stores[1].capacity``) that is wrong.
+A scenario is plain values in ``experiments/scenarios/<name>.toml``;
+:func:`hmarl_bench.config.load_scenario` (:mod:`hmarl_bench.config.files`) turns it into a
+frozen :class:`Scenario`. Every value is validated on construction, and any problem raises
+one :class:`ScenarioError` that names the dotted key (``stores[1].capacity``) that is wrong.
 
 Units: quantities are whole units of a SKU; costs and prices are currency units; holding
 cost is currency per unit per day; lead times are days.
@@ -38,17 +38,13 @@ __all__ = [
     "Supplier",
     "SupplierDisruption",
     "Warehouse",
-    "list_scenarios",
-    "load_scenario",
-    "scenario_from_dict",
-    "SCENARIO_DIR",
-    "StorePattern",
 ]
 
 DEMAND_DISTRIBUTIONS = ("normal", "poisson", "negative_binomial")
 
 #: Field metadata of values added after results were fingerprinted: ``to_dict`` leaves them
-#: out while they hold their default, so older scenarios keep their fingerprints.
+#: out while they hold their default, so older scenarios keep their fingerprints, and a
+#: scenario file may leave them out (every other key is required, or ``extends`` gives it).
 OMIT_DEFAULT = {"omit_default": True}
 
 
@@ -512,13 +508,3 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_to_plain(v) for v in value]
     return value
-
-
-# The TOML loader lives in its own module; it is part of this module's interface.
-from hmarl_bench.scenario_files import (  # noqa: E402
-    SCENARIO_DIR,
-    StorePattern,
-    list_scenarios,
-    load_scenario,
-    scenario_from_dict,
-)
