@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from hmarl_bench.agents.actor import actor_observation
 from hmarl_bench.agents.interfaces import make_roles
-from hmarl_bench.agents.policy import actor_observation
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward, system_cost
 from hmarl_bench.twin import DigitalTwin, TwinState

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from hmarl_bench import SharedPolicyVecEnv, SingleAgentWrapper, load_scenario
+from hmarl_bench.agents.actor import actor_observation
 from hmarl_bench.agents.interfaces import ChainState, make_roles
-from hmarl_bench.agents.policy import PolicyAgent, actor_observation
+from hmarl_bench.agents.policy import PolicyAgent
 from hmarl_bench.envs.upper_vec import WarehouseVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.learn.train import ALGOS, load_hyperparams, make_model

@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from hmarl_bench.agents.actor import actor_observation, local_dim
 from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.interfaces import make_roles
+from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.reconciliation import RoleReport
 from hmarl_bench.twin.state import TwinState
@@ -55,28 +57,6 @@ def role_of(
     raise ValueError(
         f"unknown agent id {agent_id!r}; agents are {known + ['warehouse_1', 'supplier_1']}"
     )
-
-
-def local_dim(model: Any) -> int | None:
-    """The local (actor) observation size of a centralized-critic model, else None."""
-    return getattr(getattr(model, "policy", None), "local_dim", None)
-
-
-def actor_observation(model: Any, obs: np.ndarray) -> np.ndarray:
-    """What ``model.predict`` takes for local observations ``obs`` (..., d).
-
-    A centralized-critic model (:mod:`hmarl_bench.learn.critic`) is trained on
-    ``[local | global state]``, but its actor reads the local part alone: at execution the
-    global part is filled with zeros, which changes no action (tested). Other models get
-    ``obs`` unchanged.
-    """
-    local = local_dim(model)
-    if local is None:
-        return obs
-    width = int(model.observation_space.shape[0])
-    padded = np.zeros((*obs.shape[:-1], width), dtype=np.float32)
-    padded[..., :local] = obs[..., :local]
-    return padded
 
 
 def check_spaces(model: Any, role: Role, source: str = "model") -> None:
@@ -200,7 +180,8 @@ class PolicyAgent(BaseAgent):
         action_mask: np.ndarray | None = None,
         state: TwinState | None = None,
     ) -> int | np.ndarray:
-        prediction = self._predict(observation, action_mask).reshape(-1)
+        masks = None if action_mask is None else flat_mask(action_mask)  # int8 rows -> flat
+        prediction = self._predict(observation, masks).reshape(-1)
         action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)
