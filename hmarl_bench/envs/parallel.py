@@ -10,14 +10,16 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from hmarl_bench.agents.interfaces import ChainState, check_interface, make_roles
 from hmarl_bench.agents.masks import GymMask, action_sizes, gym_mask
-from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.envs.fused import SYSTEM_KEYS, FusedDay
 from hmarl_bench.envs.render import RENDER_MODES, ansi_frame, check_render_mode, rgb_frame
 from hmarl_bench.reconciliation import (
     ROLE_TERMS,
     ReconciliationReport,
+    check_team_weight,
+    mix_team,
     reconcile,
     reward,
     system_cost,
@@ -94,7 +96,21 @@ class HMARLEnvironment(ParallelEnv):
     ``compiled``: ``True`` (default) runs each day (dynamics, reconciliation, observations,
     masks) as one compiled kernel (:mod:`hmarl_bench.envs.fused_kernel`, ~15x faster with
     one copy); ``False`` runs the numpy reference (the twin, ``reconcile`` and the roles).
-    Both return the same values, bit for bit.
+    Both return the same values, bit for bit. The kernel computes the seed track only: on
+    the planner track the env always runs the numpy path.
+    ``interface``: ``"seed"`` (default: the tables above, the seed system's interface) or
+    ``"planner"`` (:mod:`hmarl_bench.agents.planner`: observations add day and days left,
+    the nominal demand profile over the node's cover window, positions, pipelines by
+    arrival day and the warehouse's echelon position; stores choose an order-up-to level
+    of ``STORE_COVER_DAYS`` x forecast, ``Discrete(11)``; the warehouse an echelon level of
+    ``WAREHOUSE_COVER_DAYS`` days of the chain's nominal demand, ``Discrete(14)`` per SKU;
+    the supplier's actions are the seed's and it observes day and days left too).
+    ``horizon_mask``: on the planner track, orders that can no longer reach a shelf before
+    the episode ends are masked (and cut to 0); default ``True``.
+    ``team_weight``: the reward option. ``0.0`` (default) gives the seed's rewards, bit for
+    bit; ``w`` in (0, 1] gives every agent ``(1 - w) x its own reward - w x the chain's
+    cost of the day`` (:func:`~hmarl_bench.reconciliation.team_rewards`: both from the
+    same reports), a cooperative signal for external MARL libraries.
     """
 
     metadata = {
@@ -109,14 +125,19 @@ class HMARLEnvironment(ParallelEnv):
         scenario: Scenario | str = "default",
         render_mode: str | None = None,
         compiled: bool = True,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
     ):
         check_render_mode(render_mode)
         self.scenario = load_scenario(scenario)
         self.render_mode = render_mode
+        self.interface = check_interface(interface)
+        self.team_weight = check_team_weight(team_weight)
         self.twin = DigitalTwin(self.scenario, batch_size=1)
-        self.store_role = StoreRole(self.scenario)
-        self.warehouse_role = WarehouseRole(self.scenario)
-        self.supplier_role = SupplierRole(self.scenario)
+        roles_ = make_roles(self.scenario, interface, horizon_mask)
+        self.store_role, self.warehouse_role, self.supplier_role = roles_
+        self.chain_state_of = ChainState(self.scenario)
         n = self._n_slots = self.scenario.n_slots
         self._n_skus = self.scenario.n_skus
         self.store_ids = self.scenario.slot_names()
@@ -139,8 +160,7 @@ class HMARLEnvironment(ParallelEnv):
         state_dim = sum(space.shape[0] for space in self.observation_spaces.values())
         self.state_space = spaces.Box(0.0, 1.0, shape=(state_dim,), dtype=np.float32)
         self._seed_rng = np.random.default_rng()
-        self.compiled = compiled
-        roles_ = (self.store_role, self.warehouse_role, self.supplier_role)
+        self.compiled = compiled = compiled and interface == "seed"
         self._fused = FusedDay(sc, self.twin.params, *roles_) if compiled else None
         self._report: ReconciliationReport | None = None
         self._report_pending = False  # the compiled day's report, built when first read
@@ -323,8 +343,11 @@ class HMARLEnvironment(ParallelEnv):
         observations, masks = self._split(obs[0], masks[0])
         self._report_pending = True
         agents = self.possible_agents
-        rewards = dict(zip(agents, fused.rewards[0].tolist(), strict=False))
         system = dict(zip(SYSTEM_KEYS, fused.system[0].tolist(), strict=False))
+        own = fused.rewards[0]
+        if self.team_weight:
+            own = mix_team(own, system["total_cost"], self.team_weight)
+        rewards = dict(zip(agents, own.tolist(), strict=False))
         infos = {
             agent: {
                 "report": dict(zip(ROLE_TERMS, terms, strict=False)),
@@ -349,7 +372,7 @@ class HMARLEnvironment(ParallelEnv):
             supplier_action = np.array(values[n + 1 : n + 2], dtype=np.int64)
         outcome = self.twin.step(
             self.store_role.order_quantities(store_actions, state),
-            self.warehouse_role.order_quantities(warehouse_action),
+            self.warehouse_role.order_quantities(warehouse_action, state),
             supplier_action,
         )
         report = reconcile(outcome, self.scenario)
@@ -368,6 +391,10 @@ class HMARLEnvironment(ParallelEnv):
         observations = self._observations(position)
         masks = self._masks(position)
         system = {k: float(v[0]) for k, v in system_cost(report, self.scenario).items()}
+        if self.team_weight:
+            own = np.array([rewards[a] for a in self.possible_agents])
+            mixed = mix_team(own, system["total_cost"], self.team_weight)
+            rewards = dict(zip(self.possible_agents, mixed.tolist(), strict=True))
         infos = {
             agent: {"report": agent_terms, "action_mask": masks[agent], "system": system}
             for agent, agent_terms in zip(self.possible_agents, terms, strict=True)
@@ -396,3 +423,9 @@ class HMARLEnvironment(ParallelEnv):
         """A global state vector: every agent's observation concatenated (for critics)."""
         obs = self._observations()
         return np.concatenate([obs[a] for a in self.possible_agents])
+
+    def chain_state(self) -> np.ndarray:
+        """The chain's global state (:class:`~hmarl_bench.agents.interfaces.ChainState`):
+        every node's stock, position and pipeline and the day, in [0, 1] (float32), what a
+        centralized critic reads on either track."""
+        return self.chain_state_of.observe(self.twin_state)[0]

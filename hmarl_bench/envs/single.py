@@ -50,6 +50,13 @@ class SingleAgentWrapper(gym.Env):
     ``store_1_sku_1`` with several SKUs); an unknown id raises a ValueError listing the
     scenario's agents. ``render_mode`` (``"ansi"`` or ``"rgb_array"``) applies when ``env``
     is a scenario; a given env keeps its own.
+
+    ``interface``, ``horizon_mask`` and ``team_weight`` build the multi-agent env on that
+    track and with that reward (see :class:`HMARLEnvironment`) when ``env`` is not one
+    already. ``central_critic=True`` appends the chain's global state
+    (:meth:`HMARLEnvironment.chain_state`) to the observation, ``[local | global]``, for a
+    centralized-critic policy (:mod:`hmarl_bench.learn.critic`) whose actor reads the local
+    part only.
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -60,9 +67,19 @@ class SingleAgentWrapper(gym.Env):
         agent: str | None = None,
         others: dict[str, BaseAgent] | None = None,
         render_mode: str | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
+        central_critic: bool = False,
     ) -> None:
         if not isinstance(env, HMARLEnvironment):
-            env = HMARLEnvironment(env, render_mode=render_mode)
+            env = HMARLEnvironment(
+                env,
+                render_mode=render_mode,
+                interface=interface,
+                horizon_mask=horizon_mask,
+                team_weight=team_weight,
+            )
         if agent is None:
             agent = env.store_ids[0]
         if agent not in env.possible_agents:
@@ -77,7 +94,11 @@ class SingleAgentWrapper(gym.Env):
         self.agent = agent
         self.others = others
         self.render_mode = env.render_mode
+        self.central_critic = central_critic
         self.observation_space = env.observation_space(agent)
+        if central_critic:
+            dim = self.observation_space.shape[0] + env.chain_state_of.dim
+            self.observation_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
         self.action_space = env.action_space(agent)
         self._obs: dict[str, np.ndarray] = {}
         self._masks: dict[str, np.ndarray] = {}
@@ -92,7 +113,13 @@ class SingleAgentWrapper(gym.Env):
         for other in self.others.values():
             other.reset()
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
-        return self._obs[self.agent], infos[self.agent]
+        return self._own(self._obs), infos[self.agent]
+
+    def _own(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The wrapped agent's observation, with the global state after it for a critic."""
+        if not self.central_critic:
+            return obs[self.agent]
+        return np.concatenate([obs[self.agent], self.env.chain_state()])
 
     def _other_actions(self) -> dict[str, Any]:
         actions = self.env.rule_actions()
@@ -113,7 +140,7 @@ class SingleAgentWrapper(gym.Env):
         self._obs = obs
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
         a = self.agent
-        return obs[a], float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
+        return self._own(obs), float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
 
     def action_masks(self) -> np.ndarray:
         """Feasible actions of the wrapped agent now: one flat bool array (one entry per
@@ -134,16 +161,21 @@ def make_single_agent_env(
     scenario: Scenario | str = "default",
     agent: str | None = None,
     render_mode: str | None = None,
+    interface: str = "seed",
+    team_weight: float = 0.0,
+    central_critic: bool = False,
 ) -> SingleAgentWrapper:
     """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``).
 
     ``store_1`` (or None) in a scenario with several SKUs means its first slot,
     ``store_1_sku_1``.
     """
-    env = HMARLEnvironment(scenario, render_mode=render_mode)
+    env = HMARLEnvironment(
+        scenario, render_mode=render_mode, interface=interface, team_weight=team_weight
+    )
     if agent == "store_1" and agent not in env.possible_agents:
         agent = None
-    return SingleAgentWrapper(env, agent)
+    return SingleAgentWrapper(env, agent, central_critic=central_critic)
 
 
 # gymnasium.make reads the creator's render modes: "rgb_array_list" (RenderCollection) and

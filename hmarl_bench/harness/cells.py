@@ -161,9 +161,11 @@ def _values_digest(cell: Cell, scenario: Scenario) -> str:
             values.pop(key)
     values["scenario_values"] = scenario.to_dict()
     if cell.kind == LEARNER:
-        values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{cell.algo_name}.toml")
+        prefix = "planner_" if dict(cell.hyperparams).get("interface") == "planner" else ""
+        stores = f"{prefix}stores_{cell.algo_name}" if prefix else cell.algo_name
+        values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{stores}.toml")
         for role in (r for r in cell.learners if r != "stores"):
-            path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
+            path = HYPERPARAM_DIR / f"{prefix}{role}_{cell.algo_name}.toml"
             values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -59,7 +59,8 @@ def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         eval_freq=cell.eval_freq,
         progress_bar=False,
     )
-    controller = RoleController(stores=ModelStores(trained.model))
+    interface = dict(cell.hyperparams).get("interface", "seed")
+    controller = RoleController(stores=ModelStores(trained.model), interface=interface)
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
     buffer = io.BytesIO()
     trained.model.save(buffer)
@@ -78,7 +79,8 @@ def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     if cell.transfer_scenarios:
         from hmarl_bench.learn.hierarchy import Policies
 
-        result["transfer"] = hier_cells.transfer_rows(cell, Policies(stores=trained.model))
+        policies = Policies(stores=trained.model, interface=interface)
+        result["transfer"] = hier_cells.transfer_rows(cell, policies)
     return result
 
 

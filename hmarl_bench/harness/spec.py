@@ -47,7 +47,10 @@ A benchmark is plain values::
 
 An algo entry without ``learners`` is the store learner, named by its algo (``ppo``); one
 with ``learners`` is named ``<algo>-<learners>`` (``ppo-warehouse``,
-``ppo-stores+warehouse``), with ``-r<rounds>`` when it trains more than one round.
+``ppo-stores+warehouse``), with ``-r<rounds>`` when it trains more than one round; a
+``label = "..."`` names it explicitly (entries that differ only in ``hyperparams``, such as
+``interface = "planner"``, ``central_critic``, ``team_weight`` or ``schedule = "joint"``,
+need one).
 
 Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
 seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
@@ -193,7 +196,16 @@ _TOP_KEYS = {
     "generalization",
     "external",
 }
-_ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams", "learners", "rounds"}
+_ALGO_KEYS = {
+    "name",
+    "timesteps",
+    "n_envs",
+    "eval_freq",
+    "hyperparams",
+    "learners",
+    "rounds",
+    "label",
+}
 _EXTERNAL_KEYS = {"name", "factory"}
 _GENERALIZATION_KEYS = {"train_scenario"}
 _CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
@@ -288,6 +300,8 @@ def _algo(data: Any, key: str) -> AlgoSpec:
     label = ""
     if "learners" in data:
         label = f"{name}-{'+'.join(learners)}" + (f"-r{rounds}" if rounds > 1 else "")
+    if "label" in data:
+        label = _str(data["label"], f"{key}.label")
     return AlgoSpec(
         name=name,
         timesteps=timesteps,
