@@ -27,7 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.agents.actor import actor_observation
+from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.reconciliation import (
     ReconciliationReport,
@@ -85,7 +86,7 @@ class StorePolicy(Protocol):
 class RuleStores:
     """The stores' rule-based (s, S) policy on their four actions."""
 
-    def __init__(self, role: StoreRole) -> None:
+    def __init__(self, role: Any) -> None:
         self.role = role
 
     def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray:
@@ -96,7 +97,8 @@ class ModelStores:
     """A trained SB3 model (anything with ``predict``) acting for every store at once.
 
     Maskable models receive the action masks; plain PPO acts unmasked and the twin cuts
-    its over-sized orders, exactly as in training.
+    its over-sized orders, exactly as in training. A centralized-critic model's actor
+    reads the local observations alone (:func:`~hmarl_bench.agents.policy.actor_observation`).
     """
 
     def __init__(self, model: Any, deterministic: bool = True) -> None:
@@ -109,7 +111,8 @@ class ModelStores:
         kwargs: dict[str, Any] = {"deterministic": self.deterministic}
         if self.maskable:
             kwargs["action_masks"] = masks.reshape(b * s, -1)
-        actions, _ = self.model.predict(obs.reshape(b * s, d), **kwargs)
+        local = actor_observation(self.model, obs.reshape(b * s, d))
+        actions, _ = self.model.predict(local, **kwargs)
         return np.asarray(actions, dtype=np.int64).reshape(b, s)
 
 
@@ -117,18 +120,35 @@ class RoleController:
     """Stores by a :class:`StorePolicy` on their actions; warehouse and supplier by rules.
 
     ``warehouse`` / ``supplier`` may be callables ``(obs, masks, view) -> actions (B,)``
-    to replace the rules.
+    to replace the rules. The roles given a policy act on the ``interface`` track
+    (:mod:`hmarl_bench.agents.interfaces`; ``horizon_mask`` for the planner track); the
+    roles on rules keep the seed's rules.
     """
 
-    def __init__(self, stores: StorePolicy | None = None, warehouse=None, supplier=None) -> None:
+    def __init__(
+        self,
+        stores: StorePolicy | None = None,
+        warehouse=None,
+        supplier=None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+    ) -> None:
         self._stores = stores
         self._warehouse = warehouse
         self._supplier = supplier
+        self.interface = interface
+        self.horizon_mask = horizon_mask
 
     def reset(self, scenario: Scenario, batch_size: int) -> None:
-        self.store_role = StoreRole(scenario)
-        self.warehouse_role = WarehouseRole(scenario)
-        self.supplier_role = SupplierRole(scenario)
+        seed = make_roles(scenario, "seed")
+        track = (
+            make_roles(scenario, self.interface, self.horizon_mask)
+            if self.interface != "seed"
+            else seed
+        )
+        policies = (self._stores, self._warehouse, self._supplier)
+        roles = [seed[i] if p is None else track[i] for i, p in enumerate(policies)]
+        self.store_role, self.warehouse_role, self.supplier_role = roles
         self.stores = self._stores or RuleStores(self.store_role)
 
     def decide(self, view: ChainView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,7 +168,7 @@ class RoleController:
             )
         return (
             self.store_role.order_quantities(s_act, view),
-            self.warehouse_role.order_quantities(w_act),
+            self.warehouse_role.order_quantities(w_act, view),
             np.asarray(p_act, dtype=np.int64),
         )
 

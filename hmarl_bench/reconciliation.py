@@ -44,6 +44,17 @@ For the store with the default weights this is the seed system's
 
 The business KPIs are separate from rewards (:func:`system_cost`): total cost = holding
 (stores and warehouse) + stockout_penalty x lost sales at stores + ordering costs.
+
+Team rewards (:func:`team_rewards`, the envs' ``team_weight`` option) mix each role's own
+reward with the chain's cost of the same day, both from the same report::
+
+    team reward = (1 - team_weight) x own reward - team_weight x system_cost(report).total_cost
+
+``team_weight`` 0 is the role's own reward; 1 is the chain's cost alone (every agent of a
+copy then gets the same signal: the benchmark's objective, per day). The seed's rewards give
+the warehouse no reason to stock for the stores and the supplier no cost at all, so
+learners trained on them alone drift from what the chain needs; the mix keeps each role's
+own, denser signal while pricing what it does to the chain.
 """
 
 from __future__ import annotations
@@ -59,10 +70,13 @@ __all__ = [
     "ROLE_TERMS",
     "ReconciliationReport",
     "RoleReport",
+    "check_team_weight",
     "day_total_cost",
+    "mix_team",
     "reconcile",
     "reward",
     "system_cost",
+    "team_rewards",
 ]
 
 
@@ -234,3 +248,38 @@ def _row_sum(values: np.ndarray) -> np.ndarray:
     for column in range(values.shape[1]):
         total += values[:, column]
     return total
+
+
+def check_team_weight(team_weight: float) -> float:
+    """``team_weight`` as a float in [0, 1]; else a ValueError that says so."""
+    if isinstance(team_weight, bool) or not isinstance(team_weight, int | float):
+        raise ValueError(f"team_weight must be a number in [0, 1], got {team_weight!r}")
+    if not 0.0 <= team_weight <= 1.0:
+        raise ValueError(f"team_weight must be in [0, 1], got {team_weight!r}")
+    return float(team_weight)
+
+
+def mix_team(own: np.ndarray, chain_cost: np.ndarray | float, team_weight: float) -> np.ndarray:
+    """``(1 - w) x own - w x chain_cost``; ``chain_cost`` (B,) broadcasts over a role's
+    agents when given as a column (B, 1), or is one copy's float."""
+    return (1.0 - team_weight) * np.asarray(own, dtype=np.float64) - team_weight * chain_cost
+
+
+def team_rewards(
+    report: ReconciliationReport,
+    scenario: Scenario,
+    team_weight: float,
+    weights: tuple[RewardWeights, RewardWeights, RewardWeights] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every role's team reward from one day's report alone: (stores (B, N), warehouse (B,),
+    supplier (B,)). ``weights`` are the (store, warehouse, supplier) reward weights, the
+    scenario's by default (a learner may train on others)."""
+    check_team_weight(team_weight)
+    if weights is None:
+        weights = (scenario.store_reward, scenario.warehouse_reward, scenario.supplier_reward)
+    cost = system_cost(report, scenario)["total_cost"]  # (B,)
+    return (
+        mix_team(reward(report.stores, weights[0]), cost[:, None], team_weight),
+        mix_team(reward(report.warehouse, weights[1]), cost, team_weight),
+        mix_team(reward(report.supplier, weights[2]), cost, team_weight),
+    )

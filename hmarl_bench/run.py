@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
     """The resolved hyperparameters and the budget (raises ValueError for bad ones)."""
     from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
-    from hmarl_bench.learn.hyperparam_keys import load_hyperparams
+    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, load_hyperparams
 
-    params = load_hyperparams(args.algo, overrides)
+    path = hyperparams_file("stores", args.algo, overrides.get("interface", "seed"))
+    params = load_hyperparams(args.algo, overrides, path)
     params["n_envs"] = int(args.n_envs or params["n_envs"])
     params["timesteps"] = int(args.timesteps or params["timesteps"])
     slots = params["n_envs"] * scenario.n_slots
@@ -114,8 +115,8 @@ def _run(
     overrides: dict[str, Any],
     config: dict[str, Any] | None,
 ) -> int:
+    from hmarl_bench.agents.interfaces import make_roles
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
-    from hmarl_bench.agents.roles import StoreRole
     from hmarl_bench.run_report import versions
 
     resuming = config is not None
@@ -132,7 +133,8 @@ def _run(
     if args.load and not (resuming and config.get("status") == "trained"):
         try:  # checked before anything is written
             model = load_model(args.load, args.algo)
-            check_spaces(model, StoreRole(scenario), f"model {args.load}")
+            store_role = make_roles(scenario, overrides.get("interface", "seed"))[0]
+            check_spaces(model, store_role, f"model {args.load}")
         except ModelLoadError as err:
             return _error(str(err))
     if resuming:
@@ -261,7 +263,9 @@ def evaluate_run(
     from hmarl_bench.run_report import compare_with_baselines, plot_learning_curve, print_table
 
     validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
-    learned = evaluate(scenario, RoleController(stores=ModelStores(model)), eval_seeds)
+    interface = config["hyperparams"].get("interface", "seed")
+    controller = RoleController(stores=ModelStores(model), interface=interface)
+    learned = evaluate(scenario, controller, eval_seeds)
     table = compare_with_baselines(
         scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out
     )

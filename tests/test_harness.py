@@ -124,7 +124,13 @@ def test_cli_reports_missing_and_bad_configs(tmp_path, capsys):
 def test_shipped_benchmarks_load():
     default = load_benchmark("default")
     assert len(default.scenarios) == 6 and default.episodes == 20
-    assert [a.name for a in default.algos] == ["ppo", "maskable_ppo"]
+    assert [a.policy for a in default.algos] == [
+        "ppo",
+        "maskable_ppo",
+        "maskable_ppo-planner",
+        "maskable_ppo-planner-critic",
+    ]
+    assert dict(default.algos[2].hyperparams)["interface"] == "planner"
     assert len(default.training_seeds) == 5 and default.clairvoyant
     smoke = load_benchmark("smoke")
     assert smoke.algos[0].timesteps <= 4096 and smoke.episodes == 3 and smoke.clairvoyant

@@ -23,28 +23,36 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from hmarl_bench.agents.actor import actor_observation, local_dim
 from hmarl_bench.agents.base import BaseAgent, Role
-from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.agents.interfaces import make_roles
+from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.reconciliation import RoleReport
 from hmarl_bench.twin.view import DayState
 
-__all__ = ["ModelLoadError", "PolicyAgent", "load_model", "role_of"]
+__all__ = ["ModelLoadError", "PolicyAgent", "actor_observation", "load_model", "role_of"]
 
 
 class ModelLoadError(ValueError):
     """A model file is missing, corrupt, or does not fit the scenario's spaces."""
 
 
-def role_of(agent_id: str, scenario: Scenario) -> tuple[Role, RewardWeights, tuple[int, ...]]:
-    """The role, reward weights and array index of an agent id in a scenario."""
+def role_of(
+    agent_id: str, scenario: Scenario, interface: str = "seed", horizon_mask: bool = True
+) -> tuple[Role, RewardWeights, tuple[int, ...]]:
+    """The role (on the ``interface`` track), reward weights and array index of an agent
+    id in a scenario."""
     slots = scenario.slot_names()
     if agent_id.startswith("store_") and agent_id in slots:
-        return StoreRole(scenario), scenario.store_reward, (slots.index(agent_id),)
+        role = make_roles(scenario, interface, horizon_mask)[0]
+        return role, scenario.store_reward, (slots.index(agent_id),)
     if agent_id == "warehouse_1":
-        return WarehouseRole(scenario), scenario.warehouse_reward, ()
+        role = make_roles(scenario, interface, horizon_mask)[1]
+        return role, scenario.warehouse_reward, ()
     if agent_id == "supplier_1":
-        return SupplierRole(scenario), scenario.supplier_reward, ()
+        role = make_roles(scenario, interface, horizon_mask)[2]
+        return role, scenario.supplier_reward, ()
     known = slots if len(slots) <= 12 else [*slots[:3], "...", slots[-1]]
     raise ValueError(
         f"unknown agent id {agent_id!r}; agents are {known + ['warehouse_1', 'supplier_1']}"
@@ -52,13 +60,17 @@ def role_of(agent_id: str, scenario: Scenario) -> tuple[Role, RewardWeights, tup
 
 
 def check_spaces(model: Any, role: Role, source: str = "model") -> None:
-    """Raise ModelLoadError unless the model's spaces are the role's."""
+    """Raise ModelLoadError unless the model's spaces are the role's (for a centralized-
+    critic model, its actor's local observation)."""
     obs_space = getattr(model, "observation_space", None)
     act_space = getattr(model, "action_space", None)
     if obs_space is None or act_space is None:
         return  # a bare predictor: nothing to check
     want_obs, want_act = role.observation_space, role.action_space
-    if tuple(obs_space.shape) != want_obs.shape or act_space != want_act:
+    shape = tuple(obs_space.shape)
+    if local_dim(model) is not None:
+        shape = (local_dim(model),)
+    if shape != want_obs.shape or act_space != want_act:
         raise ModelLoadError(
             f"{source} expects observations {tuple(obs_space.shape)} and actions {act_space}, "
             f"but this role has observations {want_obs.shape} and {want_act}"
@@ -108,7 +120,12 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
 
 
 class PolicyAgent(BaseAgent):
-    """An agent whose actions come from ``model.predict`` (SB3 PPO / MaskablePPO or alike)."""
+    """An agent whose actions come from ``model.predict`` (SB3 PPO / MaskablePPO or alike).
+
+    ``interface`` is the track the model was trained on (``seed`` or ``planner``). A
+    centralized-critic model acts on the agent's local observation alone (decentralized
+    execution): :func:`actor_observation`.
+    """
 
     def __init__(
         self,
@@ -116,12 +133,15 @@ class PolicyAgent(BaseAgent):
         scenario: Scenario | str = "default",
         agent_id: str = "store_1",
         learning: bool = False,
+        interface: str = "seed",
+        horizon_mask: bool = True,
     ) -> None:
         scenario = load_scenario(scenario)
-        role, weights, index = role_of(agent_id, scenario)
+        role, weights, index = role_of(agent_id, scenario, interface, horizon_mask)
         check_spaces(model, role, f"the model for {agent_id}")
         super().__init__(agent_id, role, weights, index)
         self.model = model
+        self.interface = interface
         self.learning = learning
         self.maskable = "Maskable" in type(model).__name__
         self.experiences: list[dict[str, Any]] = []
@@ -135,10 +155,11 @@ class PolicyAgent(BaseAgent):
         agent_id: str = "store_1",
         algo: str | None = None,
         learning: bool = False,
+        interface: str = "seed",
     ) -> PolicyAgent:
         """Load a saved model (unpickling: trusted files only) and wrap it."""
         model = load_model(path, algo)
-        return cls(model, scenario, agent_id, learning)
+        return cls(model, scenario, agent_id, learning, interface)
 
     def enable_learning(self) -> None:
         self.learning = True
@@ -150,7 +171,7 @@ class PolicyAgent(BaseAgent):
         kwargs: dict[str, Any] = {"deterministic": not self.learning}
         if self.maskable and masks is not None:
             kwargs["action_masks"] = masks
-        actions, _ = self.model.predict(obs, **kwargs)
+        actions, _ = self.model.predict(actor_observation(self.model, obs), **kwargs)
         return np.asarray(actions, dtype=np.int64)
 
     def act(
@@ -159,7 +180,8 @@ class PolicyAgent(BaseAgent):
         action_mask: np.ndarray | None = None,
         state: DayState | None = None,
     ) -> int | np.ndarray:
-        prediction = self._predict(observation, action_mask).reshape(-1)
+        masks = None if action_mask is None else flat_mask(action_mask)  # int8 rows -> flat
+        prediction = self._predict(observation, masks).reshape(-1)
         action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)

@@ -9,15 +9,31 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent
+from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import Scenario
 from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
+from hmarl_bench.envs.render import RENDER_MODES
 from hmarl_bench.seeding import check_seed
 
-__all__ = ["ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
+__all__ = ["MAX_EPISODE_STEPS", "ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
+
+#: The registered ids' ``max_episode_steps``: the longest episode of the shipped scenarios
+#: (180 days; the original six last 90). It is a bound, not the horizon: the env truncates
+#: each episode at its scenario's ``episode_days`` itself, so Gymnasium's ``TimeLimit``
+#: never cuts a shipped scenario short. For a longer scenario of your own pass
+#: ``gymnasium.make(..., max_episode_steps=scenario.episode_days)``.
+MAX_EPISODE_STEPS = 180
 
 #: Which agent each registered id controls (``Store``: the first store slot of the scenario,
 #: ``store_1``, or ``store_1_sku_1`` with several SKUs).
 ROLE_AGENT_IDS = {"Store": "store_1", "Warehouse": "warehouse_1", "Supplier": "supplier_1"}
+
+
+def _listed(agents: list[str]) -> str:
+    """Agent ids for an error message, shortened for chains of many stores."""
+    if len(agents) <= 12:
+        return ", ".join(agents)
+    return ", ".join([*agents[:4], "...", *agents[-3:]]) + f" ({len(agents)} agents)"
 
 
 class SingleAgentWrapper(gym.Env):
@@ -26,23 +42,50 @@ class SingleAgentWrapper(gym.Env):
     The other agents act by their rule-based policies unless ``others`` maps their id to a
     :class:`BaseAgent` (a :class:`~hmarl_bench.agents.policy.PolicyAgent`, say). Spaces,
     rewards and episode end are those of the chosen agent in the multi-agent env;
-    ``info`` carries the agent's ``report`` and ``action_mask``, and :meth:`action_masks`
-    serves sb3-contrib's MaskablePPO.
+    ``info`` carries the agent's ``report`` and ``action_mask`` (Gymnasium's int8 form, so
+    ``env.action_space.sample(mask=info["action_mask"])`` works), and :meth:`action_masks`
+    serves sb3-contrib's MaskablePPO (one flat bool mask).
+
+    ``agent`` defaults to the scenario's first store slot (``store_1``, or
+    ``store_1_sku_1`` with several SKUs); an unknown id raises a ValueError listing the
+    scenario's agents. ``render_mode`` (``"ansi"`` or ``"rgb_array"``) applies when ``env``
+    is a scenario; a given env keeps its own.
+
+    ``interface``, ``horizon_mask`` and ``team_weight`` build the multi-agent env on that
+    track and with that reward (see :class:`HMARLEnvironment`) when ``env`` is not one
+    already. ``central_critic=True`` appends the chain's global state
+    (:meth:`HMARLEnvironment.chain_state`) to the observation, ``[local | global]``, for a
+    centralized-critic policy (:mod:`hmarl_bench.learn.critic`) whose actor reads the local
+    part only.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(
         self,
         env: HMARLEnvironment | Scenario | str = "default",
-        agent: str = "store_1",
+        agent: str | None = None,
         others: dict[str, BaseAgent] | None = None,
         render_mode: str | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
+        central_critic: bool = False,
     ) -> None:
         if not isinstance(env, HMARLEnvironment):
-            env = HMARLEnvironment(env, render_mode=render_mode)
+            env = HMARLEnvironment(
+                env,
+                render_mode=render_mode,
+                interface=interface,
+                horizon_mask=horizon_mask,
+                team_weight=team_weight,
+            )
+        if agent is None:
+            agent = env.store_ids[0]
         if agent not in env.possible_agents:
-            raise ValueError(f"unknown agent {agent!r}; choose one of {env.possible_agents}")
+            raise ValueError(
+                f"unknown agent {agent!r}; choose one of {_listed(env.possible_agents)}"
+            )
         others = dict(others or {})
         bad = set(others) - (set(env.possible_agents) - {agent})
         if bad:
@@ -51,7 +94,11 @@ class SingleAgentWrapper(gym.Env):
         self.agent = agent
         self.others = others
         self.render_mode = env.render_mode
+        self.central_critic = central_critic
         self.observation_space = env.observation_space(agent)
+        if central_critic:
+            dim = self.observation_space.shape[0] + env.chain_state_of.dim
+            self.observation_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
         self.action_space = env.action_space(agent)
         self._obs: dict[str, np.ndarray] = {}
         self._masks: dict[str, np.ndarray] = {}
@@ -66,7 +113,13 @@ class SingleAgentWrapper(gym.Env):
         for other in self.others.values():
             other.reset()
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
-        return self._obs[self.agent], infos[self.agent]
+        return self._own(self._obs), infos[self.agent]
+
+    def _own(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The wrapped agent's observation, with the global state after it for a critic."""
+        if not self.central_critic:
+            return obs[self.agent]
+        return np.concatenate([obs[self.agent], self.env.chain_state()])
 
     def _other_actions(self) -> dict[str, Any]:
         actions = self.env.rule_actions()
@@ -87,13 +140,17 @@ class SingleAgentWrapper(gym.Env):
         self._obs = obs
         self._masks = {a: i["action_mask"] for a, i in infos.items()}
         a = self.agent
-        return obs[a], float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
+        return self._own(obs), float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
 
     def action_masks(self) -> np.ndarray:
-        """Feasible actions of the wrapped agent now (bool, one per action)."""
-        return self._masks[self.agent].copy()
+        """Feasible actions of the wrapped agent now: one flat bool array (one entry per
+        action; a warehouse of several SKUs: its SKUs' masks concatenated), MaskablePPO's
+        form."""
+        if not self._masks:
+            raise RuntimeError("call reset() before action_masks()")
+        return flat_mask(self._masks[self.agent])
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         return self.env.render()
 
     def close(self) -> None:
@@ -102,14 +159,25 @@ class SingleAgentWrapper(gym.Env):
 
 def make_single_agent_env(
     scenario: Scenario | str = "default",
-    agent: str = "store_1",
+    agent: str | None = None,
     render_mode: str | None = None,
+    interface: str = "seed",
+    team_weight: float = 0.0,
+    central_critic: bool = False,
 ) -> SingleAgentWrapper:
     """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``).
 
-    ``store_1`` in a scenario with several SKUs means its first slot, ``store_1_sku_1``.
+    ``store_1`` (or None) in a scenario with several SKUs means its first slot,
+    ``store_1_sku_1``.
     """
-    env = HMARLEnvironment(scenario, render_mode=render_mode)
+    env = HMARLEnvironment(
+        scenario, render_mode=render_mode, interface=interface, team_weight=team_weight
+    )
     if agent == "store_1" and agent not in env.possible_agents:
-        agent = env.store_ids[0]
-    return SingleAgentWrapper(env, agent)
+        agent = None
+    return SingleAgentWrapper(env, agent, central_critic=central_critic)
+
+
+# gymnasium.make reads the creator's render modes: "rgb_array_list" (RenderCollection) and
+# "human" (HumanRendering, which needs pygame) are then built on "rgb_array".
+make_single_agent_env.metadata = SingleAgentWrapper.metadata

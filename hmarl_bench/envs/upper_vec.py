@@ -21,17 +21,21 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent, Role
-from hmarl_bench.agents.roles import SupplierRole, WarehouseRole
+from hmarl_bench.agents.interfaces import ChainState, check_interface, make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.batched import BatchedVecEnv, n_copies
 from hmarl_bench.evaluation import RoleController, StorePolicy
 from hmarl_bench.reconciliation import (
     ReconciliationReport,
     RoleReport,
+    check_team_weight,
+    mix_team,
     reconcile,
     reward,
+    system_cost,
 )
 from hmarl_bench.twin import ChainView, DigitalTwin
 
@@ -75,6 +79,12 @@ class UpperRoleVecEnv(BatchedVecEnv):
     Seeding is :class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv`'s: ``seed`` or
     ``vec_env.seed(k)`` fixes the stream of episodes; ``fixed_seeds`` replays the same
     per-copy seeds at every reset. ``action_masks()`` gives (B, n) for MaskablePPO.
+
+    ``interface`` (``"seed"`` or ``"planner"``, with ``horizon_mask``), ``team_weight``
+    and ``central_critic`` are :class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv`'s
+    options: the learning role's track (and that of the other roles given a policy; roles
+    on rules keep the seed's rules), the team reward mix, and ``[local | global]``
+    observations for a centralized critic.
     """
 
     def __init__(
@@ -87,26 +97,39 @@ class UpperRoleVecEnv(BatchedVecEnv):
         supplier: BaseAgent | RolePolicy | None = None,
         fixed_seeds: Sequence[int] | None = None,
         reward_weights: RewardWeights | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
+        central_critic: bool = False,
     ) -> None:
         n_envs = n_copies(n_envs, fixed_seeds)
         self.scenario = load_scenario(scenario)
         self.twin = DigitalTwin(self.scenario, batch_size=n_envs)
-        self.role = self.make_role(self.scenario)
+        self.interface = check_interface(interface)
+        self.team_weight = check_team_weight(team_weight)
+        self.role = self.make_role(self.scenario, interface, horizon_mask)
         self._slot = _Slot()
         self._controller = self.controller(
             self._slot, stores, as_role_policy(warehouse), as_role_policy(supplier)
         )
+        # the roles with a policy (the learner's slot among them) act on the env's track
+        self._controller.interface, self._controller.horizon_mask = interface, horizon_mask
         self.reward_weights = reward_weights or self.default_weights(self.scenario)
-        # Discrete(4) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete)
-        super().__init__(n_envs, self.role.observation_space, self.role.action_space)
+        self.chain_state = ChainState(self.scenario) if central_critic else None
+        obs_space = self.role.observation_space
+        if self.chain_state is not None:
+            dim = obs_space.shape[0] + self.chain_state.dim
+            obs_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
+        # Discrete(n) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete)
+        super().__init__(n_envs, obs_space, self.role.action_space)
         self._action_shape = (n_envs, *self.action_space.shape)
         self._init_episodes(seed, fixed_seeds)
 
     # ------------------------------------------------------------ the role
     @staticmethod
     @abstractmethod
-    def make_role(scenario: Scenario) -> Role:
-        """The learning role's vectorized observations, masks and actions."""
+    def make_role(scenario: Scenario, interface: str = "seed", horizon_mask: bool = True) -> Role:
+        """The learning role's vectorized observations, masks and actions on a track."""
 
     @staticmethod
     @abstractmethod
@@ -130,7 +153,10 @@ class UpperRoleVecEnv(BatchedVecEnv):
 
     # ------------------------------------------------------------------ core
     def _observe(self) -> np.ndarray:
-        return self.role.observe(self.twin.state)
+        local = self.role.observe(self.twin.state)
+        if self.chain_state is None:
+            return local
+        return np.concatenate([local, self.chain_state.observe(self.twin.state)], axis=1)
 
     def _on_reset(self) -> None:
         self._controller.reset(self.scenario, self.num_envs)
@@ -146,16 +172,21 @@ class UpperRoleVecEnv(BatchedVecEnv):
         outcome = self.twin.step(*self._controller.decide(self.twin.view()))
         self._slot.actions = None
         report = reconcile(outcome, self.scenario)
-        rewards = reward(self.role_report(report), self.reward_weights).astype(np.float32)
-        return self._end_day(outcome, report, rewards, 1)
+        own = reward(self.role_report(report), self.reward_weights)
+        if self.team_weight:
+            cost = system_cost(report, self.scenario)["total_cost"]
+            own = mix_team(own, cost, self.team_weight)
+        return self._end_day(outcome, report, own.astype(np.float32), 1)
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, n_actions) bool: the role's feasible actions (see agents.roles)."""
-        return self.role.action_masks(self.twin.state)
+        return self.role.action_masks(self._current_state("action_masks()"))
 
 
 class WarehouseVecEnv(UpperRoleVecEnv):
-    """The warehouse of each copy is a slot: observations (B, 6), ``Discrete(4)`` order sizes.
+    """The warehouse of each copy is a slot: observations (B, 6), ``Discrete(4)`` order sizes
+    (seed track); on the planner track (B, 32) and ``Discrete(14)`` echelon order-up-to
+    levels (:mod:`hmarl_bench.agents.planner`).
 
     Reward: the warehouse's reconciliation reward (its fill rate to the stores, holding,
     units short, excess and ordering terms). Mask: an order size is infeasible when it
@@ -164,8 +195,8 @@ class WarehouseVecEnv(UpperRoleVecEnv):
     """
 
     @staticmethod
-    def make_role(scenario: Scenario) -> Role:
-        return WarehouseRole(scenario)
+    def make_role(scenario: Scenario, interface: str = "seed", horizon_mask: bool = True) -> Role:
+        return make_roles(scenario, interface, horizon_mask)[1]
 
     @staticmethod
     def default_weights(scenario: Scenario) -> RewardWeights:
@@ -182,15 +213,15 @@ class WarehouseVecEnv(UpperRoleVecEnv):
 
 class SupplierVecEnv(UpperRoleVecEnv):
     """The supplier of each copy is a slot: observations (B, 3), ``Discrete(3)`` fulfil
-    100% / fulfil ``partial_fraction`` / delay.
+    100% / fulfil ``partial_fraction`` / delay (planner track: plus day and days left).
 
     Reward: the supplier's reconciliation reward (with the scenario's weights, its on-time
     fill rate of the warehouse's orders). No action is masked: every choice is feasible.
     """
 
     @staticmethod
-    def make_role(scenario: Scenario) -> Role:
-        return SupplierRole(scenario)
+    def make_role(scenario: Scenario, interface: str = "seed", horizon_mask: bool = True) -> Role:
+        return make_roles(scenario, interface, horizon_mask)[2]
 
     @staticmethod
     def default_weights(scenario: Scenario) -> RewardWeights:

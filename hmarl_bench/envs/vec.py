@@ -15,10 +15,16 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent
-from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.agents.interfaces import ChainState, check_interface, make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.batched import BatchedVecEnv, n_copies
-from hmarl_bench.reconciliation import reconcile, reward
+from hmarl_bench.reconciliation import (
+    check_team_weight,
+    mix_team,
+    reconcile,
+    reward,
+    system_cost,
+)
 from hmarl_bench.twin import DigitalTwin, TwinState
 
 __all__ = ["SharedPolicyVecEnv"]
@@ -51,6 +57,14 @@ class SharedPolicyVecEnv(BatchedVecEnv):
     learner's choice of training signal; the benchmark still scores the scenario's reward
     and the business KPIs).
 
+    ``interface``: the stores' track, ``"seed"`` (default) or ``"planner"`` (see
+    :class:`~hmarl_bench.envs.parallel.HMARLEnvironment`; ``horizon_mask`` for the planner
+    track); rule-driven upper roles keep the seed's rules, agents given act through their
+    own roles. ``team_weight`` (default 0: the store reward alone) mixes in the chain's
+    daily cost (:func:`~hmarl_bench.reconciliation.team_rewards`). ``central_critic``
+    appends the copy's global state (:class:`~hmarl_bench.agents.interfaces.ChainState`)
+    to every slot's observation, ``[local | global]``, for a centralized-critic policy
+    (:mod:`hmarl_bench.learn.critic`).
     """
 
     def __init__(
@@ -62,6 +76,10 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         supplier: BaseAgent | None = None,
         fixed_seeds: Sequence[int] | None = None,
         reward_weights: RewardWeights | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        team_weight: float = 0.0,
+        central_critic: bool = False,
     ) -> None:
         n_envs = n_copies(n_envs, fixed_seeds)
         self.scenario = load_scenario(scenario)
@@ -69,65 +87,73 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         self.n_stores = self.scenario.n_stores
         self.n_slots = self.scenario.n_slots
         self.twin = DigitalTwin(self.scenario, batch_size=n_envs)
-        self.store_role = StoreRole(self.scenario)
-        self.warehouse_role = WarehouseRole(self.scenario)
-        self.supplier_role = SupplierRole(self.scenario)
+        self.interface = check_interface(interface)
+        self.team_weight = check_team_weight(team_weight)
+        self.store_role = make_roles(self.scenario, interface, horizon_mask)[0]
+        _, self.warehouse_role, self.supplier_role = make_roles(self.scenario, "seed")
         self.warehouse = warehouse
         self.supplier = supplier
         self.reward_weights = reward_weights or self.scenario.store_reward
+        self.chain_state = ChainState(self.scenario) if central_critic else None
+        obs_space = self.store_role.observation_space
+        if self.chain_state is not None:
+            dim = obs_space.shape[0] + self.chain_state.dim
+            obs_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
         super().__init__(
-            n_envs * self.n_slots,
-            self.store_role.observation_space,
-            spaces.Discrete(self.store_role.n_actions),
+            n_envs * self.n_slots, obs_space, spaces.Discrete(self.store_role.n_actions)
         )
         self._init_episodes(seed, fixed_seeds)
         self._actions: np.ndarray | None = None
 
     # ------------------------------------------------------------------ core
     def _observe(self) -> np.ndarray:
-        return self.store_role.observe(self.twin.state).reshape(self.num_envs, -1)
+        local = self.store_role.observe(self.twin.state).reshape(self.num_envs, -1)
+        if self.chain_state is None:
+            return local
+        chain = np.repeat(self.chain_state.observe(self.twin.state), self.n_slots, axis=0)
+        return np.concatenate([local, chain], axis=1)
 
     def step_async(self, actions: np.ndarray) -> None:
         shape, n_actions = (self.n_copies, self.n_slots), self.store_role.n_actions
         expected = f"{self.num_envs} actions (one per slot)"
         self._actions = self._checked_actions(actions, shape, n_actions, expected)
 
-    def _upper_actions(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
+    def _upper_orders(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
+        """The warehouse's order units and the supplier's actions: by the seed's rules, or
+        by the agents given, each through its own role (its own track)."""
         if self.warehouse is None:
-            w_act = self.warehouse_role.rule_actions(state)
+            w_units = self.warehouse_role.order_quantities(self.warehouse_role.rule_actions(state))
         else:
+            role = self.warehouse.role
             w_act = _role_actions(
-                self.warehouse,
-                self.warehouse_role.observe(state),
-                self.warehouse_role.action_masks(state),
-                state,
+                self.warehouse, role.observe(state), role.action_masks(state), state
             )
+            w_units = role.order_quantities(w_act, state)
         if self.supplier is None:
             p_act = self.supplier_role.rule_actions(state)
         else:
+            role = self.supplier.role
             p_act = _role_actions(
-                self.supplier,
-                self.supplier_role.observe(state),
-                self.supplier_role.action_masks(state),
-                state,
+                self.supplier, role.observe(state), role.action_masks(state), state
             )
-        return w_act, p_act
+        return w_units, p_act
 
     def step_wait(self):
         if self._actions is None:
             raise RuntimeError("step_async() must come before step_wait()")
         actions, self._actions = self._actions, None
         state = self.twin.state
-        w_act, p_act = self._upper_actions(state)
-        outcome = self.twin.step(
-            self.store_role.order_quantities(actions, state),
-            self.warehouse_role.order_quantities(w_act),
-            p_act,
-        )
+        w_units, p_act = self._upper_orders(state)
+        outcome = self.twin.step(self.store_role.order_quantities(actions, state), w_units, p_act)
         report = reconcile(outcome, self.scenario)
-        rewards = reward(report.stores, self.reward_weights).reshape(-1).astype(np.float32)
+        own = reward(report.stores, self.reward_weights)
+        if self.team_weight:
+            cost = system_cost(report, self.scenario)["total_cost"]
+            own = mix_team(own, cost[:, None], self.team_weight)
+        rewards = own.reshape(-1).astype(np.float32)
         return self._end_day(outcome, report, rewards, self.n_slots)
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, 4) bool: feasible store actions for the current observations."""
-        return self.store_role.action_masks(self.twin.state).reshape(self.num_envs, -1)
+        state = self._current_state("action_masks()")
+        return self.store_role.action_masks(state).reshape(self.num_envs, -1)

@@ -8,7 +8,10 @@ A benchmark is a list of independent cells:
   and its models; on the generalization scenario it also runs on the other scenarios;
 - ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
   evaluation seed in one batched pass;
-- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
+- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed;
+- ``external``: (scenario x a policy brought by import path) builds it with its factory
+  and evaluates it on every evaluation seed in one batched pass
+  (:mod:`hmarl_bench.harness.external`).
 
 A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker);
 :mod:`hmarl_bench.harness.runners` runs it. Results come back to the driver, which writes
@@ -24,7 +27,8 @@ hash of three parts (:func:`fingerprint_parts`), each also stored with the resul
 - ``code``: the source of every ``hmarl_bench`` module the cell's runner reaches by static
   imports, from its roots in :data:`RUNNER_ROOTS` (:mod:`hmarl_bench.harness.provenance`):
   editing the dynamics, rewards, a baseline or training makes cells stale, editing tables,
-  figures or the README code does not;
+  figures or the README code does not; an ``external`` cell adds the source of its
+  factory's module (:func:`hmarl_bench.harness.factory_refs.factory_modules`);
 - ``libraries``: Python's major.minor and the versions of numpy, scipy, torch,
   stable-baselines3 and sb3-contrib.
 
@@ -48,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.harness.factory_refs import factory_modules
 from hmarl_bench.harness.provenance import (
     code_digest,
     library_versions,
@@ -74,6 +79,7 @@ __all__ = [
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
+EXTERNAL = "external"
 HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
 
 #: Where each kind of cell starts running: ``module:function`` roots of the static import
@@ -83,6 +89,7 @@ RUNNER_ROOTS: dict[str, tuple[str, ...]] = {
     LEARNER: ("hmarl_bench.harness.runners:run_learner",),
     BASELINE: ("hmarl_bench.harness.runners:run_baseline",),
     CLAIRVOYANT: ("hmarl_bench.harness.runners:run_clairvoyant",),
+    EXTERNAL: ("hmarl_bench.harness.runners:run_external",),
 }
 
 
@@ -108,6 +115,7 @@ class Cell:
     rounds: int = 1
     role_timesteps: tuple[tuple[str, int], ...] = ()
     transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
+    factory: str = ""  # an external policy's "module:attribute"
     tuning_budget: int = 0  # candidate-episodes of a searched baseline's tuning (0: none)
     tuning_seed: int = 0
     fingerprint: str = ""
@@ -136,6 +144,7 @@ _NEW_FIELDS = {
     "rounds": 1,
     "role_timesteps": (),
     "transfer_scenarios": (),
+    "factory": "",
     "tuning_budget": 0,
     "tuning_seed": 0,
 }
@@ -157,9 +166,11 @@ def _values_digest(cell: Cell, scenario: Scenario) -> str:
             values.pop(key)
     values["scenario_values"] = scenario.to_dict()
     if cell.kind == LEARNER:
-        values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{cell.algo_name}.toml")
+        prefix = "planner_" if dict(cell.hyperparams).get("interface") == "planner" else ""
+        stores = f"{prefix}stores_{cell.algo_name}" if prefix else cell.algo_name
+        values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{stores}.toml")
         for role in (r for r in cell.learners if r != "stores"):
-            path = HYPERPARAM_DIR / f"{role}_{cell.algo_name}.toml"
+            path = HYPERPARAM_DIR / f"{prefix}{role}_{cell.algo_name}.toml"
             values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -175,6 +186,8 @@ def fingerprint_parts(cell: Cell, scenario: Scenario | None = None) -> dict[str,
     module in ``modules``) and ``libraries`` (module docstring)."""
     scenario = load_scenario(cell.scenario) if scenario is None else scenario
     modules = code_modules(cell.kind)
+    if cell.kind == EXTERNAL:  # the brought policy's own module, found without running it
+        modules = {**modules, **factory_modules(cell.factory)}
     return {
         "values": _values_digest(cell, scenario),
         "code": code_digest(modules),
@@ -227,6 +240,10 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                 **common,
             )
             for baseline in spec.baselines
+        ]
+        todo += [
+            Cell(EXTERNAL, policy=policy.name, factory=policy.factory, **common)
+            for policy in spec.externals
         ]
         if spec.clairvoyant:
             todo.append(

@@ -16,7 +16,9 @@ observation normalized by each store's own scales, so it runs for any number of 
 the warehouse's 6 values are aggregates over the stores (sum of forecasts, mean and lowest
 store stock, mean service) normalized by the target scenario's own scales, so its shape
 does not depend on the store count either. What does not transfer is meaning: order sizes
-stay 0 / 500 / 1000 / 1500 units although three stores draw 30% more.
+stay 0 / 500 / 1000 / 1500 units although three stores draw 30% more. On the planner
+track the warehouse's pipeline by arrival day is as long as the scenario's longest supplier
+lead time, so it transfers only to scenarios with the same one (others are skipped).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from hmarl_bench.agents.policy import ModelLoadError
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
 from hmarl_bench.harness.cells import Cell
@@ -55,7 +58,10 @@ def transfer_rows(cell: Cell, policies: Policies) -> list[dict[str, Any]]:
     rows = []
     for name in cell.transfer_scenarios:
         target = load_scenario(name)
-        frame = evaluate_policies(target, policies, cell.evaluation_seeds)
+        try:
+            frame = evaluate_policies(target, policies, cell.evaluation_seeds)
+        except ModelLoadError:  # another observation size (a planner warehouse's pipeline
+            continue  # by arrival day is as long as the target's longest supplier lead time)
         frame.insert(0, "target_scenario", target.name)
         rows += rows_of(frame[["target_scenario", "seed", *KPI_COLUMNS, "system_reward"]])
     return rows

@@ -2,8 +2,8 @@
 
 Every figure is faceted by scenario; colours follow :func:`policy_colors` (from the
 colour-blind palette) in every figure, so a policy looks the same everywhere:
-learners in strong colours, baselines in grey, the best baseline in orange, the
-clairvoyant bound in green. Intervals are the tables' 95% bootstrap CIs.
+learners (and external policies) in strong colours, baselines in grey, the best baseline
+in orange, the clairvoyant bound in green. Intervals are the tables' 95% bootstrap CIs.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def policy_colors(headline: pd.DataFrame) -> dict[str, Any]:
     colors: dict[str, Any] = {}
     learners = [p for p in headline.loc[headline["kind"] == "learner", "policy"].unique()]
     for i, name in enumerate(learners):
+        colors[name] = learner_colors[i % len(learner_colors)]
+    externals = headline.loc[headline["kind"] == "external", "policy"].unique()
+    for i, name in enumerate(externals, start=len(learners)):  # brought policies: strong too
         colors[name] = learner_colors[i % len(learner_colors)]
     best = set(headline["best_baseline"].dropna())
     for name in headline.loc[headline["kind"] == "baseline", "policy"].unique():

@@ -8,6 +8,9 @@
   the shared store policy's training.
 - :mod:`~hmarl_bench.learn.hierarchy`: every role as a learner, trained with the others fixed.
 - :mod:`~hmarl_bench.learn.rounds`: alternating rounds of learners (iterated best response).
+- :mod:`~hmarl_bench.learn.critic`: centralized-critic (MAPPO-style) policies.
+- :mod:`~hmarl_bench.learn.joint`: several roles trained concurrently from one rollout.
+- :mod:`~hmarl_bench.learn.search`: Optuna hyperparameter search (``python -m``).
 
 Importing this package imports nothing heavy; its modules pull in torch and SB3.
 """

@@ -29,18 +29,19 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from hmarl_bench.agents.base import Role
+from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.agents.policy import PolicyAgent
-from hmarl_bench.agents.roles import StoreRole
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
 from hmarl_bench.learn.train import (
-    HYPERPARAM_DIR,
     KPIEvalCallback,
     TrainResult,
+    env_options,
     fit,
+    hyperparams_file,
     prepare_model,
     training_params,
     training_weights,
@@ -73,17 +74,31 @@ class Policies:
     stores: Any = None
     warehouse: Any = None
     supplier: Any = None
+    #: The track of the trained models (``seed`` or ``planner``); roles on rules keep the
+    #: seed's rules.
+    interface: str = "seed"
+    horizon_mask: bool = True
 
     def agent(self, scenario: Scenario, role: str) -> PolicyAgent | None:
         model = getattr(self, role)
-        return None if model is None else PolicyAgent(model, scenario, f"{role}_1")
+        if model is None:
+            return None
+        return PolicyAgent(
+            model, scenario, f"{role}_1", interface=self.interface, horizon_mask=self.horizon_mask
+        )
 
     def controller(self, scenario: Scenario) -> RoleController:
         """The whole chain under these policies, for :func:`~hmarl_bench.evaluation.evaluate`."""
         stores = None if self.stores is None else ModelStores(self.stores)
         upper = [self.agent(scenario, role) for role in ("warehouse", "supplier")]
         warehouse, supplier = (None if a is None else a.act_batch for a in upper)
-        return RoleController(stores=stores, warehouse=warehouse, supplier=supplier)
+        return RoleController(
+            stores=stores,
+            warehouse=warehouse,
+            supplier=supplier,
+            interface=self.interface,
+            horizon_mask=self.horizon_mask,
+        )
 
 
 class Learner(ABC):
@@ -100,19 +115,21 @@ class Learner(ABC):
         seed: int,
         policies: Policies,
         weights: RewardWeights,
+        options: dict[str, Any] | None = None,
     ) -> VecEnv:
-        """The learner's training VecEnv, the other roles on ``policies``."""
+        """The learner's training VecEnv, the other roles on ``policies``; ``options`` are
+        the env's track, team weight and critic options (:func:`env_options`)."""
 
     @abstractmethod
-    def make_role(self, scenario: Scenario) -> Role:
+    def make_role(self, scenario: Scenario, interface: str = "seed") -> Role:
         """The role's observations and actions (the model's spaces must match them)."""
 
     @abstractmethod
     def default_weights(self, scenario: Scenario) -> RewardWeights:
         """The scenario's reward weights of this role."""
 
-    def hyperparams_path(self, algo: str) -> Path:
-        return HYPERPARAM_DIR / f"{self.name}_{algo}.toml"
+    def hyperparams_path(self, algo: str, interface: str = "seed") -> Path:
+        return hyperparams_file(self.name, algo, interface)
 
     def slots(self, scenario: Scenario, n_envs: int) -> int:
         """VecEnv slots of ``n_envs`` copies of the chain (one per copy for an upper role)."""
@@ -131,7 +148,7 @@ class StoresLearner(Learner):
 
     name = "stores"
 
-    def make_env(self, scenario, n_envs, seed, policies, weights) -> VecEnv:
+    def make_env(self, scenario, n_envs, seed, policies, weights, options=None) -> VecEnv:
         return SharedPolicyVecEnv(
             scenario,
             n_envs=n_envs,
@@ -139,16 +156,14 @@ class StoresLearner(Learner):
             warehouse=policies.agent(scenario, "warehouse"),
             supplier=policies.agent(scenario, "supplier"),
             reward_weights=weights,
+            **(options or {}),
         )
 
-    def make_role(self, scenario: Scenario) -> Role:
-        return StoreRole(scenario)
+    def make_role(self, scenario: Scenario, interface: str = "seed") -> Role:
+        return make_roles(scenario, interface)[0]
 
     def default_weights(self, scenario: Scenario) -> RewardWeights:
         return scenario.store_reward
-
-    def hyperparams_path(self, algo: str) -> Path:
-        return HYPERPARAM_DIR / f"{algo}.toml"
 
     def slots(self, scenario: Scenario, n_envs: int) -> int:
         return n_envs * scenario.n_slots
@@ -159,7 +174,7 @@ class _UpperLearner(Learner):
 
     env_class: ClassVar[type[WarehouseVecEnv] | type[SupplierVecEnv]]
 
-    def make_env(self, scenario, n_envs, seed, policies, weights) -> VecEnv:
+    def make_env(self, scenario, n_envs, seed, policies, weights, options=None) -> VecEnv:
         others = {
             role: policies.agent(scenario, role)
             for role in ("warehouse", "supplier")
@@ -167,11 +182,17 @@ class _UpperLearner(Learner):
         }
         stores = None if policies.stores is None else ModelStores(policies.stores)
         return self.env_class(
-            scenario, n_envs=n_envs, seed=seed, stores=stores, reward_weights=weights, **others
+            scenario,
+            n_envs=n_envs,
+            seed=seed,
+            stores=stores,
+            reward_weights=weights,
+            **others,
+            **(options or {}),
         )
 
-    def make_role(self, scenario: Scenario) -> Role:
-        return self.env_class.make_role(scenario)
+    def make_role(self, scenario: Scenario, interface: str = "seed") -> Role:
+        return self.env_class.make_role(scenario, interface)
 
     def default_weights(self, scenario: Scenario) -> RewardWeights:
         return self.env_class.default_weights(scenario)
@@ -242,6 +263,7 @@ def train_learner(
     eval_freq: int = 0,
     progress_bar: bool = False,
     initial_model: Any = None,
+    on_eval: Any = None,
     stop: StopFlag | None = None,
     resume: Resume | None = None,
 ) -> TrainResult:
@@ -258,19 +280,28 @@ def train_learner(
     go to ``log_dir/checkpoints`` every quarter of the budget.
     """
     scenario = load_scenario(scenario)
-    policies = policies or Policies()
-    params = training_params(algo, hyperparams, timesteps, n_envs, learner.hyperparams_path(algo))
+    interface = (hyperparams or {}).get("interface", "seed")
+    policies = policies or Policies(interface=interface)
+    path = learner.hyperparams_path(algo, interface)
+    params = training_params(algo, hyperparams, timesteps, n_envs, path)
     timesteps, n_envs = params["timesteps"], params["n_envs"]
     weights = training_weights(learner.default_weights(scenario), params)
-    env = learner.make_env(scenario, n_envs, seed, policies, weights)
+    options = env_options(params)
+    policies = dataclasses.replace(
+        policies, interface=options["interface"], horizon_mask=options["horizon_mask"]
+    )
+    env = learner.make_env(scenario, n_envs, seed, policies, weights, options)
     log_dir = Path(log_dir) if log_dir is not None else None
-    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model, resume)
+    local = learner.make_role(scenario, options["interface"]).observation_space.shape[0]
+    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model, local, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
         best_path = log_dir / "best_model.zip" if log_dir else None
         freq = eval_freq if eval_freq > 0 else timesteps + 1
-        evaluator = _PoliciesEvalCallback(learner, policies, scenario, eval_seeds, freq, best_path)
+        evaluator = _PoliciesEvalCallback(
+            learner, policies, scenario, eval_seeds, freq, best_path, on_eval=on_eval
+        )
         callbacks.append(evaluator)
     folder = log_dir / "checkpoints" if log_dir is not None else None
     callbacks.append(RolloutCheckpoints(folder, algo, max(timesteps // 4, 1), stop))

@@ -21,13 +21,40 @@ __all__ = [
     "HYPERPARAM_DIR",
     "HYPERPARAM_KEYS",
     "MODEL_KEYS",
+    "INTERFACE_NAMES",
     "check_algo",
+    "env_options",
+    "hyperparams_file",
     "load_hyperparams",
 ]
 
 #: The learners' algorithms (SB3 PPO and sb3-contrib MaskablePPO).
 ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo")
 HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+#: The interface tracks (hmarl_bench.agents.interfaces.INTERFACES, named here torch- and
+#: gymnasium-free for the CLIs).
+INTERFACE_NAMES: tuple[str, ...] = ("seed", "planner")
+
+
+def hyperparams_file(role: str, algo: str, interface: str = "seed") -> Path:
+    """A learner's hyperparameters file: ``<algo>.toml`` for the stores and
+    ``<role>_<algo>.toml`` for an upper role on the seed track; ``planner_<role>_<algo>.toml``
+    (stores too) on the planner track."""
+    if interface == "planner":
+        return HYPERPARAM_DIR / f"planner_{role}_{algo}.toml"
+    return HYPERPARAM_DIR / (f"{algo}.toml" if role == "stores" else f"{role}_{algo}.toml")
+
+
+def env_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The env keyword arguments a hyperparams dict sets: track, horizon mask, team
+    reward weight and the centralized critic's global state."""
+    return {
+        "interface": params.get("interface", "seed"),
+        "horizon_mask": bool(params.get("horizon_mask", True)),
+        "team_weight": float(params.get("team_weight", 0.0)),
+        "central_critic": bool(params.get("central_critic", False)),
+    }
+
 
 #: Keys passed to the SB3 algorithm's constructor.
 MODEL_KEYS: tuple[str, ...] = (
@@ -43,7 +70,18 @@ MODEL_KEYS: tuple[str, ...] = (
     "n_epochs",
 )
 #: Keys of a hyperparams file that are not SB3 constructor arguments.
-ENV_KEYS: tuple[str, ...] = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
+ENV_KEYS: tuple[str, ...] = (
+    "n_envs",
+    "net_arch",
+    "normalize_reward",
+    "timesteps",
+    "reward",
+    "interface",  # "seed" or "planner": the track (planner files: planner_<role>_<algo>.toml)
+    "horizon_mask",  # planner track: mask (and cut) orders that can no longer land
+    "team_weight",  # 0..1: share of the chain's daily cost in the training reward
+    "central_critic",  # true: the critic reads the chain's global state (learn/critic.py)
+    "schedule",  # several learners: "alternate" (rounds, default) or "joint" (learn/joint.py)
+)
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS
 
@@ -64,6 +102,8 @@ def load_hyperparams(
     """
     check_algo(algo)
     path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
+    if not path.is_file():
+        raise ValueError(f"hyperparameters file not found: {path}")
     with path.open("rb") as handle:
         params = tomllib.load(handle)
     for key, value in (overrides or {}).items():
@@ -115,6 +155,7 @@ def _check_values(params: dict[str, Any]) -> None:
         and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
     ):
         raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
+    _check_learner_options(params)
     reward = params.get("reward", {})
     if not isinstance(reward, dict):
         raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
@@ -133,3 +174,22 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, float):
         return isinstance(value, int | float)
     return isinstance(value, type(default))
+
+
+def _check_learner_options(params: dict[str, Any]) -> None:
+    """The planner track, team reward, critic and schedule keys (learn/critic.py, joint.py)."""
+    if params.get("interface", "seed") not in INTERFACE_NAMES:
+        raise ValueError(
+            f"hyperparameter 'interface' must be one of {list(INTERFACE_NAMES)}, "
+            f"got {params['interface']!r}"
+        )
+    team = params.get("team_weight", 0.0)
+    if isinstance(team, bool) or not isinstance(team, int | float) or not 0 <= team <= 1:
+        raise ValueError(f"hyperparameter 'team_weight' must be in [0, 1], got {team!r}")
+    if params.get("schedule", "alternate") not in ("alternate", "joint"):
+        raise ValueError(
+            f"hyperparameter 'schedule' must be 'alternate' or 'joint', got {params['schedule']!r}"
+        )
+    for key in ("central_critic", "horizon_mask", "normalize_reward"):
+        if key in params and not isinstance(params[key], bool):
+            raise ValueError(f"hyperparameter {key!r} must be true or false, got {params[key]!r}")

@@ -12,6 +12,10 @@ Seeds: round ``k`` trains with ``seed + ROUND_SEED_STRIDE x (k - 1)``, so round 
 run's seed (``--learners stores --rounds 1`` is the store-only run) and later rounds see
 new demand.
 
+With ``schedule = "joint"`` in the hyperparams a round trains every learner at once
+(:func:`~hmarl_bench.learn.joint.train_joint`: concurrent updates from one rollout) for the
+largest of the learners' budgets, in copy-days; its learning curve is stored under the
+name ``joint``.
 Interrupts: with a :class:`~hmarl_bench.learn.checkpoints.StopFlag` set (Ctrl-C), the
 learner in training stops at a checkpoint (``round_<k>/<learner>/checkpoints``) and
 :class:`RoundsInterrupted` says where; :func:`rounds_start` rebuilds that point from the
@@ -152,13 +156,29 @@ def train_rounds(
         raise ValueError("need at least one learner")
     if not eval_seeds:
         raise ValueError("need evaluation seeds to score every round")
-    policies = start.policies if start else Policies()
+    interface = (hyperparams or {}).get("interface", "seed")
+    policies = start.policies if start else Policies(interface=interface)
     results: list[RoundResult] = list(start.results) if start else []
+    joint = (hyperparams or {}).get("schedule") == "joint"
     for number in range(start.round if start else 1, rounds + 1):
         folder = None if out is None else Path(out) / f"round_{number}"
         resuming = start is not None and number == start.round
         result = start.current if resuming else RoundResult(number, policies, pd.DataFrame())
-        for index, learner in enumerate(learners):
+        if joint:  # every learner at once; a round cut short is trained again from its start
+            if stop is not None and stop.is_set:
+                raise RoundsInterrupted(number, 0, results)
+            policies = _joint_round(
+                result, scenario, learners, algo, seed + ROUND_SEED_STRIDE * (number - 1),
+                max(trained_budget(lrn, algo, _budget(timesteps, lrn), interface)
+                    for lrn in learners),
+                n_envs, hyperparams, validation_seeds, eval_freq, policies,
+            )  # fmt: skip
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                for learner in learners:
+                    getattr(policies, learner.name).save(folder / f"{learner.name}.zip")
+                result.curves["joint"].to_csv(folder / "joint_learning_curve.csv", index=False)
+        for index, learner in enumerate(() if joint else learners):
             if resuming and index < start.learner:
                 continue
             if stop is not None and stop.is_set:
@@ -176,7 +196,8 @@ def train_rounds(
                 hyperparams=hyperparams,
                 log_dir=log_dir,
                 eval_seeds=validation_seeds,
-                eval_freq=eval_freq or max(int(trained_budget(learner, algo, budget)) // 10, 1),
+                eval_freq=eval_freq
+                or max(int(trained_budget(learner, algo, budget, interface)) // 10, 1),
                 progress_bar=progress_bar,
                 initial_model=getattr(policies, learner.name),
                 stop=stop,
@@ -209,13 +230,44 @@ def train_rounds(
     return results
 
 
-def trained_budget(learner: Learner, algo: str, timesteps: int | None) -> int:
+def _joint_round(
+    result: RoundResult,
+    scenario: Scenario,
+    learners: Sequence[Learner],
+    algo: str,
+    seed: int,
+    budget: int,
+    n_envs: int | None,
+    hyperparams: dict[str, Any] | None,
+    validation_seeds: Sequence[int],
+    eval_freq: int,
+    policies: Policies,
+) -> Policies:
+    """One round of joint training; fills ``result``'s curve, seconds and budget."""
+    from hmarl_bench.learn.joint import train_joint
+
+    trained = train_joint(
+        scenario, learners, algo, timesteps=budget, seed=seed, n_envs=n_envs,
+        hyperparams=hyperparams, validation_seeds=validation_seeds,
+        eval_freq=eval_freq or max(budget // 10, 1), policies=policies,
+    )  # fmt: skip
+    result.curves["joint"] = trained.learning_curve
+    result.train_seconds["joint"] = trained.seconds
+    result.timesteps["joint"] = trained.timesteps
+    result.timesteps_requested["joint"] = budget
+    return trained.policies
+
+
+def trained_budget(
+    learner: Learner, algo: str, timesteps: int | None, interface: str = "seed"
+) -> int:
     """The budget a learner trains for: ``timesteps``, or its hyperparams file's."""
     if timesteps is not None:
         return int(timesteps)
     from hmarl_bench.learn.train import load_hyperparams
 
-    return int(load_hyperparams(algo, None, learner.hyperparams_path(algo))["timesteps"])
+    path = learner.hyperparams_path(algo, interface)
+    return int(load_hyperparams(algo, None, path)["timesteps"])
 
 
 def rounds_start(
@@ -243,7 +295,8 @@ def rounds_start(
     number, index = len(done) // per_round + 1, len(done) % per_round
     if index == 0 and number > 1 and not (out / f"round_{number - 1}" / "episodes.csv").is_file():
         number, index = number - 1, per_round  # every learner trained; the scoring was cut
-    policies, results = Policies(), []
+    interface = (hyperparams or {}).get("interface", "seed")
+    policies, results = Policies(interface=interface), []
     result = RoundResult(number, policies, pd.DataFrame())
     for k in range(1, number + 1):
         folder = out / f"round_{k}"
@@ -265,7 +318,8 @@ def rounds_start(
     if index < per_round:
         learner = learners[index]
         log_dir = out / f"round_{number}" / learner.name
-        params = training_params(algo, hyperparams, None, n_envs, learner.hyperparams_path(algo))
+        path = learner.hyperparams_path(algo, interface)
+        params = training_params(algo, hyperparams, None, n_envs, path)
         rollout = rollout_budget(1, params, learner.slots(scenario, params["n_envs"])).rollout
         checkpoint = latest_checkpoint(log_dir / "checkpoints", algo, rollout)
         if checkpoint is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
+from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
@@ -35,12 +36,14 @@ from hmarl_bench.learn.checkpoints import (
     check_batch_size,
     rollout_budget,
 )
+from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
 from hmarl_bench.learn.hyperparam_keys import (
-    ALGO_NAMES,
     HYPERPARAM_DIR,
     HYPERPARAM_KEYS,
     MODEL_KEYS,
     check_algo,
+    env_options,
+    hyperparams_file,
     load_hyperparams,
 )
 
@@ -50,7 +53,9 @@ __all__ = [
     "HYPERPARAM_KEYS",
     "KPIEvalCallback",
     "attach_env",
+    "env_options",
     "fit",
+    "hyperparams_file",
     "prepare_model",
     "training_params",
     "training_weights",
@@ -60,7 +65,12 @@ __all__ = [
     "train_store_policy",
 ]
 
-ALGOS: dict[str, type] = dict(zip(ALGO_NAMES, (PPO, MaskablePPO), strict=True))
+ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
+#: The centralized-critic policy class of each algo (:mod:`hmarl_bench.learn.critic`).
+CRITIC_POLICIES: dict[str, type] = {
+    "ppo": CentralCriticPolicy,
+    "maskable_ppo": MaskableCentralCriticPolicy,
+}
 
 
 def make_model(
@@ -69,19 +79,31 @@ def make_model(
     seed: int,
     hyperparams: dict[str, Any],
     tensorboard_log: str | None = None,
+    local_dim: int | None = None,
 ) -> Any:
-    """An SB3 model for ``env`` on the CPU with the given hyperparameters."""
+    """An SB3 model for ``env`` on the CPU with the given hyperparameters.
+
+    With ``central_critic`` in the hyperparams the policy is the algo's centralized-critic
+    policy, whose actor reads the first ``local_dim`` observation values (the agent's own)
+    and whose critic reads them all (:mod:`hmarl_bench.learn.critic`).
+    """
     check_algo(algo)
     kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
+    policy: Any = "MlpPolicy"
+    policy_kwargs: dict[str, Any] = {"net_arch": {"pi": net_arch, "vf": net_arch}}
+    if hyperparams.get("central_critic", False):
+        if local_dim is None:
+            raise ValueError("a centralized critic needs the actor's local_dim")
+        policy, policy_kwargs["local_dim"] = CRITIC_POLICIES[algo], int(local_dim)
     return ALGOS[algo](
-        "MlpPolicy",
+        policy,
         env,
         seed=seed,
         device="cpu",
         verbose=0,
         tensorboard_log=tensorboard_log,
-        policy_kwargs={"net_arch": {"pi": net_arch, "vf": net_arch}},
+        policy_kwargs=policy_kwargs,
         **kwargs,
     )
 
@@ -107,9 +129,11 @@ class KPIEvalCallback(BaseCallback):
 
     Logs ``eval/mean_total_cost`` and ``eval/mean_store_reward`` (TensorBoard), keeps the
     model with the lowest mean total cost at ``best_model_path``, and records the learning
-    curve. It evaluates with :func:`hmarl_bench.evaluation.evaluate` (the warehouse and
-    supplier on their rules, all seeds as one batch, masks for maskable models) instead of
-    SB3's EvalCallback so that selection uses the benchmark's own cost, not the reward.
+    curve. ``on_eval(timesteps, cost)`` is called after each point; ``False`` stops
+    training (a search's pruner). It evaluates with :func:`hmarl_bench.evaluation.evaluate`
+    (the warehouse and supplier on their rules, all seeds as one batch, masks for maskable
+    models) instead of SB3's EvalCallback so that selection uses the benchmark's own cost,
+    not the reward.
     """
 
     def __init__(
@@ -118,9 +142,16 @@ class KPIEvalCallback(BaseCallback):
         seeds: Sequence[int],
         eval_freq: int,
         best_model_path: Path | None = None,
+        interface: str = "seed",
+        horizon_mask: bool = True,
+        on_eval: Callable[[int, float], bool] | None = None,
     ) -> None:
         super().__init__()
+        self.on_eval = on_eval
+        self.halted = False  # on_eval said stop
         self.scenario = scenario
+        self.interface = interface
+        self.horizon_mask = horizon_mask
         self.seeds = list(seeds)
         self.eval_freq = eval_freq
         self.best_model_path = best_model_path
@@ -148,7 +179,9 @@ class KPIEvalCallback(BaseCallback):
 
         Learners of other roles (:mod:`hmarl_bench.learn.hierarchy`) put the model elsewhere.
         """
-        return RoleController(stores=ModelStores(self.model))
+        return RoleController(
+            stores=ModelStores(self.model), interface=self.interface, horizon_mask=self.horizon_mask
+        )
 
     def evaluate_now(self) -> None:
         frame = evaluate(self.scenario, self.controller(), self.seeds)
@@ -163,6 +196,8 @@ class KPIEvalCallback(BaseCallback):
         self.logger.record("eval/mean_total_cost", cost)
         self.logger.record("eval/mean_store_reward", row["mean_reward"])
         self.logger.record("eval/fill_rate", row["fill_rate"])
+        if self.on_eval is not None and not self.on_eval(self.num_timesteps, cost):
+            self.halted = True  # e.g. a hyperparameter search prunes this trial
         if cost < self.best_cost:
             self.best_cost = cost
             if self.best_model_path is not None:
@@ -184,10 +219,10 @@ class KPIEvalCallback(BaseCallback):
         if self.num_timesteps >= self._next and not self._stopping():
             self.evaluate_now()
             self._next += self.eval_freq
-        return True
+        return not self.halted
 
     def _on_training_end(self) -> None:
-        if self._stopping():
+        if self._stopping() or self.halted:
             return
         if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
             self.evaluate_now()
@@ -237,18 +272,24 @@ def train_store_policy(
     early with a checkpoint and ``interrupted`` set; ``resume`` continues from one.
     """
     scenario = load_scenario(scenario)
-    params = training_params(algo, hyperparams, timesteps, n_envs)
+    interface = (hyperparams or {}).get("interface", "seed")
+    path = hyperparams_file("stores", algo, interface)
+    params = training_params(algo, hyperparams, timesteps, n_envs, path)
     timesteps, n_envs = params["timesteps"], params["n_envs"]
     weights = training_weights(scenario.store_reward, params)
-    venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
+    options = env_options(params)
+    venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights, **options)
     log_dir = Path(log_dir) if log_dir is not None else None
-    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, resume)
+    local = make_roles(scenario, options["interface"])[0].observation_space.shape[0]
+    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, local, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
         best_path = log_dir / "best_model.zip" if log_dir else None
         freq = eval_freq if eval_freq > 0 else timesteps + 1
-        evaluator = KPIEvalCallback(scenario, eval_seeds, freq, best_path)
+        evaluator = KPIEvalCallback(
+            scenario, eval_seeds, freq, best_path, options["interface"], options["horizon_mask"]
+        )
         callbacks.append(evaluator)
     folder = log_dir / "checkpoints" if log_dir is not None else None
     callbacks.append(RolloutCheckpoints(folder, algo, checkpoint_freq, stop))
@@ -291,6 +332,7 @@ def prepare_model(
     params: dict[str, Any],
     log_dir: Path | None,
     initial_model: Any = None,
+    local_dim: int | None = None,
     resume: Resume | None = None,
 ) -> tuple[Any, Any]:
     """The model to train on ``env`` and the env as wrapped for it: ``VecMonitor`` (episode
@@ -317,7 +359,7 @@ def prepare_model(
         model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
-        model = make_model(algo, venv, seed, params, tb_log)
+        model = make_model(algo, venv, seed, params, tb_log, local_dim)
     return model, venv
 
 
