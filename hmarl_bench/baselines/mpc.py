@@ -57,7 +57,8 @@ class RollingHorizonMILP:
 
     ``horizon`` days per plan; ``store_safety`` / ``warehouse_safety`` in standard
     deviations (see module; a number, or one per copy); each solve stops at ``mip_rel_gap``
-    or ``time_limit`` seconds. The supplier always fulfils (action 0).
+    (so results do not depend on the machine's speed) or, as a safeguard that the default
+    chains never reach, after ``time_limit`` seconds. The supplier always fulfils (action 0).
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class RollingHorizonMILP:
         store_safety: float | np.ndarray = 1.0,
         warehouse_safety: float | np.ndarray = 0.0,
         mip_rel_gap: float = 1e-3,
-        time_limit: float = 10.0,
+        time_limit: float = 60.0,
     ) -> None:
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1 day, got {horizon}")
