@@ -85,7 +85,9 @@ def counted_cells(monkeypatch):
 
 @pytest.mark.parametrize("key", ["training_seeds", "tuning_seeds", "validation_seeds"])
 def test_evaluation_seeds_overlapping_other_seeds_are_rejected(tmp_path, key):
-    text = BASELINES_ONLY.format(name="bad", extra="").replace("tuning_seeds = [100]", "")
+    text = BASELINES_ONLY.format(name="bad", extra="")
+    if key == "tuning_seeds":
+        text = text.replace("tuning_seeds = [100]", "")
     text = f"{key} = [7, 10001]\n" + text
     with pytest.raises(BenchmarkError, match=rf"disjoint from {key}; both contain \[10001\]"):
         load_benchmark(write_config(tmp_path, text))
@@ -161,6 +163,16 @@ def _episodes(rows):
     return frame
 
 
+def _tuning(costs: dict[str, list[float]], scenario: str = "s") -> pd.DataFrame:
+    """Baselines' total costs on tuning seeds 100, 101, ..."""
+    rows = [
+        {"scenario": scenario, "policy": policy, "seed": 100 + i, "total_cost": cost}
+        for policy, values in costs.items()
+        for i, cost in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
 def test_summary_mean_std_and_stratified_bootstrap():
     # A learner whose seeds differ but whose episodes within a seed agree: resampling
     # episodes within each training seed never changes the pooled mean -> a zero-width CI.
@@ -190,8 +202,10 @@ def test_headline_gap_score_and_improvement():
             ("clairvoyant", "clairvoyant", None, e, bound),
         ]
     episodes = _episodes(rows)
+    tuning = _tuning({"random": [100.0, 101.0], "rule": [90.0, 91.0]})
     summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
-    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    table = stats.headline(episodes, summary, n_resamples=200, tuning=tuning)
+    table = table.set_index("policy")
     assert table.loc["ppo", "gap_to_bound_pct"] == pytest.approx(100 * (82.5 - 60) / 60)
     assert table.loc["ppo", "normalized_score"] == pytest.approx((100 - 82.5) / 40)
     assert table.loc["random", "normalized_score"] == 0.0

@@ -6,17 +6,20 @@ A benchmark is a list of independent cells:
   a hierarchical algo entry round by round (:mod:`hmarl_bench.harness.hier_cells`),
   evaluates it on every evaluation seed and keeps its learning curve (validation seeds)
   and its models; on the generalization scenario it also runs on the other scenarios;
-- ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
-  evaluation seed in one batched pass;
+- ``baseline``: (scenario x baseline) tunes on the tuning seeds, evaluates on every
+  evaluation seed in one batched pass, then runs the (tuned) controller on the tuning
+  seeds too (``info["tuning_rows"]``): the reference, the best rule, is chosen there;
 - ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
 
 A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker) and
-:func:`run_cell` is a pure function of it. Results come back to the driver, which writes
-them with :class:`CellStore` atomically (temporary file, then ``os.replace``): a killed
-run loses only the cells in flight, and a rerun skips the cells already stored. A stored
-result carries its cell's fingerprint (the cell's values, the scenario's values and the
-values of the hyperparameter files, not their comments), so a result computed under another
-configuration is recomputed.
+:func:`run_cell` is a pure function of it. Results come back to the driver, which stores
+them atomically (:mod:`hmarl_bench.harness.store`): a killed run loses only the cells in
+flight, and a rerun skips the cells already stored. A stored result carries its cell's
+fingerprint (the cell's values, the scenario's values and the values of the
+hyperparameter files, not their comments), so a result computed under another
+configuration is recomputed, and so is a result that lacks what the current code stores
+(:func:`~hmarl_bench.harness.store.missing_fields`: a baseline cell stored before it
+scored the tuning seeds).
 """
 
 from __future__ import annotations
@@ -25,11 +28,8 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
-import tempfile
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,7 +46,6 @@ from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
 __all__ = [
     "Cell",
     "CellOutcome",
-    "CellStore",
     "build_cells",
     "execute_cell",
     "run_cell",
@@ -197,7 +196,8 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
     Stores: on_hand (end of day), ordered, demand, lost_sales [units] of the first
     :data:`TRACE_SLOTS` store slots (store-SKU pairs; all of them in small chains, so a
     1,000-store trace stays small); warehouse: on_hand, ordered (from the supplier),
-    shipped (to the stores) [units], over all SKUs.
+    shipped (to the stores), short (ordered by the stores but not shipped) [units], over
+    all SKUs.
     """
     reports = frame.attrs["reports"]
 
@@ -216,6 +216,7 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
         "on_hand": series("warehouse", "on_hand"),
         "ordered": series("warehouse", "ordered"),
         "shipped": series("warehouse", "sales"),
+        "short": series("warehouse", "lost_sales"),
     }
     return {
         "seed": int(frame["seed"].iloc[index]),
@@ -278,12 +279,15 @@ def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
     tune_seconds = time.perf_counter() - start
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    # After the evaluation seeds, so their rows are what they were before this was added.
+    tuning = evaluate(scenario, controller, cell.tuning_seeds) if cell.tuning_seeds else None
     return {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
         "info": {
             "tune_seconds": tune_seconds,
             "tuned_params": getattr(controller, "tuned_params", None),
+            "tuning_rows": rows_of(tuning) if tuning is not None else [],
         },
     }
 
@@ -359,99 +363,3 @@ def execute_cell(cell: Cell) -> CellOutcome:
             traceback=traceback.format_exc(),
             seconds=time.perf_counter() - start,
         )
-
-
-# --------------------------------------------------------------------------- storing
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # what open() would give (mkstemp makes 0600 files)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class CellStore:
-    """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``) and
-    learners' models under ``root/models/<cell-id>.zip``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.cells_dir = self.root / "cells"
-        self.models_dir = self.root / "models"
-
-    def result_path(self, cell: Cell) -> Path:
-        return self.cells_dir / f"{cell.cell_id}.json"
-
-    def error_path(self, cell: Cell) -> Path:
-        return self.cells_dir / f"{cell.cell_id}.error.json"
-
-    def load(self, cell: Cell) -> dict[str, Any] | None:
-        """The stored result of ``cell`` if there is one for its current fingerprint."""
-        path = self.result_path(cell)
-        if not path.is_file():
-            return None
-        try:
-            result = json.loads(path.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
-        return result if result.get("fingerprint") == cell.fingerprint else None
-
-    def is_done(self, cell: Cell) -> bool:
-        return self.load(cell) is not None
-
-    def error(self, cell: Cell) -> dict[str, Any] | None:
-        path = self.error_path(cell)
-        return json.loads(path.read_text("utf-8")) if path.is_file() else None
-
-    def write(self, outcome: CellOutcome) -> Path:
-        """Store an outcome atomically; a success clears the cell's old error."""
-        cell = outcome.cell
-        if not outcome.ok:
-            record = {
-                "cell_id": cell.cell_id,
-                "error": outcome.error,
-                "traceback": outcome.traceback,
-                "seconds": outcome.seconds,
-                "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "cell": dataclasses.asdict(cell),
-            }
-            path = self.error_path(cell)
-            write_atomic(path, json.dumps(record, indent=1, default=str).encode())
-            return path
-        result = dict(outcome.result or {})
-        for name, data in result.pop("_artifacts", {}).items():
-            # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
-            target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
-            write_atomic(self.models_dir / target, data)
-        path = self.result_path(cell)
-        write_atomic(path, json.dumps(result, indent=1, default=str).encode())
-        self.error_path(cell).unlink(missing_ok=True)
-        return path
-
-    def results(self, cells: Sequence[Cell]) -> list[dict[str, Any]]:
-        """The stored, current results of ``cells`` (missing and stale ones left out)."""
-        return [r for r in (self.load(c) for c in cells) if r is not None]
-
-    def stale(self, cells: Sequence[Cell]) -> list[Cell]:
-        """The cells stored under another fingerprint: computed under another configuration
-        (a changed scenario, hyperparameter or benchmark value), so not used."""
-        return [c for c in cells if self.result_path(c).is_file() and not self.is_done(c)]
