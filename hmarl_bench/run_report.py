@@ -22,7 +22,9 @@ __all__ = [
     "mean_and_ci",
     "mean_ci",
     "plot_learning_curve",
+    "print_cell",
     "print_table",
+    "rich_table",
     "render_markdown",
     "summary_table",
     "versions",
@@ -121,23 +123,71 @@ def render_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_table(table: pd.DataFrame, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+#: The printed table's column titles (two lines each, units included) and how a value of
+#: each KPI prints: a fill rate as a percentage.
+PRINT_TITLES = {
+    "total_cost": "total\ncost\n[currency]",
+    "fill_rate": "fill\nrate\n[%]",
+    "lost_sales": "lost\nsales\n[units]",
+    "mean_store_inventory": "store\nstock\n[units]",
+    "store_reward": "\nseed\nreward",
+}
+#: An 80-column terminal: the printed table must fit without wrapping a number.
+TERMINAL_COLUMNS = 80
 
-    rich_table = Table(title=title)
-    rich_table.add_column("policy")
-    for label in TABLE_COLUMNS.values():
-        rich_table.add_column(label, justify="right")
+
+def _printed(value: float, column: str, signed: bool = False) -> str:
+    """A fill rate in % with two decimals; other values whole from 10 (100 for a mean)."""
+    if column == "fill_rate":
+        text = f"{100 * value:+.2f}"
+    else:
+        text = f"{value:+,.0f}" if abs(value) >= (10 if signed else 100) else f"{value:+,.1f}"
+    return text if signed else text.lstrip("+")
+
+
+def print_cell(row: pd.Series | dict[str, Any], column: str) -> str:
+    """Two lines: the mean, then the 95% CI's bounds as offsets from it (``-784 +699``),
+    so an asymmetric interval prints exactly in a narrow column."""
+    mean, low, high = row[column], row[f"{column}_ci_low"], row[f"{column}_ci_high"]
+    return (
+        f"{_printed(mean, column)}\n"
+        f"{_printed(low - mean, column, True)} {_printed(high - mean, column, True)}"
+    )
+
+
+def rich_table(table: pd.DataFrame, title: str):
+    """The summary as a rich table of at most :data:`TERMINAL_COLUMNS` columns."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    rich_table = Table(
+        title=title,
+        caption="second line: the 95% bootstrap CI's bounds minus the mean; results.md has "
+        "the intervals",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        title_justify="left",
+        caption_justify="left",
+    )
+    rich_table.add_column("policy", no_wrap=True)
+    for column in TABLE_COLUMNS:
+        title = Text(PRINT_TITLES[column], justify="right")  # Text: "[units]" is not markup
+        rich_table.add_column(title, justify="right", no_wrap=True)
     for _, row in table.iterrows():
-        rich_table.add_row(
-            str(row["policy"]),
-            *[mean_and_ci(row, c) for c in TABLE_COLUMNS],
-        )
+        rich_table.add_row(str(row["policy"]), *[print_cell(row, c) for c in TABLE_COLUMNS])
+    return rich_table
+
+
+def print_table(table: pd.DataFrame, title: str) -> None:
+    """Print the summary; it fits an 80-column terminal (a wider one changes nothing)."""
+    from rich.console import Console
+
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(rich_table)
+    if not console.is_terminal or console.width > TERMINAL_COLUMNS:
+        console = Console(width=TERMINAL_COLUMNS)
+    console.print(rich_table(table, title))
 
 
 def plot_learning_curve(curve: pd.DataFrame, baseline_cost: float, path: Path) -> None:

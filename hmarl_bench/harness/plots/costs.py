@@ -18,6 +18,7 @@ import pandas as pd
 from hmarl_bench.harness.plots.style import (
     COST_UNIT,
     PolicyStyle,
+    error_bar,
     facets,
     grid_columns,
     label_outer,
@@ -65,12 +66,13 @@ def policy_rows(ax: plt.Axes, order: Sequence[str], reference: str | None, label
     ax.grid(axis="y", visible=False)
 
 
-def _panels(headline: pd.DataFrame, width: float, per_row: float = ROW_HEIGHT):
+def _panels(
+    headline: pd.DataFrame, width: float, per_row: float = ROW_HEIGHT, legend_rows: int = 0
+):
     scenarios = list(headline["scenario"].unique())
     order = policy_order(headline)
-    fig, axes = facets(
-        len(scenarios), width, per_row * len(order) + 0.55, grid_columns(width), sharey=True
-    )
+    fig, axes = facets(len(scenarios), width, per_row * len(order) + 0.55, grid_columns(width),
+                       sharey=True, legend_rows=legend_rows)  # fmt: skip
     return fig, axes, scenarios, order
 
 
@@ -97,7 +99,7 @@ def total_cost_figure(
                 continue
             row, style = group.loc[name], styles[name]
             mean, low, high = row[["total_cost_mean", "total_cost_ci_low", "total_cost_ci_high"]]
-            err = np.nan_to_num([[mean - low], [high - mean]])
+            err = error_bar(mean, low, high)
             ax.errorbar(mean, y, xerr=err, fmt="none", ecolor=style.color, elinewidth=1.4,
                         capsize=2)  # fmt: skip
             edge = "black" if name == refs[scenario] else "0.3"
@@ -183,7 +185,7 @@ def paired_difference_figure(
 def _difference_point(ax, y, row, style: PolicyStyle, limits, is_reference: bool) -> None:
     mean, low, high = row["mean"], row["low"], row["high"]
     if limits[0] <= mean <= limits[1]:
-        err = np.nan_to_num([[mean - low], [high - mean]])
+        err = error_bar(mean, low, high)
         ax.errorbar(mean, y, xerr=err, fmt="none", ecolor=style.color, elinewidth=1.4, capsize=2)
         edge = "black" if is_reference else "0.3"
         ax.plot(mean, y, marker=style.marker, color=style.color, ms=4.5, mec=edge, mew=0.5)
@@ -257,7 +259,7 @@ def cost_breakdown_figure(
 ) -> plt.Figure:
     """Mean cost per policy split into store holding, warehouse holding, lost-sales
     penalty and ordering (the clairvoyant bound: its best plan's split)."""
-    fig, axes, scenarios, order = _panels(headline, width)
+    fig, axes, scenarios, order = _panels(headline, width, legend_rows=1 if width >= 6 else 3)
     refs = references(headline)
     pal = palette()
     unsplit = False

@@ -99,7 +99,7 @@ def learning_curves_figure(
         panels = [(s, roles[0]) for s in scenarios]
         columns = grid_columns(width)
     height = 1.5
-    fig, axes = facets(len(panels), width, height, columns)
+    fig, axes = facets(len(panels), width, height, columns, legend_rows=2)
     selected = selected_checkpoints(frame)
     policies = list(dict.fromkeys(frame["policy"]))
     for ax, (scenario, role) in zip(axes, panels, strict=True):

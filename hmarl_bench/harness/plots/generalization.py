@@ -11,7 +11,6 @@ the colours say which learner, as in every other figure.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
@@ -19,6 +18,7 @@ from hmarl_bench.harness.plots.costs import caption, policy_rows
 from hmarl_bench.harness.plots.style import (
     COST_UNIT,
     PolicyStyle,
+    error_bar,
     facets,
     grid_columns,
     label_outer,
@@ -36,9 +36,8 @@ def generalization_figure(
     targets = list(table["target_scenario"].unique())
     order = list(dict.fromkeys(table["policy"]))
     train = table["train_scenario"].iloc[0]
-    fig, axes = facets(
-        len(targets), width, 0.2 * len(order) + 0.75, grid_columns(width), sharey=True
-    )
+    fig, axes = facets(len(targets), width, 0.2 * len(order) + 0.75, grid_columns(width),
+                       sharey=True, legend_rows=3 if width < 6 else 2)  # fmt: skip
     line_color = palette()[1]
     for ax, target in zip(axes, targets, strict=True):
         group = table[table["target_scenario"] == target].set_index("policy")
@@ -48,7 +47,7 @@ def generalization_figure(
                 continue
             row, color = group.loc[name], styles[name].color if name in styles else "0.3"
             x = row["transferred_cost"]
-            err = np.nan_to_num([[x - row["transferred_ci_low"]], [row["transferred_ci_high"] - x]])
+            err = error_bar(x, row["transferred_ci_low"], row["transferred_ci_high"])
             ax.errorbar(x, y, xerr=err, fmt="o", color=color, ms=4.5, capsize=2, lw=1.0)
             ax.plot(row["trained_here_cost"], y, ls="none", marker="o", ms=6, mfc="none",
                     mec=color, mew=1.1)  # fmt: skip

@@ -9,6 +9,8 @@ disappears and the cluster is not squeezed into a corner by the random policy.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ from hmarl_bench.harness.plots.costs import caption, references
 from hmarl_bench.harness.plots.style import (
     COST_UNIT,
     PolicyStyle,
+    error_bar,
     facets,
     focus_range,
     grid_columns,
@@ -71,7 +74,9 @@ def service_vs_cost_figure(
 ) -> plt.Figure:
     scenarios = list(headline["scenario"].unique())
     order = policy_order(headline)
-    fig, axes = facets(len(scenarios), width, 1.9 if width < 6 else 2.0, grid_columns(width))
+    ncol = 2 if width >= 6 else 1
+    fig, axes = facets(len(scenarios), width, 1.9 if width < 6 else 2.0, grid_columns(width),
+                       legend_rows=math.ceil(len(order) / ncol))  # fmt: skip
     refs = references(headline)
     outside = 0
     for ax, scenario in zip(axes, scenarios, strict=True):
@@ -91,10 +96,9 @@ def service_vs_cost_figure(
                 ax.errorbar(
                     x,
                     y,
-                    xerr=np.nan_to_num([[x - row["total_cost_ci_low"]],
-                                        [row["total_cost_ci_high"] - x]]),
-                    yerr=np.nan_to_num([[y - 100 * row["fill_rate_ci_low"]],
-                                        [100 * row["fill_rate_ci_high"] - y]]),
+                    xerr=error_bar(x, row["total_cost_ci_low"], row["total_cost_ci_high"]),
+                    yerr=error_bar(row["fill_rate_mean"], row["fill_rate_ci_low"],
+                                   row["fill_rate_ci_high"], 100.0),
                     marker=style.marker, color=style.color, ms=5, capsize=1.5, lw=0.8,
                     ls="none", mec="black" if name == refs[scenario] else "0.3",
                     mew=0.8 if name == refs[scenario] else 0.4,
@@ -110,7 +114,7 @@ def service_vs_cost_figure(
     label_outer(axes, COST_UNIT, "fill rate [%]")
     entries = legend_entries(order, styles, headline)
     fig.legend([h for h, _ in entries], [label for _, label in entries],
-               loc="outside lower center", ncol=2 if width >= 6 else 1, frameon=False,
+               loc="outside lower center", ncol=ncol, frameon=False,
                handlelength=1.6, columnspacing=1.0)  # fmt: skip
     note = f"; {outside} point(s) outside the range sit on the frame (arrow)" if outside else ""
     caption(

@@ -39,6 +39,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 __all__ = [
     "COST_UNIT",
+    "error_bar",
     "ONE_COLUMN",
     "TWO_COLUMN",
     "WIDTHS",
@@ -129,15 +130,22 @@ def save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
 
 
 def facets(
-    n: int, width: float, panel_height: float, columns: int, sharey: bool | str = False
+    n: int,
+    width: float,
+    panel_height: float,
+    columns: int,
+    sharey: bool | str = False,
+    legend_rows: int = 0,
 ) -> tuple[plt.Figure, list[plt.Axes]]:
-    """``n`` panels in a grid of ``columns`` at the figure ``width`` [in]."""
+    """``n`` panels in a grid of ``columns`` at the figure ``width`` [in], with room for a
+    caption and ``legend_rows`` lines of legend below the panels."""
     cols = max(1, min(n, columns))
     rows = math.ceil(n / cols)
+    caption_lines = 2 if width >= TWO_COLUMN - 0.01 else 4
     fig, axes = plt.subplots(
         rows,
         cols,
-        figsize=(width, panel_height * rows + 0.45),
+        figsize=(width, panel_height * rows + 0.15 * caption_lines + 0.15 * legend_rows + 0.3),
         squeeze=False,
         sharey=sharey,
         layout="constrained",
@@ -280,6 +288,13 @@ def variant_label(policy: str, kind: str) -> str:
 
 
 # --------------------------------------------------------------------------- ranges
+
+
+def error_bar(mean: float, low: float, high: float, scale: float = 1.0) -> np.ndarray:
+    """``[[below], [above]]`` for ``errorbar``: a missing bound draws no bar, and a bound a
+    rounding error on the wrong side of the mean (a constant sample) draws none either."""
+    below, above = scale * (mean - low), scale * (high - mean)
+    return np.maximum(np.nan_to_num([[below], [above]]), 0.0)
 
 
 def focus_range(
