@@ -137,35 +137,38 @@ TERMINAL_COLUMNS = 80
 
 
 def _printed(value: float, column: str, signed: bool = False) -> str:
-    """A fill rate in % with two decimals; other values whole from 10 (100 for a mean)."""
+    """A fill rate in % with two decimals; a mean whole from 100; an offset whole from 10
+    and in thousands (``1.3k``) from 1,000, so a CI's two offsets fit a narrow column."""
     if column == "fill_rate":
         text = f"{100 * value:+.2f}"
+    elif signed and abs(value) >= 1000:
+        text = f"{value / 1000:+,.1f}k"
     else:
         text = f"{value:+,.0f}" if abs(value) >= (10 if signed else 100) else f"{value:+,.1f}"
     return text if signed else text.lstrip("+")
 
 
 def print_cell(row: pd.Series | dict[str, Any], column: str) -> str:
-    """Two lines: the mean, then the 95% CI's bounds as offsets from it (``-784 +699``),
-    so an asymmetric interval prints exactly in a narrow column."""
+    """Two lines: the mean, then the 95% CI's bounds as offsets from it (``-784/+699``),
+    so an asymmetric interval prints in a narrow column."""
     mean, low, high = row[column], row[f"{column}_ci_low"], row[f"{column}_ci_high"]
     return (
         f"{_printed(mean, column)}\n"
-        f"{_printed(low - mean, column, True)} {_printed(high - mean, column, True)}"
+        f"{_printed(low - mean, column, True)}/{_printed(high - mean, column, True)}"
     )
 
 
 def rich_table(table: pd.DataFrame, title: str):
     """The summary as a rich table of at most :data:`TERMINAL_COLUMNS` columns."""
-    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     rich_table = Table(
         title=title,
-        caption="second line: the 95% bootstrap CI's bounds minus the mean; results.md has "
-        "the intervals",
-        box=box.SIMPLE_HEAD,
+        caption="under each mean: its 95% bootstrap CI's bounds minus the mean (low/high); "
+        "results.md has the intervals",
+        box=None,  # no separator characters: one space between columns
+        header_style="bold",
         pad_edge=False,
         collapse_padding=True,
         title_justify="left",
@@ -176,7 +179,11 @@ def rich_table(table: pd.DataFrame, title: str):
         title = Text(PRINT_TITLES[column], justify="right")  # Text: "[units]" is not markup
         rich_table.add_column(title, justify="right", no_wrap=True)
     for _, row in table.iterrows():
-        rich_table.add_row(str(row["policy"]), *[print_cell(row, c) for c in TABLE_COLUMNS])
+        cells = []
+        for column in TABLE_COLUMNS:
+            mean, offsets = print_cell(row, column).split("\n")
+            cells.append(Text.assemble(mean, "\n", (offsets, "dim")))
+        rich_table.add_row(str(row["policy"]), *cells)
     return rich_table
 
 

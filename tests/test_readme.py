@@ -33,7 +33,8 @@ BLOCKS = BLOCK.findall((ROOT / "README.md").read_text("utf-8"))
             marks=pytest.mark.xfail(
                 _predates_paired_statistics(name),
                 reason=f"results/{name} predate the paired statistics: run python -m "
-                f"hmarl_bench.benchmark {name} --recompute --readme README.md",
+                f"hmarl_bench.benchmark {name} --readme README.md (it recomputes the cells "
+                "that lack tuning-seed scores)",
                 strict=True,
             ),
         )
@@ -169,3 +170,53 @@ def test_sync_readme_without_markers_is_a_clear_error(tmp_path):
     path.write_text("no markers here\n")
     with pytest.raises(BenchmarkError, match="benchmark:demo:headline"):
         readme.sync_readme(path, "demo", "x\n")
+
+
+def _commands(text: str) -> list[str]:
+    """The lines of the README's ```bash blocks, in order."""
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    return [line for block in blocks for line in block.splitlines()]
+
+
+def test_the_cpu_torch_install_comes_before_any_command_that_would_pull_cuda():
+    text = (ROOT / "README.md").read_text("utf-8")
+    installs = [line for line in _commands(text) if "pip install" in line]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in installs[0]
+    prose_before = text.split(installs[0])[0]
+    assert "CUDA" in prose_before  # the why comes with it, before it
+
+
+def test_the_glossary_is_near_the_top():
+    text = (ROOT / "README.md").read_text("utf-8")
+    top = text.split("## Quick start")[0]
+    for term in ("*seed system*", "*seed rule*", "*seed reward*", "*random seed*", "*slot*",
+                 "*CTDE*", "*IQM*", "*normalized score*", "*reference*",
+                 "*paired difference*"):  # fmt: skip
+        assert term in top, term
+
+
+def test_regenerating_a_committed_benchmark_says_recompute():
+    text = (ROOT / "README.md").read_text("utf-8")
+    assert "python -m hmarl_bench.benchmark default --recompute" in text
+    assert "Regenerate everything with the first command above" not in text
+
+
+QUICKSTART = ROOT / "results" / "speed" / "quickstart.txt"
+
+
+@pytest.mark.xfail(
+    not QUICKSTART.is_file(),
+    reason="results/speed/quickstart.txt not generated yet: run python -m hmarl_bench.speed "
+    "--quickstart --readme README.md",
+    strict=True,
+)
+def test_readme_quickstart_timing_equals_the_committed_run():
+    from hmarl_bench.speed.quickstart import README_KEY, readme_block
+
+    text = (ROOT / "README.md").read_text("utf-8")
+    start, end = f"<!-- {README_KEY} -->\n", f"<!-- /{README_KEY} -->"
+    block = text.split(start, 1)[1].split(end, 1)[0]
+    assert block == readme_block(ROOT / "results" / "speed"), (
+        "README's quick-start timing differs from results/speed/quickstart.txt; run "
+        "python -m hmarl_bench.speed --quickstart --readme README.md"
+    )
