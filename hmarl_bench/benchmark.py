@@ -32,7 +32,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from hmarl_bench.harness import provenance
+from hmarl_bench.harness import manifest
 from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
@@ -96,15 +96,15 @@ def run_benchmark(
     ignored ``run_log.json``.
     """
     start = time.perf_counter()
-    started_at = provenance.now()
+    started_at = manifest.now()
     root = Path(out_dir) / spec.name
     store = CellStore(root)
     cells = build_cells(spec)
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
     runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor
     _check_learners(spec, todo)
-    if todo or not (root / provenance.MANIFEST).is_file():
-        provenance.write_manifest(spec, root)
+    if todo or not (root / manifest.MANIFEST).is_file():
+        manifest.write_manifest(spec, root)
     failed: list[str] = []
     bar = tqdm(
         total=len(cells),
@@ -128,14 +128,14 @@ def run_benchmark(
         runner.run(todo, on_outcome)
     finally:
         bar.close()
-        provenance.write_run_log(
+        manifest.write_run_log(
             root,
             {
                 "benchmark": spec.name,
                 "config": str(Path(spec.source).resolve()) if spec.source else None,
                 "out": str(root.resolve()),
                 "started_at": started_at,
-                "finished_at": provenance.now(),
+                "finished_at": manifest.now(),
                 "seconds": time.perf_counter() - start,
                 "executor": executor if isinstance(executor, str) else type(executor).__name__,
                 "workers": workers,

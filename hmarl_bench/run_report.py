@@ -198,30 +198,41 @@ def print_table(table: pd.DataFrame, title: str) -> None:
 
 
 def plot_learning_curve(curve: pd.DataFrame, baseline_cost: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """The run's learning curve at one-column width (3.5 in), in the benchmark figures'
+    style: validation total cost over training steps (thousands on both axes), the
+    selected checkpoint marked, the seed rule's cost on the same validation seeds; written
+    without timestamps or software versions, so a rerun gives the same bytes."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
+    from matplotlib.lines import Line2D
 
-    sns.set_theme(context="paper", style="whitegrid", palette="colorblind")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    sns.lineplot(
-        data=curve,
-        x="timesteps",
-        y="mean_total_cost",
-        marker="o",
-        ax=ax,
-        label="learned store policy",
+    from hmarl_bench.harness.plots.style import (
+        ONE_COLUMN,
+        PNG_METADATA,
+        palette,
+        set_style,
+        thousands,
     )
-    ax.axhline(
-        baseline_cost, ls="--", color=sns.color_palette("colorblind")[1], label="seed rule (s,S)"
-    )
+
+    set_style(ONE_COLUMN)
+    pal = palette()
+    fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
+    ax.plot(curve["timesteps"], curve["mean_total_cost"], color=pal[0], marker="o", ms=3)
+    best = curve.loc[curve["mean_total_cost"].idxmin()]
+    ax.plot(best["timesteps"], best["mean_total_cost"], ls="none", marker="v", ms=6,
+            color=pal[0], mec="black", mew=0.6, zorder=4)  # fmt: skip
+    ax.axhline(baseline_cost, ls="--", color=pal[1], lw=1.1)
     ax.set_xlabel("training agent-steps")
-    ax.set_ylabel("validation total cost [currency / episode]")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    ax.set_ylabel("validation total cost\n[currency/episode]")
+    thousands(ax, "both")
+    handles = [
+        Line2D([], [], color=pal[0], marker="o", ms=3),
+        Line2D([], [], ls="none", marker="v", ms=6, color=pal[0], mec="black", mew=0.6),
+        Line2D([], [], ls="--", color=pal[1], lw=1.1),
+    ]
+    labels = ["learned store policy", "selected checkpoint", "seed rule (s,S)"]
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False,
+               handlelength=1.6, columnspacing=0.8)  # fmt: skip
+    fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
 
 
