@@ -16,9 +16,13 @@ when cells run, so rerunning a finished benchmark or ``--only-tables`` leaves th
 folder byte for byte as it was. A run's own facts (times, paths, executor) go to
 ``run_log.json``, which git ignores.
 
+``--status`` runs nothing and lists every cell as current, stale (and why: its values,
+the code it runs, or the libraries changed), incomplete, missing, failed or corrupt.
+
 Exit status: 0 when every cell is stored, 1 when some failed (the tables use the rest) or
-stored cells lack what the report needs, 2 for a bad config or arguments, 130 when
-interrupted.
+stored cells lack what the report needs, 2 for a bad config or arguments (an unwritable
+``--out``, a ``--readme`` without the benchmark's markers: both checked before any cell
+runs), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.harness import manifest
-from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, build_cells
+from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
-from hmarl_bench.harness.store import CellStore
 
 __all__ = [
     "BenchmarkData",
@@ -64,17 +68,24 @@ class RunSummary:
 
 
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
-    """Fail early on bad hyperparameter overrides rather than in every learner cell."""
+    """Fail early on bad hyperparameter overrides (or a minibatch larger than a rollout on
+    some scenario) rather than in every learner cell."""
     if not any(c.kind == LEARNER for c in cells):
         return
+    from hmarl_bench.config import load_scenario
+    from hmarl_bench.learn.checkpoints import check_batch_size
     from hmarl_bench.learn.hierarchy import parse_learners
     from hmarl_bench.learn.train import load_hyperparams
 
+    scenarios = [load_scenario(name) for name in spec.scenarios]
     for i, algo in enumerate(spec.algos):
         try:
             for learner in parse_learners(list(algo.learners)):
                 path = learner.hyperparams_path(algo.name)
-                load_hyperparams(algo.name, algo.hyperparam_overrides, path)
+                params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
+                n_envs = int(algo.n_envs or params["n_envs"])
+                for scenario in scenarios:
+                    check_batch_size(params, learner.slots(scenario, n_envs))
         except ValueError as err:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 
@@ -152,13 +163,16 @@ def run_benchmark(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m hmarl_bench.benchmark",
         description=(
             "Run a benchmark (learners, baselines and the clairvoyant bound on held-out "
             "evaluation seeds) and write its tables and figures. Finished cells are stored "
             "under OUT/<benchmark>/cells and skipped on the next run, so an interrupted or "
-            "partly failed run resumes where it stopped."
+            "partly failed run resumes where it stopped; a cell whose values, code or "
+            "libraries changed is stale and runs again (--status says which and why). "
+            "Learner budgets are rounded up to whole PPO rollouts (n_steps x slots); each "
+            "learner cell records timesteps_requested and timesteps in its info."
         ),
         epilog=(
             "examples:\n"
@@ -213,7 +227,52 @@ def _parser() -> argparse.ArgumentParser:
         "<!-- benchmark:NAME:headline --> and <!-- /benchmark:NAME:headline -->",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="run nothing: list each cell as current, stale (and why: values, code or "
+        "libraries changed), incomplete, missing, failed or corrupt",
+    )
     return parser
+
+
+def _check_readme(readme: Path | None, name: str) -> None:
+    """Refuse a --readme that cannot take the headline, before hours of cells."""
+    if readme is None:
+        return
+    key = f"benchmark:{name}:headline"
+    try:
+        text = readme.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise BenchmarkError("--readme", f"cannot read {readme}: {err}") from None
+    if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
+        raise BenchmarkError("--readme", f"{readme} has no '<!-- {key} -->' ... block")
+
+
+def _check_out(root: Path) -> None:
+    """Refuse a results folder that cannot be written, before any cell runs."""
+    import tempfile
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        raise BenchmarkError("--out", f"cannot write results under {root}: {err}") from None
+
+
+def print_status(spec: BenchmarkSpec, root: Path) -> None:
+    """One line per cell that is not current, then the counts (``--status``)."""
+    store = CellStore(root)
+    counts: dict[str, int] = {}
+    for cell in build_cells(spec):
+        status = store.status(cell)
+        counts[status.state] = counts.get(status.state, 0) + 1
+        if status.state != "current":
+            reason = f": {status.reason}" if status.reason else ""
+            print(f"{status.state:8} {cell.cell_id}{reason}")
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:
@@ -237,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
+        if args.status:
+            print_status(spec, root)
+            return 0
+        _check_readme(args.readme, spec.name)
         if args.only_tables:
             paths = write_report(spec, root, not args.no_figures)
             if not paths:
@@ -245,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {len(paths)} files under {root}")
             _sync(args.readme, spec.name, root)
             return 0
+        _check_out(root)
         summary = run_benchmark(
             spec,
             args.out,

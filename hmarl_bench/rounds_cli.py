@@ -13,24 +13,23 @@ last round against the baselines) and ``config.json``.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.learn.hierarchy import parse_learners
-from hmarl_bench.learn.rounds import ROUND_COLUMNS, RoundResult, round_summary, train_rounds
-from hmarl_bench.run import (
+from hmarl_bench.learn.hierarchy import Learner, parse_learners
+from hmarl_bench.learn.rounds import ROUND_COLUMNS, RoundResult, round_summary
+from hmarl_bench.run_args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
     VALIDATION_SEED_BASE,
     RunArgs,
 )
+from hmarl_bench.run_folder import RunFolderError, default_run_folder, make_run_folder, write_config
 from hmarl_bench.run_report import (
     compare_with_baselines,
     mean_and_ci,
@@ -80,41 +79,140 @@ def _print_round(result: RoundResult, names: str) -> None:
     console.print(f"trained: {trained}")
 
 
-def run_rounds(args: RunArgs, scenario: Scenario, overrides: dict[str, Any]) -> int:
-    """Train the learners for ``args.rounds`` rounds, log every round, compare with rules."""
+def _plan(
+    args: RunArgs, scenario: Scenario, learners: tuple[Learner, ...], overrides: dict[str, Any]
+) -> tuple[dict[str, dict], dict[str, Any]]:
+    """Each learner's resolved hyperparameters and budget (ValueError for bad ones)."""
+    from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
+    from hmarl_bench.learn.hyperparam_keys import load_hyperparams
+
+    params, budgets = {}, {}
+    for learner in learners:
+        values = load_hyperparams(args.algo, overrides, learner.hyperparams_path(args.algo))
+        values["n_envs"] = int(args.n_envs or values["n_envs"])
+        values["timesteps"] = int(args.timesteps or values["timesteps"])
+        slots = learner.slots(scenario, values["n_envs"])
+        try:
+            check_batch_size(values, slots)
+        except ValueError as err:
+            raise ValueError(f"{learner.name}: {err}") from None
+        params[learner.name] = values
+        budgets[learner.name] = rollout_budget(values["timesteps"], values, slots)
+    return params, budgets
+
+
+def run_rounds(
+    args: RunArgs,
+    scenario: Scenario,
+    source: dict[str, Any],
+    overrides: dict[str, Any],
+    config: dict[str, Any] | None = None,
+) -> int:
+    """Train the learners for ``args.rounds`` rounds, log every round, compare with rules.
+
+    ``config``: the recorded config.json of the run to resume (``args.resume``), or None.
+    """
+    from hmarl_bench.learn.checkpoints import catch_sigint
+    from hmarl_bench.learn.rounds import RoundsInterrupted, rounds_start, train_rounds
 
     learners = parse_learners(args.learners)
     names = "+".join(learner.name for learner in learners)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    default = f"runs/{scenario.name}-{args.algo}-{names}-seed{args.seed}-{stamp}"
-    out = Path(args.out or default)
-    out.mkdir(parents=True, exist_ok=True)
-    validation_seeds = [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)]
-    eval_seeds = [EVAL_SEED_BASE + i for i in range(args.eval_episodes)]
-    print(
-        f"training {names} with {args.algo} on '{scenario.name}' for {args.rounds} round(s) "
-        f"(seed {args.seed}); outputs in {out}"
-    )
     try:
-        results = train_rounds(
-            scenario,
-            learners,
-            args.rounds,
-            args.algo,
-            args.seed,
-            args.timesteps,
-            args.n_envs,
-            overrides,
-            validation_seeds,
-            eval_seeds,
-            args.eval_freq,
-            out,
-            args.progress,
-            on_round=lambda result: _print_round(result, names),
-        )
+        params, budgets = _plan(args, scenario, learners, overrides)
+        if config is not None and params != config["hyperparams"]:
+            raise ValueError(
+                "the hyperparameters differ from the run's config.json (a hyperparams file "
+                "changed since it started), so resuming would not continue the same run"
+            )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if config is None:
+        label = source.get("label", scenario.name)
+        default = default_run_folder(f"{label}-{args.algo}-{names}-seed{args.seed}")
+        out = Path(args.out or default)
+        try:
+            make_run_folder(out, args.force)
+        except RunFolderError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        config = {
+            "status": "training",
+            "args": asdict(args),
+            "learners": [learner.name for learner in learners],
+            "hyperparams": params,
+            "budget": {name: b.as_dict() for name, b in budgets.items()},
+            "scenario": scenario.to_dict(),
+            "scenario_source": source,
+            "validation_seeds": [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)],
+            "eval_seeds": [EVAL_SEED_BASE + i for i in range(args.eval_episodes)],
+            "done": [],
+            "versions": versions(),
+        }
+        write_config(out, config)
+        start = None
+    else:
+        out = Path(args.out)
+        start = rounds_start(
+            out, scenario, learners, args.algo, args.n_envs, overrides, args.seed, config["done"]
+        )
+        at = learners[start.learner].name if start.learner < len(learners) else "scoring"
+        print(f"resuming {out} in round {start.round} at {at}")
+    validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
+    each = ", ".join(f"{name} {budget.describe()}" for name, budget in budgets.items())
+    print(
+        f"training {names} with {args.algo} on '{scenario.name}' for {args.rounds} round(s) "
+        f"(seed {args.seed}), per round: {each}; outputs in {out}",
+        flush=True,
+    )
+
+    def record(number: int, learner: Learner, trained: Any) -> None:
+        config["done"].append(
+            {
+                "round": number,
+                "learner": learner.name,
+                "train_seconds": trained.seconds,
+                "timesteps": trained.timesteps,
+                "timesteps_requested": trained.budget.requested,
+            }
+        )
+        write_config(out, config)
+
+    with catch_sigint() as stop:
+        try:
+            results = train_rounds(
+                scenario,
+                learners,
+                args.rounds,
+                args.algo,
+                args.seed,
+                args.timesteps,
+                args.n_envs,
+                overrides,
+                validation_seeds,
+                eval_seeds,
+                args.eval_freq,
+                out,
+                args.progress,
+                on_round=lambda result: _print_round(result, names),
+                stop=stop,
+                start=start,
+                on_learner=record,
+            )
+        except RoundsInterrupted as stopped:
+            config["status"] = "interrupted"
+            write_config(out, config)
+            learner = learners[stopped.learner].name
+            print(
+                f"\ninterrupted in round {stopped.round} while training {learner}: its "
+                f"checkpoint, the finished models and learning curves and config.json are "
+                f"saved in {out}; continue with: python -m hmarl_bench.run --resume {out}",
+                file=sys.stderr,
+            )
+            return 130
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     rows = [round_summary(r) for r in results]
     (out / "rounds.md").write_text(render_rounds(rows), encoding="utf-8")
 
@@ -124,17 +222,11 @@ def run_rounds(args: RunArgs, scenario: Scenario, overrides: dict[str, Any]) -> 
     table = compare_with_baselines(
         scenario, {label: final.episodes}, validation_seeds, eval_seeds, args.seed, out
     )
-    config = {
-        "args": asdict(args),
-        "learners": [learner.name for learner in learners],
-        "scenario": scenario.to_dict(),
-        "validation_seeds": validation_seeds,
-        "eval_seeds": eval_seeds,
-        "train_seconds": [r.train_seconds for r in results],
-        "timesteps": [r.timesteps for r in results],
-        "versions": versions(),
-    }
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+    config["train_seconds"] = [r.train_seconds for r in results]
+    config["timesteps"] = [r.timesteps for r in results]
+    config["timesteps_requested"] = [r.timesteps_requested for r in results]
+    config["status"] = "complete"
+    write_config(out, config)
     print_table(
         table,
         f"{scenario.name}, after round {final.round}: {len(eval_seeds)} held-out episodes "

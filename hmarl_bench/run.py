@@ -4,306 +4,292 @@ Seeds: the training env is seeded with ``--seed``; model selection uses validati
 ``VALIDATION_SEED_BASE + i``; the final table uses held-out evaluation seeds
 ``EVAL_SEED_BASE + i``, the same for every run and every policy (common random numbers).
 The three sets never overlap.
+
+Every input is checked before the run folder is made (:mod:`hmarl_bench.run_args`, the
+scenario, the hyperparameters, a minibatch no larger than a rollout, the folder itself),
+so a bad one is one line and exit status 2 with nothing written. Ctrl-C during training
+saves a checkpoint, ``config.json`` and the learning curve so far and exits with 130;
+``--resume RUN_DIR`` continues it (:mod:`hmarl_bench.run_folder`). ``--learners`` and
+``--rounds`` runs go to :mod:`hmarl_bench.rounds_cli`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS
-from hmarl_bench.run_report import (
-    compare_with_baselines,
-    plot_learning_curve,
-    print_table,
-    versions,
+from hmarl_bench.run_args import (
+    EVAL_SEED_BASE,
+    N_VALIDATION_SEEDS,
+    VALIDATION_SEED_BASE,
+    RunArgs,
+    build_parser,
+    is_store_only,
+    parse_args,
+    parse_overrides,
+)
+from hmarl_bench.run_folder import (
+    RunFolderError,
+    default_run_folder,
+    make_run_folder,
+    resume_args,
+    write_config,
 )
 
-VALIDATION_SEED_BASE = 500_000
-EVAL_SEED_BASE = 1_000_000
-N_VALIDATION_SEEDS = 10
+__all__ = [
+    "EVAL_SEED_BASE",
+    "N_VALIDATION_SEEDS",
+    "VALIDATION_SEED_BASE",
+    "RunArgs",
+    "build_parser",
+    "main",
+    "parse_args",
+    "parse_overrides",
+]
+
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
-@dataclass
-class RunArgs:
-    """Everything a run depends on; the CLI is generated from and parsed into this."""
-
-    algo: str = "ppo"
-    scenario: str = "default"
-    seed: int = 0
-    timesteps: int | None = None  # None: the hyperparams file's budget
-    n_envs: int | None = None  # None: the hyperparams file's value
-    out: str | None = None  # None: runs/<scenario>-<algo>-seed<seed>-<time>
-    eval_episodes: int = 20
-    eval_freq: int = 0  # 0: about ten evaluations per run
-    load: str | None = None
-    eval_only: bool = False
-    hp: list[str] = field(default_factory=list)
-    progress: bool = True
-    learners: str = "stores"  # roles that learn: a non-empty subset of stores,warehouse,supplier
-    rounds: int = 1  # rounds of alternating training (hmarl_bench.learn.rounds)
-
-
-def _parse_value(text: str) -> Any:
-    from hmarl_bench._toml import tomllib
-
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["learning_rate=1e-4", "net_arch=[128,128]"]`` -> dict with parsed values."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--hp expects key=value, got {item!r}")
-        out[key.strip()] = _parse_value(value.strip())
-    return out
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from hmarl_bench.config import list_scenarios
-
-    parser = argparse.ArgumentParser(
-        prog="python -m hmarl_bench.run",
-        description=(
-            "Train one store policy shared by all stores (CTDE) with PPO or MaskablePPO on "
-            "a scenario, then run it and rule-based baselines on the same held-out demand "
-            "and print total cost, fill rate, lost sales, mean inventory and the seed "
-            "reward (mean and 95% bootstrap CI over episodes). Outputs go to --out."
-        ),
-        epilog=(
-            "examples:\n"
-            "  python -m hmarl_bench.run --algo ppo\n"
-            "  python -m hmarl_bench.run --algo maskable_ppo --scenario three_stores --seed 3\n"
-            "  python -m hmarl_bench.run --algo ppo --hp learning_rate=1e-4 --hp n_epochs=5\n"
-            "  python -m hmarl_bench.run --algo ppo --load runs/X/model.zip --eval-only\n"
-            "  python -m hmarl_bench.run --algo ppo --learners stores,warehouse --rounds 2\n"
-            "\nModel files are pickles: --load unpickles them; load only files you trust."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--algo",
-        choices=["ppo", "maskable_ppo"],
-        default="ppo",
-        help="learner: SB3 PPO or sb3-contrib MaskablePPO (default: ppo)",
-    )
-    parser.add_argument(
-        "--scenario",
-        default="default",
-        help=f"scenario name ({', '.join(list_scenarios())}) or a .toml path (default: default)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
-    parser.add_argument(
-        "--timesteps",
-        type=int,
-        default=None,
-        help="agent-steps to train (default: the hyperparams file's budget)",
-    )
-    parser.add_argument(
-        "--n-envs",
-        type=int,
-        default=None,
-        help="copies of the chain trained in parallel, slots = copies x stores x SKUs "
-        "(default: the hyperparams file's n_envs)",
-    )
-    parser.add_argument("--out", default=None, help="run folder (default: runs/<name>-<time>)")
-    parser.add_argument(
-        "--eval-episodes",
-        type=int,
-        default=20,
-        help="held-out evaluation episodes for the final table (default: 20)",
-    )
-    parser.add_argument(
-        "--eval-freq",
-        type=int,
-        default=0,
-        help="agent-steps between validation evaluations (default 0: ten per run)",
-    )
-    parser.add_argument(
-        "--load",
-        default=None,
-        help="a saved model .zip: training continues from it, or with --eval-only it is only "
-        "evaluated (unpickled: trusted files only)",
-    )
-    parser.add_argument(
-        "--eval-only", action="store_true", help="skip training; evaluate the --load model"
-    )
-    parser.add_argument(
-        "--hp",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a value of experiments/hyperparams/<algo>.toml (repeatable); keys: "
-        + ", ".join(HYPERPARAM_KEYS),
-    )
-    parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
-    )
-    parser.add_argument(
-        "--learners",
-        default="stores",
-        help="roles that learn, comma-separated: any of stores,warehouse,supplier; the others "
-        "follow their rules. More than one alternate (iterated best response)",
-    )
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=1,
-        help="rounds of alternating training; each round's models are saved and evaluated",
-    )
-    return parser
-
-
-def is_store_only(args: RunArgs) -> bool:
-    """Whether the run is the store-only run (``--learners stores --rounds 1``)."""
-    return args.learners.strip() == "stores" and args.rounds == 1
-
-
-def parse_args(argv: list[str] | None = None) -> RunArgs:
-    parser = build_parser()
-    ns = parser.parse_args(argv)
-    args = RunArgs(**vars(ns))
-    if args.timesteps is not None and args.timesteps <= 0:
-        parser.error(f"--timesteps must be > 0, got {args.timesteps}")
-    if args.n_envs is not None and args.n_envs <= 0:
-        parser.error(f"--n-envs must be > 0, got {args.n_envs}")
-    if args.eval_episodes <= 0:
-        parser.error(f"--eval-episodes must be > 0, got {args.eval_episodes}")
-    if args.eval_only and not args.load:
-        parser.error("--eval-only needs --load MODEL")
-    if args.rounds <= 0:
-        parser.error(f"--rounds must be > 0, got {args.rounds}")
-    from hmarl_bench.learn.hierarchy import parse_learners
-
-    try:
-        parse_learners(args.learners)
-    except ValueError as err:
-        parser.error(f"--learners: {err}")
-    if args.load and not is_store_only(args):
-        parser.error("--load and --eval-only are for the store-only run (--learners stores)")
-    return args
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from hmarl_bench.config import ScenarioError, load_scenario
+    from hmarl_bench.config import ScenarioError, read_scenario_file, scenario_from_dict
 
     try:
-        scenario = load_scenario(args.scenario)
+        config: dict[str, Any] | None = None
+        if args.resume is not None:
+            args, config = resume_args(args, argv)
+            scenario = scenario_from_dict(config["scenario"])
+            source = config.get("scenario_source", {})
+        else:
+            scenario_file = read_scenario_file(args.scenario)
+            scenario = scenario_from_dict(
+                {"name": scenario_file.label, **scenario_file.data}, str(scenario_file.path)
+            )
+            source = {"label": scenario_file.label, **scenario_file.provenance()}
         overrides = parse_overrides(args.hp)
-    except (ScenarioError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if not is_store_only(args):
-        from hmarl_bench.rounds_cli import run_rounds
+    except (ScenarioError, RunFolderError, ValueError) as err:
+        return _error(str(err))
+    try:
+        if not is_store_only(args):
+            from hmarl_bench.rounds_cli import run_rounds
 
-        return run_rounds(args, scenario, overrides)
-    return _run(args, scenario, overrides)
+            return run_rounds(args, scenario, source, overrides, config)
+        return _run(args, scenario, source, overrides, config)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: stopped at once; --resume RUN_DIR continues from the last checkpoint",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
 
 
-def _run(args: RunArgs, scenario, overrides: dict[str, Any]) -> int:
+def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
+    """The resolved hyperparameters and the budget (raises ValueError for bad ones)."""
+    from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
+    from hmarl_bench.learn.hyperparam_keys import load_hyperparams
+
+    params = load_hyperparams(args.algo, overrides)
+    params["n_envs"] = int(args.n_envs or params["n_envs"])
+    params["timesteps"] = int(args.timesteps or params["timesteps"])
+    slots = params["n_envs"] * scenario.n_slots
+    if not args.eval_only:
+        check_batch_size(params, slots)
+    return params, rollout_budget(params["timesteps"], params, slots)
+
+
+def _run(
+    args: RunArgs,
+    scenario: Any,
+    source: dict[str, Any],
+    overrides: dict[str, Any],
+    config: dict[str, Any] | None,
+) -> int:
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
     from hmarl_bench.agents.roles import StoreRole
-    from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-    from hmarl_bench.learn.train import load_hyperparams, train_store_policy
+    from hmarl_bench.run_report import versions
 
+    resuming = config is not None
     try:
-        params = load_hyperparams(args.algo, overrides)
+        params, budget = _plan(args, scenario, overrides)
+        if resuming and params != config["hyperparams"]:
+            raise ValueError(
+                "the hyperparameters differ from the run's config.json (a hyperparams file "
+                "changed since it started), so resuming would not continue the same run"
+            )
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    model = None
-    if args.load:  # checked before anything is written
-        try:
+        return _error(str(err))
+    model: Any = None
+    if args.load and not (resuming and config.get("status") == "trained"):
+        try:  # checked before anything is written
             model = load_model(args.load, args.algo)
             check_spaces(model, StoreRole(scenario), f"model {args.load}")
         except ModelLoadError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"runs/{scenario.name}-{args.algo}-seed{args.seed}-{stamp}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        print(f"error: cannot use {out} as the run folder: {err}", file=sys.stderr)
-        return 2
-    validation_seeds = [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)]
-    eval_seeds = [EVAL_SEED_BASE + i for i in range(args.eval_episodes)]
-    written: list[str] = []
-    curve = pd.DataFrame()
-    seconds = 0.0
-    if not args.eval_only:
-        timesteps = args.timesteps or int(params["timesteps"])
-        freq = args.eval_freq or max(timesteps // 10, 1)
-        print(
-            f"training {args.algo} on '{scenario.name}' for {timesteps:,} agent-steps "
-            f"(seed {args.seed}); logs in {out}"
-        )
+            return _error(str(err))
+    if resuming:
+        out = Path(args.out)
+    else:
+        label = source.get("label", scenario.name)
+        out = Path(args.out or default_run_folder(f"{label}-{args.algo}-seed{args.seed}"))
+        try:
+            make_run_folder(out, args.force)
+        except RunFolderError as err:
+            return _error(str(err))
+        config = {
+            "status": "evaluating" if args.eval_only else "training",
+            "args": asdict(args),
+            "hyperparams": params,
+            "budget": budget.as_dict(),
+            "scenario": scenario.to_dict(),
+            "scenario_source": source,
+            "validation_seeds": [VALIDATION_SEED_BASE + i for i in range(N_VALIDATION_SEEDS)],
+            "eval_seeds": [EVAL_SEED_BASE + i for i in range(args.eval_episodes)],
+            "train_seconds": 0.0,
+            "timesteps_trained": 0,
+            "versions": versions(),
+        }
+        write_config(out, config)
+    if not args.eval_only and config["status"] != "trained":
+        model = train_run(args, scenario, overrides, budget, out, config, model)
+        if isinstance(model, int):
+            return model
+    elif config["status"] == "trained":
+        model = load_model(out / "model.zip", args.algo)
+    return evaluate_run(args, scenario, out, config, model)
+
+
+def _resume_point(args: RunArgs, out: Path, budget: Any, config: dict[str, Any]) -> Any:
+    """The checkpoint an interrupted run continues from (None: start training anew)."""
+    import numpy as np
+
+    from hmarl_bench.learn.checkpoints import Resume, latest_checkpoint
+
+    checkpoint = latest_checkpoint(out / "checkpoints", args.algo, budget.rollout)
+    if checkpoint is None:
+        return None
+    path = out / "learning_curve.csv"
+    curve = pd.read_csv(path).to_dict("records") if path.is_file() else []
+    seed = int(np.random.SeedSequence([args.seed, checkpoint.steps]).generate_state(1)[0])
+    print(
+        f"resuming {out} at {checkpoint.steps:,} of {budget.trained:,} agent-steps "
+        f"(checkpoint {checkpoint.model.name}; new training episodes from here)"
+    )
+    return Resume(checkpoint, curve, seed)
+
+
+def train_run(
+    args: RunArgs,
+    scenario: Any,
+    overrides: dict[str, Any],
+    budget: Any,
+    out: Path,
+    config: dict[str, Any],
+    initial_model: Any,
+) -> Any:
+    """Train (or continue training) in ``out``; the selected model, or an exit status:
+    :data:`INTERRUPTED` after Ctrl-C (checkpoint, model so far, learning curve and
+    config.json saved, one line printed), 2 when SB3 refuses the settings."""
+    from hmarl_bench.learn.checkpoints import catch_sigint
+    from hmarl_bench.learn.train import train_store_policy
+
+    resume = _resume_point(args, out, budget, config) if args.resume else None
+    freq = args.eval_freq or max(budget.requested // 10, 1)
+    print(
+        f"training {args.algo} on '{scenario.name}' for {budget.describe()} "
+        f"(seed {args.seed}); logs in {out}",
+        flush=True,
+    )
+    with catch_sigint() as stop:
         try:
             result = train_store_policy(
                 scenario,
                 args.algo,
-                timesteps,
+                budget.requested,
                 args.seed,
-                args.n_envs,
+                config["hyperparams"]["n_envs"],
                 overrides,
                 out,
-                validation_seeds,
+                config["validation_seeds"],
                 freq,
                 args.progress,
-                checkpoint_freq=max(timesteps // 4, 1),
-                initial_model=model,
+                checkpoint_freq=max(budget.requested // 4, 1),
+                initial_model=initial_model,
+                stop=stop,
+                resume=resume,
             )
         except (ValueError, AssertionError) as err:  # SB3 asserts on some settings
-            print(f"error: training failed: {err}", file=sys.stderr)
-            return 2
-        model, curve, seconds = result.model, result.learning_curve, result.seconds
-        params = result.hyperparams
-        model.save(out / "model.zip")
-        curve.to_csv(out / "learning_curve.csv", index=False)
-        written += ["model.zip", "learning_curve.csv", "best_model.zip", "tb/", "checkpoints/"]
+            return _error(f"training failed: {err}")
+    result.model.save(out / "model.zip")
+    result.learning_curve.to_csv(out / "learning_curve.csv", index=False)
+    config["train_seconds"] = float(config.get("train_seconds", 0.0)) + result.seconds
+    config["timesteps_trained"] = int(result.timesteps)
+    if result.interrupted:
+        config["status"] = "interrupted"
+        write_config(out, config)
         print(
-            f"trained in {seconds:.0f} s ({result.timesteps / max(seconds, 1e-9):,.0f} "
-            "agent-steps/s); model selected on validation cost"
+            f"\ninterrupted at {result.timesteps:,} of {budget.trained:,} agent-steps: "
+            f"checkpoint, model so far, learning curve and config.json saved in {out}; "
+            f"continue with: python -m hmarl_bench.run --resume {out}",
+            file=sys.stderr,
         )
+        return INTERRUPTED
+    config["status"] = "trained"
+    write_config(out, config)
+    new = result.timesteps - (resume.checkpoint.steps if resume is not None else 0)
+    print(
+        f"trained {result.timesteps:,} agent-steps ({new:,} in {result.seconds:.0f} s, "
+        f"{new / max(result.seconds, 1e-9):,.0f} agent-steps/s); model selected on "
+        "validation cost"
+    )
+    return result.model
 
+
+def evaluate_run(
+    args: RunArgs, scenario: Any, out: Path, config: dict[str, Any], model: Any
+) -> int:
+    """Run the model and the baselines on the held-out seeds; write the tables."""
+    from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+    from hmarl_bench.run_report import compare_with_baselines, plot_learning_curve, print_table
+
+    validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
     learned = evaluate(scenario, RoleController(stores=ModelStores(model)), eval_seeds)
     table = compare_with_baselines(
         scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out
     )
-    written += ["results.csv", "results.md", "episodes.csv", "config.json"]
-    if not curve.empty:
+    curve_path = out / "learning_curve.csv"
+    if not args.eval_only and curve_path.is_file():
+        curve = pd.read_csv(curve_path)
         baseline_cost = evaluate(scenario, RoleController(), validation_seeds)["total_cost"].mean()
         plot_learning_curve(curve, float(baseline_cost), out / "learning_curve.png")
-        written.append("learning_curve.png")
-    config = {
-        "args": asdict(args),
-        "hyperparams": params,
-        "scenario": scenario.to_dict(),
-        "validation_seeds": validation_seeds,
-        "eval_seeds": eval_seeds,
-        "train_seconds": seconds,
-        "versions": versions(),
-    }
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+    config["status"] = "complete"
+    write_config(out, config)
     print_table(
         table,
         f"{scenario.name}: {len(eval_seeds)} held-out episodes "
         f"(mean and 95% CI; costs in currency per episode, days "
         f"{scenario.warmup_days}-{scenario.episode_days - 1})",
     )
+    written = [
+        "model.zip",
+        "learning_curve.csv",
+        "best_model.zip",
+        "tb/",
+        "checkpoints/",
+        "results.csv",
+        "results.md",
+        "episodes.csv",
+        "config.json",
+        "learning_curve.png",
+    ]
     present = [name for name in written if (out / name.rstrip("/")).exists()]
     print(f"wrote in {out}: {', '.join(present)}")
     return 0

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hmarl_bench.confidence import mean_ci
+
 __all__ = [
     "RUN_BASELINES",
     "TABLE_COLUMNS",
@@ -59,25 +61,6 @@ def compare_with_baselines(
     table.to_csv(out / "results.csv", index=False)
     (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
     return table
-
-
-def mean_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Mean and 95% percentile-bootstrap CI (scipy) of per-episode values."""
-    from scipy.stats import bootstrap
-
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2 or np.ptp(values) == 0:
-        return mean, mean, mean
-    res = bootstrap(
-        (values,),
-        np.mean,
-        confidence_level=0.95,
-        n_resamples=2000,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return mean, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 TABLE_COLUMNS = {

@@ -6,17 +6,20 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from new_scenarios import NEW_SCENARIOS
 
 import hmarl_bench
 from hmarl_bench.config import (
     SCENARIO_DIR,
     Costs,
     Demand,
+    DemandRegimes,
     RewardWeights,
     Scenario,
     ScenarioError,
     Store,
     Supplier,
+    SupplierDisruption,
     Warehouse,
     list_scenarios,
     load_scenario,
@@ -27,11 +30,17 @@ SCENARIOS = [
     "default",
     "demand_spike",
     "high_variability",
+    "lean_start",
+    "lost_sales_long_lead",
     "multi_sku",
+    "regime_switching",
+    "regimes_long_lead_three_stores",
+    "six_stores_regimes_outages",
     "stores_100",
     "stores_1000",
     "strong_seasonality",
     "supplier_delay",
+    "supplier_outages",
     "three_stores",
 ]
 DEFAULT_TOML = (SCENARIO_DIR / "default.toml").read_text(encoding="utf-8")
@@ -104,6 +113,18 @@ def test_three_stores_adds_the_design_third_store() -> None:
         ("high_variability", lambda sc: sc.demand.distribution == "negative_binomial"),
         ("strong_seasonality", lambda sc: sc.demand.seasonality_amplitude > 0.3),
         ("supplier_delay", lambda sc: sc.supplier.reliability < 0.98),
+        ("lean_start", lambda sc: sc.warehouse.initial_inventory <= 11 * 110),
+        ("regime_switching", lambda sc: sc.demand.regimes.enabled),
+        ("supplier_outages", lambda sc: sc.supplier.disruption.enabled),
+        ("lost_sales_long_lead", lambda sc: sc.warehouse.lead_time == 6),
+        (
+            "regimes_long_lead_three_stores",
+            lambda sc: sc.demand.regimes.enabled and sc.warehouse.lead_time == 6,
+        ),
+        (
+            "six_stores_regimes_outages",
+            lambda sc: sc.demand.regimes.enabled and sc.supplier.disruption.enabled,
+        ),
     ],
 )
 def test_each_scenario_differs_from_default_where_it_says(name: str, check) -> None:
@@ -223,6 +244,36 @@ def test_a_table_where_a_list_is_expected(tmp_path: Path) -> None:
         ({"stores": [{"demand_multiplier": 1.0}]}, "stores[0]"),  # name is required
         ({"stores": [{"name": "a"}, {"name": "a"}]}, "stores"),
         ({"costs": {"stockout_penalty": float("nan")}}, "costs.stockout_penalty"),
+        (
+            {"demand": {"regimes": {"multipliers": [0.5, 1.5], "mean_durations": [9.0]}}},
+            "demand.regimes.mean_durations",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [0.5, 1.5], "mean_durations": [9, 0.5]}}},
+            "demand.regimes.mean_durations[1]",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [-0.5, 1.5], "mean_durations": [9, 9]}}},
+            "demand.regimes.multipliers[0]",
+        ),
+        (
+            {"demand": {"regimes": {"multipliers": [1.0], "mean_durations": [9.0]}}},
+            "demand.regimes.multipliers",
+        ),
+        ({"demand": {"regimes": {"multiplier": [1.0]}}}, "demand.regimes.multiplier"),
+        ({"demand": {"regimes": [1.0, 2.0]}}, "demand.regimes"),
+        (
+            {"supplier": {"disruption": {"mean_up_days": 30.0, "mean_down_days": 0.5}}},
+            "supplier.disruption.mean_down_days",
+        ),
+        (
+            {"supplier": {"disruption": {"mean_up_days": 0, "mean_down_days": 5.0}}},
+            "supplier.disruption.mean_up_days",
+        ),
+        (
+            {"supplier": {"disruption": {"mean_up_days": "long", "mean_down_days": 5.0}}},
+            "supplier.disruption.mean_up_days",
+        ),
     ],
 )
 def test_scenario_from_dict_errors_name_the_key(data: dict, key: str) -> None:
@@ -246,3 +297,42 @@ def test_scenario_from_dict_errors_name_the_key(data: dict, key: str) -> None:
 def test_dataclasses_validate_on_construction(build) -> None:
     with pytest.raises(ScenarioError):
         build()
+
+
+def test_the_new_tables_are_left_out_of_to_dict_at_their_defaults() -> None:
+    """Scenarios without regimes or outages keep the plain values (and fingerprints) they
+    had before those tables existed; with them, the values round-trip."""
+    plain = load_scenario("default").to_dict()
+    assert "regimes" not in plain["demand"] and "disruption" not in plain["supplier"]
+    plain["demand"]["regimes"] = {"multipliers": [0.5, 1.5], "mean_durations": [10.0, 10.0]}
+    plain["supplier"]["disruption"] = {"mean_up_days": 30.0, "mean_down_days": 5.0}
+    sc = scenario_from_dict(plain)
+    assert sc.demand.regimes == DemandRegimes((0.5, 1.5), (10.0, 10.0))
+    assert sc.supplier.disruption == SupplierDisruption(30.0, 5.0)
+    assert scenario_from_dict(sc.to_dict()) == sc
+    assert sc.to_dict()["supplier"]["disruption"] == plain["supplier"]["disruption"]
+
+
+def test_regime_and_outage_shares() -> None:
+    regimes = DemandRegimes((0.6, 1.0, 1.5), (15.0, 30.0, 12.0))
+    assert regimes.stationary_shares == pytest.approx((15 / 57, 30 / 57, 12 / 57))
+    assert regimes.stationary_mean == pytest.approx(1.0)
+    assert DemandRegimes().stationary_mean == 1.0 and not DemandRegimes().enabled
+    assert SupplierDisruption(40.0, 8.0).down_share == pytest.approx(1 / 6)
+    assert SupplierDisruption().down_share == 0.0 and not SupplierDisruption().enabled
+
+
+@pytest.mark.parametrize("name", NEW_SCENARIOS)
+def test_the_new_scenarios_start_lean_and_keep_the_nominal_profile(name: str) -> None:
+    """Issue 11's scenarios: single SKU, 2-10 stores, 180 days, at most ~13 days of chain
+    demand in stock at the start (so the policy, not the starting stock, decides the
+    cost) and in the warehouse rule's order-up-to level, and hidden regimes whose
+    stationary mean multiplier is 1 (so the nominal profile a planner knows is the
+    expected demand)."""
+    sc = load_scenario(name)
+    assert sc.n_skus == 1 and 2 <= sc.n_stores <= 10 and sc.episode_days == 180
+    chain_demand = sc.demand.base_mean * sum(s.demand_multiplier for s in sc.stores)
+    start = sc.warehouse.initial_inventory + sum(s.initial_inventory for s in sc.stores)
+    assert start <= 13 * chain_demand
+    assert sc.warehouse.order_up_to <= 15 * chain_demand
+    assert sc.demand.regimes.stationary_mean == pytest.approx(1.0)

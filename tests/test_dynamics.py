@@ -9,18 +9,22 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from new_scenarios import NEW_SCENARIOS
 from scipy import stats
 
 from hmarl_bench.config import (
     DEMAND_DISTRIBUTIONS,
     Costs,
     Demand,
+    DemandRegimes,
     Scenario,
     Sku,
     Spike,
     Store,
     Supplier,
+    SupplierDisruption,
     Warehouse,
+    load_scenario,
 )
 from hmarl_bench.twin import DayOutcome, DigitalTwin, TwinState
 
@@ -48,6 +52,11 @@ def demands(draw: st.DrawFn, episode_days: int) -> Demand:
             max_size=2,
         )
     )
+    n_regimes = draw(st.sampled_from([0, 2, 3]))
+    regimes = DemandRegimes(
+        multipliers=tuple(draw(st.floats(0.0, 3.0)) for _ in range(n_regimes)),
+        mean_durations=tuple(draw(st.floats(1.0, 40.0)) for _ in range(n_regimes)),
+    )
     return Demand(
         distribution=distribution,
         base_mean=base_mean,
@@ -55,7 +64,14 @@ def demands(draw: st.DrawFn, episode_days: int) -> Demand:
         seasonality_amplitude=draw(st.floats(0.0, 0.95)),
         seasonality_period=draw(st.integers(1, 60)),
         spikes=tuple(spikes),
+        regimes=regimes,
     )
+
+
+disruptions = st.one_of(
+    st.just(SupplierDisruption()),
+    st.builds(SupplierDisruption, st.floats(1.0, 60.0), st.floats(1.0, 20.0)),
+)
 
 
 def _scaled_sum(value: int, scales: list[float]) -> int:
@@ -82,7 +98,8 @@ def stores(draw: st.DrawFn, index: int, scales: list[float]) -> Store:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     """Random valid chains: 1-4 stores, or 100 or 1,000 stores cycling through up to four
-    drawn profiles (as a ``[store_pattern]``), selling one SKU or up to three."""
+    drawn profiles (as a ``[store_pattern]``), selling one SKU or up to three; with or
+    without hidden demand regimes and supplier outages."""
     episode_days = draw(st.integers(5, 30))
     n_skus = draw(st.integers(1, 3))
     scales = [draw(st.floats(0.0, 1.5, allow_subnormal=False)) for _ in range(n_skus)]
@@ -121,6 +138,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             capacity=draw(st.integers(0, 3000)),
             delay_days=draw(st.integers(0, 4)),
             partial_fraction=draw(_fraction),
+            disruption=draw(disruptions),
         ),
     )
 
@@ -169,6 +187,7 @@ def _check_day(
     assert (out.supplier_shipped <= out.warehouse_ordered).all()
     assert (out.supplier_shipped.sum(axis=1) <= sc.supplier.capacity).all()  # shared
     assert (out.supplier_on_time <= out.supplier_shipped).all()
+    assert not out.supplier_shipped[~state.supplier_up[:, out.day]].any()  # down: ships nothing
     # nothing negative, anywhere
     for name in ("store_on_hand", "store_pipeline", "warehouse_on_hand", "warehouse_pipeline"):
         assert (getattr(state, name) >= 0).all(), name
@@ -196,6 +215,15 @@ def _check_day(
 def test_units_are_conserved_every_day(
     scenario: Scenario, batch_size: int, seed: int, action_seed: int
 ) -> None:
+    _conserves_units(scenario, batch_size, seed, action_seed)
+
+
+@pytest.mark.parametrize("name", NEW_SCENARIOS)
+def test_units_are_conserved_on_the_regime_and_outage_scenarios(name: str) -> None:
+    _conserves_units(load_scenario(name), 3, 10_000, 1)
+
+
+def _conserves_units(scenario: Scenario, batch_size: int, seed: int, action_seed: int) -> None:
     twin = DigitalTwin(scenario, batch_size=batch_size)
     state = twin.reset(seed)
     rng = np.random.default_rng(action_seed)

@@ -2,10 +2,11 @@
 
 Every scenario of the suite plus variants whose code paths the files miss (lead times of
 0, Poisson demand, several SKUs with a tight supplier, odd cost and weight values so float
-rounding shows) runs under random (unmasked) actions with ``compiled=True`` and
-``compiled=False``; every output (observations, rewards, terminations, truncations, infos
-with reports, masks and system cost), the reconciliation report and the whole twin state
-must agree in type, dtype, shape and bytes.
+rounding shows, supplier outages and demand regimes with several SKUs) runs under random
+(unmasked) actions with ``compiled=True`` and ``compiled=False``; every output
+(observations, rewards, terminations, truncations, infos with reports, masks and system
+cost), the reconciliation report and the whole twin state must agree in type, dtype,
+shape and bytes.
 """
 
 from __future__ import annotations
@@ -23,10 +24,19 @@ from gymnasium import spaces
 import hmarl_bench
 from hmarl_bench import DigitalTwin, HMARLEnvironment, load_scenario
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
-from hmarl_bench.config import Costs, RewardWeights, Scenario, Sku
+from hmarl_bench.config import (
+    Costs,
+    DemandRegimes,
+    RewardWeights,
+    Scenario,
+    Sku,
+    SupplierDisruption,
+)
 from hmarl_bench.envs import fused_kernel
 from hmarl_bench.envs.fused import SYSTEM_KEYS, FusedDay
 from hmarl_bench.reconciliation import ROLE_TERMS, reconcile, reward, system_cost
+
+REGIMES = DemandRegimes(multipliers=(0.5, 1.0, 2.0), mean_durations=(5.0, 10.0, 4.0))
 
 
 def _variants() -> dict[str, Scenario]:
@@ -57,6 +67,14 @@ def _variants() -> dict[str, Scenario]:
             base,
             name="negative_binomial",
             demand=dataclasses.replace(base.demand, distribution="negative_binomial"),
+        ),
+        "multi_outages": dataclasses.replace(  # outages often, lead 0, regimes, several SKUs
+            multi,
+            name="multi_outages",
+            demand=dataclasses.replace(multi.demand, regimes=REGIMES),
+            supplier=dataclasses.replace(
+                multi.supplier, lead_time=0, disruption=SupplierDisruption(6.0, 3.0)
+            ),
         ),
     }
 
@@ -189,7 +207,7 @@ def _expected_observations(state: Any, roles: tuple) -> tuple[np.ndarray, np.nda
     return np.concatenate(obs, axis=1), np.concatenate(masks, axis=1)
 
 
-@pytest.mark.parametrize("name", ["three_stores", "multi_lead0", "odd", "lead0"])
+@pytest.mark.parametrize("name", ["three_stores", "multi_lead0", "odd", "lead0", "multi_outages"])
 def test_the_kernel_runs_several_copies_as_the_batched_twin(name: str) -> None:
     """FusedDay with B = 3 copies against DigitalTwin.step, reconcile and the roles."""
     sc, copies = load_scenario(VARIANTS.get(name, name)), 3

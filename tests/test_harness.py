@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hmarl_bench import benchmark
-from hmarl_bench.harness import cells as cells_module
+from hmarl_bench.harness import runners as runners_module
 from hmarl_bench.harness import stats
 from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 
@@ -66,7 +66,7 @@ def counted_cells(monkeypatch):
     """Count run_cell calls by cell id; optionally interrupt or fail chosen calls."""
     calls: list[str] = []
     plan: dict[str, object] = {"interrupt_at": None, "fail": set()}
-    real = cells_module.run_cell
+    real = runners_module.run_cell
 
     def run_cell(cell):
         if plan["interrupt_at"] is not None and len(calls) == plan["interrupt_at"]:
@@ -76,7 +76,7 @@ def counted_cells(monkeypatch):
             raise RuntimeError(f"boom in {cell.cell_id}")
         return real(cell)
 
-    monkeypatch.setattr(cells_module, "run_cell", run_cell)
+    monkeypatch.setattr(runners_module, "run_cell", run_cell)
     return calls, plan
 
 
@@ -85,9 +85,7 @@ def counted_cells(monkeypatch):
 
 @pytest.mark.parametrize("key", ["training_seeds", "tuning_seeds", "validation_seeds"])
 def test_evaluation_seeds_overlapping_other_seeds_are_rejected(tmp_path, key):
-    text = BASELINES_ONLY.format(name="bad", extra="")
-    if key == "tuning_seeds":
-        text = text.replace("tuning_seeds = [100]", "")
+    text = BASELINES_ONLY.format(name="bad", extra="").replace("tuning_seeds = [100]", "")
     text = f"{key} = [7, 10001]\n" + text
     with pytest.raises(BenchmarkError, match=rf"disjoint from {key}; both contain \[10001\]"):
         load_benchmark(write_config(tmp_path, text))

@@ -33,8 +33,8 @@ BLOCKS = BLOCK.findall((ROOT / "README.md").read_text("utf-8"))
             marks=pytest.mark.xfail(
                 _predates_paired_statistics(name),
                 reason=f"results/{name} predate the paired statistics: run python -m "
-                f"hmarl_bench.benchmark {name} --readme README.md (it recomputes the cells "
-                "that lack tuning-seed scores)",
+                f"hmarl_bench.benchmark {name} --readme README.md (it recomputes the stale "
+                "and incomplete cells)",
                 strict=True,
             ),
         )

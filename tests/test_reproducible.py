@@ -77,13 +77,13 @@ def test_manifest_has_no_time_or_path_and_changes_only_when_cells_run(tmp_path):
 
 
 def test_recompute_runs_every_cell_again(tmp_path, monkeypatch):
-    from hmarl_bench.harness import cells
+    from hmarl_bench.harness import runners
 
     spec = _spec(tmp_path)
     benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
     calls: list[str] = []
-    real = cells.run_cell
-    monkeypatch.setattr(cells, "run_cell", lambda cell: calls.append(cell.cell_id) or real(cell))
+    real = runners.run_cell
+    monkeypatch.setattr(runners, "run_cell", lambda cell: calls.append(cell.cell_id) or real(cell))
     summary = benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False, recompute=True)
     assert summary.n_ran == 3 and sorted(calls) == sorted(
         ["default__seed_ss_actions", "default__random", "default__tuned_ss_free"]

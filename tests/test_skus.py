@@ -381,7 +381,7 @@ def test_benchmark_with_clairvoyant_refuses_several_skus(tmp_path: Path) -> None
     ("name", "first"), [("multi_sku", "store_1_fast"), ("stores_100", "store_1")]
 )
 def test_episode_traces_keep_a_few_slots(name: str, first: str) -> None:
-    from hmarl_bench.harness.cells import TRACE_SLOTS, episode_trace
+    from hmarl_bench.harness.traces import TRACE_SLOTS, episode_trace
 
     sc = dataclasses.replace(load_scenario(name), episode_days=10, warmup_days=2)
     frame = evaluate(sc, seeds=(0,), keep_reports=True)

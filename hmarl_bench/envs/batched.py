@@ -31,6 +31,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
 from hmarl_bench.config import Scenario
 from hmarl_bench.reconciliation import ReconciliationReport, system_cost
+from hmarl_bench.seeding import check_seed
 from hmarl_bench.twin import DayOutcome, DigitalTwin
 
 __all__ = ["BatchedVecEnv", "n_copies"]
@@ -60,7 +61,7 @@ class BatchedVecEnv(VecEnv):
 
     def _init_episodes(self, seed: int | None, fixed_seeds: Sequence[int] | None) -> None:
         self.fixed_seeds = None if fixed_seeds is None else [int(s) for s in fixed_seeds]
-        self._episode_rng = np.random.default_rng(seed)
+        self._episode_rng = np.random.default_rng(None if seed is None else check_seed(seed))
         self._episode_cost = np.zeros(self.twin.batch_size)
 
     @abstractmethod
@@ -81,7 +82,7 @@ class BatchedVecEnv(VecEnv):
 
     def reset(self) -> np.ndarray:
         if self._seeds[0] is not None:
-            self._episode_rng = np.random.default_rng(self._seeds[0])
+            self._episode_rng = np.random.default_rng(check_seed(self._seeds[0]))
         self._reset_seeds()
         self._reset_options()
         return self._reset_twin()

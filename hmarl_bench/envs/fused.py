@@ -63,7 +63,8 @@ def _weights(scenario: Scenario) -> list[float]:
 
 
 def _state_arrays(state: TwinState) -> tuple[np.ndarray, ...]:
-    """The state's arrays in the kernel's order (TwinState's fields, without ``day``)."""
+    """The state's arrays in the kernel's order (TwinState's fields, without ``day`` and
+    the hidden ``demand_regime``: the kernel reads realized demand only)."""
     return (
         state.store_on_hand,
         state.store_pipeline,
@@ -78,6 +79,7 @@ def _state_arrays(state: TwinState) -> tuple[np.ndarray, ...]:
         state.days_to_delivery,
         state.demand,
         state.supplier_late,
+        state.supplier_up,
     )
 
 

@@ -256,7 +256,7 @@ def day(day_index, actions, state, params, out):  # pragma: no cover - compiled
     """
     on_hand, pipeline, warehouse_on_hand, warehouse_pipeline, forecast, forecast_var = state[:6]
     recent_service, stockout_yesterday, warehouse_last_order, supplier_last_shipped = state[6:10]
-    days_to_delivery, demand, supplier_late = state[10:]
+    days_to_delivery, demand, supplier_late, supplier_up = state[10:]
     ip, fp, store_capacity, sku_quantities = params[0], params[1], params[2], params[5]
     slot_out, forecast_out, sku_out, terms, rewards, system, obs, masks = out
     n_slots, n_skus = on_hand.shape[1], warehouse_on_hand.shape[1]
@@ -324,6 +324,9 @@ def day(day_index, actions, state, params, out):  # pragma: no cover - compiled
             s_shipped[0] = min(uncut[0], ip[_SCAP])
         else:
             _cut(uncut, max(ip[_SCAP], 0), s_shipped)
+        if not supplier_up[b, day_index]:  # a supplier that is down ships nothing
+            for k in range(n_skus):
+                s_shipped[k] = 0
         lead = (
             ip[_EXTRA + action] + supplier_lead + (ip[_DELAY] if supplier_late[b, day_index] else 0)
         )

@@ -19,6 +19,7 @@ from hmarl_bench.reconciliation import (
     reward,
     system_cost,
 )
+from hmarl_bench.seeding import check_seed
 from hmarl_bench.twin import DigitalTwin, TwinState
 
 __all__ = ["HMARLEnvironment"]
@@ -169,7 +170,7 @@ class HMARLEnvironment(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
         if seed is not None:
-            self._seed_rng = np.random.default_rng(seed)
+            self._seed_rng = np.random.default_rng(check_seed(seed))
             episode_seed = int(seed)
         else:
             episode_seed = int(self._seed_rng.integers(2**63))

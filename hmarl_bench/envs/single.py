@@ -11,6 +11,7 @@ from gymnasium import spaces
 from hmarl_bench.agents.base import BaseAgent
 from hmarl_bench.config import Scenario
 from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
+from hmarl_bench.seeding import check_seed
 
 __all__ = ["ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
 
@@ -58,7 +59,7 @@ class SingleAgentWrapper(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else check_seed(seed))
         if seed is None and self.env.twin.state is None:
             seed = int(self.np_random.integers(2**31))
         self._obs, infos = self.env.reset(seed=seed, options=options)

@@ -1,7 +1,10 @@
 """The benchmark harness: seeded comparisons of learned and rule-based policies.
 
 - ``spec``: the benchmark config (``experiments/benchmarks/<name>.toml``), validated.
-- ``cells``: one unit of work (scenario x policy x training seed), run and stored atomically.
+- ``cells``: one unit of work (scenario x policy x training seed), its fingerprint (values,
+  the code it runs, library versions) and its atomic store; ``runners``: how each kind of
+  cell runs; ``provenance``: the static import graph behind the fingerprint's code part;
+  ``traces``: a cell's results as JSON-ready rows and daily traces.
 - ``executors``: run cells in-process, on a local process pool, or as Ray tasks.
 - ``stats``: means, bootstrap CIs, IQM, probability of improvement, normalized scores.
 - ``tables`` / ``plots``: CSV, Markdown and LaTeX tables; seaborn figures (PNG and PDF).

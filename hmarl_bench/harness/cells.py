@@ -1,4 +1,4 @@
-"""Cells: the benchmark's units of work, how each one runs, and how its result is stored.
+"""Cells: the benchmark's units of work, their fingerprints, and how results are stored.
 
 A benchmark is a list of independent cells:
 
@@ -11,50 +11,82 @@ A benchmark is a list of independent cells:
   seeds too (``info["tuning_rows"]``): the reference, the best rule, is chosen there;
 - ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
 
-A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker) and
-:func:`run_cell` is a pure function of it. Results come back to the driver, which stores
-them atomically (:mod:`hmarl_bench.harness.store`): a killed run loses only the cells in
-flight, and a rerun skips the cells already stored. A stored result carries its cell's
-fingerprint (the cell's values, the scenario's values and the values of the
-hyperparameter files, not their comments), so a result computed under another
-configuration is recomputed, and so is a result that lacks what the current code stores
-(:func:`~hmarl_bench.harness.store.missing_fields`: a baseline cell stored before it
-scored the tuning seeds).
+A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker);
+:mod:`hmarl_bench.harness.runners` runs it. Results come back to the driver, which writes
+them with :class:`CellStore` atomically (temporary file, then ``os.replace``): a killed
+run loses only the cells in flight, and a rerun skips the cells already stored.
+
+**Fingerprint.** A stored result is reused only under its cell's current fingerprint, a
+hash of three parts (:func:`fingerprint_parts`), each also stored with the result so that
+``--status`` can say which one changed:
+
+- ``values``: the cell's values, the scenario's values and the values (not the comments)
+  of the hyperparameter files its learners read;
+- ``code``: the source of every ``hmarl_bench`` module the cell's runner reaches by static
+  imports, from its roots in :data:`RUNNER_ROOTS` (:mod:`hmarl_bench.harness.provenance`):
+  editing the dynamics, rewards, a baseline or training makes cells stale, editing tables,
+  figures or the README code does not;
+- ``libraries``: Python's major.minor and the versions of numpy, scipy, torch,
+  stable-baselines3 and sb3-contrib.
+
+A stored file that cannot be read (truncated, corrupt) is reported with a warning naming
+it and computed again, and so is a result that lacks what the current code stores
+(:func:`missing_fields`: a baseline cell stored before it scored the tuning seeds).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
-import time
-import traceback
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
-from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
+from hmarl_bench.harness.provenance import (
+    code_digest,
+    library_versions,
+    module_closure,
+    module_digests,
+)
+from hmarl_bench.harness.traces import TRACE_SLOTS, episode_trace, rows_of
+
+if TYPE_CHECKING:
+    from hmarl_bench.harness.spec import BenchmarkSpec
 
 __all__ = [
+    "RUNNER_ROOTS",
+    "TRACE_SLOTS",
     "Cell",
     "CellOutcome",
+    "CellStatus",
+    "CellStore",
     "build_cells",
-    "execute_cell",
-    "run_cell",
     "episode_trace",
+    "fingerprint_parts",
+    "missing_fields",
     "rows_of",
+    "write_atomic",
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
-HYPERPARAM_DIR = BENCHMARK_DIR.parent / "hyperparams"
+HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+
+#: Where each kind of cell starts running: ``module:function`` roots of the static import
+#: closure whose source enters the fingerprint. A new kind adds its runner here (and to
+#: :data:`hmarl_bench.harness.runners.RUNNERS`; a test checks the two agree).
+RUNNER_ROOTS: dict[str, tuple[str, ...]] = {
+    LEARNER: ("hmarl_bench.harness.runners:run_learner",),
+    BASELINE: ("hmarl_bench.harness.runners:run_baseline",),
+    CLAIRVOYANT: ("hmarl_bench.harness.runners:run_clairvoyant",),
+}
 
 
 @dataclass(frozen=True)
@@ -96,8 +128,8 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
-#: Cell fields added for hierarchical learners; left out of the fingerprint at their
-#: defaults, so the store learner's stored cells stay current.
+#: Cell fields added for hierarchical learners; left out of the values digest at their
+#: defaults, so adding a field does not change the digest of cells that do not use it.
 _NEW_FIELDS = {
     "algo": "",
     "learners": ("stores",),
@@ -115,7 +147,7 @@ def _hyperparam_values(path: Path) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def _fingerprint(cell: Cell, scenario: Scenario) -> str:
+def _values_digest(cell: Cell, scenario: Scenario) -> str:
     values = dataclasses.asdict(cell)
     values.pop("fingerprint")
     for key, default in _NEW_FIELDS.items():
@@ -129,6 +161,29 @@ def _fingerprint(cell: Cell, scenario: Scenario) -> str:
             values[f"hyperparam_values_{role}"] = _hyperparam_values(path)
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def code_modules(kind: str) -> dict[str, str]:
+    """Source digests of the modules a cell of ``kind`` runs (module docstring)."""
+    return module_digests(module_closure(RUNNER_ROOTS[kind]))
+
+
+def fingerprint_parts(cell: Cell, scenario: Scenario | None = None) -> dict[str, Any]:
+    """The parts of ``cell``'s fingerprint: ``values``, ``code`` (with the digest of each
+    module in ``modules``) and ``libraries`` (module docstring)."""
+    scenario = load_scenario(cell.scenario) if scenario is None else scenario
+    modules = code_modules(cell.kind)
+    return {
+        "values": _values_digest(cell, scenario),
+        "code": code_digest(modules),
+        "libraries": library_versions(),
+        "modules": modules,
+    }
+
+
+def _fingerprint(parts: dict[str, Any]) -> str:
+    keyed = {k: parts[k] for k in ("values", "code", "libraries")}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build_cells(spec: BenchmarkSpec) -> list[Cell]:
@@ -179,161 +234,17 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                     **common,
                 )
             )
-        cells += [dataclasses.replace(c, fingerprint=_fingerprint(c, scenario)) for c in todo]
+        for cell in todo:
+            parts = fingerprint_parts(cell, scenario)
+            cell = dataclasses.replace(cell, fingerprint=_fingerprint(parts))
+            _PARTS[cell.fingerprint] = parts
+            cells.append(cell)
     return cells
 
 
-# --------------------------------------------------------------------------- running
-
-
-#: Store slots kept in an episode trace (and drawn in its figure).
-TRACE_SLOTS = 6
-
-
-def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> dict[str, Any]:
-    """Daily series of copy ``index`` from ``evaluate(..., keep_reports=True)``.
-
-    Stores: on_hand (end of day), ordered, demand, lost_sales [units] of the first
-    :data:`TRACE_SLOTS` store slots (store-SKU pairs; all of them in small chains, so a
-    1,000-store trace stays small); warehouse: on_hand, ordered (from the supplier),
-    shipped (to the stores), short (ordered by the stores but not shipped) [units], over
-    all SKUs.
-    """
-    reports = frame.attrs["reports"]
-
-    def series(role: str, term: str, store: int | None = None) -> list[float]:
-        values = [getattr(getattr(r, role), term)[index] for r in reports]
-        return [float(v if store is None else v[store]) for v in values]
-
-    names = [s.name for s in scenario.stores]  # with several SKUs: "<store>_<sku>" per slot
-    if scenario.n_skus > 1:
-        names = [f"{store}_{sku.name}" for store in names for sku in scenario.products]
-    stores = {
-        name: {t: series("stores", t, i) for t in ("on_hand", "ordered", "demand", "lost_sales")}
-        for i, name in enumerate(names[:TRACE_SLOTS])
-    }
-    warehouse = {
-        "on_hand": series("warehouse", "on_hand"),
-        "ordered": series("warehouse", "ordered"),
-        "shipped": series("warehouse", "sales"),
-        "short": series("warehouse", "lost_sales"),
-    }
-    return {
-        "seed": int(frame["seed"].iloc[index]),
-        "days": [int(r.day) for r in reports],
-        "warmup_days": scenario.warmup_days,
-        "stores": stores,
-        "warehouse": warehouse,
-    }
-
-
-def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as JSON-ready records (numpy scalars as Python numbers, NaN as None)."""
-    return [
-        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
-
-
-def _run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.harness import hier_cells
-
-    if not cell.is_store_only:
-        return hier_cells.run_hierarchy(cell, scenario)
-    from hmarl_bench.learn.train import train_store_policy
-
-    trained = train_store_policy(
-        scenario,
-        algo=cell.algo_name,
-        timesteps=cell.timesteps,
-        seed=int(cell.training_seed or 0),
-        n_envs=cell.n_envs,
-        hyperparams=dict(cell.hyperparams) or None,
-        eval_seeds=cell.validation_seeds,
-        eval_freq=cell.eval_freq,
-        progress_bar=False,
-    )
-    controller = RoleController(stores=ModelStores(trained.model))
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    buffer = io.BytesIO()
-    trained.model.save(buffer)
-    curve = trained.learning_curve
-    result = {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "learning_curve": rows_of(curve) if len(curve) else [],
-        "info": {"train_seconds": float(trained.seconds), "timesteps": int(trained.timesteps)},
-        "_artifacts": {"model.zip": buffer.getvalue()},
-    }
-    if cell.transfer_scenarios:
-        from hmarl_bench.learn.hierarchy import Policies
-
-        result["transfer"] = hier_cells.transfer_rows(cell, Policies(stores=trained.model))
-    return result
-
-
-def _run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.baselines import make_baseline
-
-    start = time.perf_counter()
-    controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
-    tune_seconds = time.perf_counter() - start
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    # After the evaluation seeds, so their rows are what they were before this was added.
-    tuning = evaluate(scenario, controller, cell.tuning_seeds) if cell.tuning_seeds else None
-    return {
-        "rows": rows_of(frame),
-        "trace": episode_trace(frame, scenario),
-        "info": {
-            "tune_seconds": tune_seconds,
-            "tuned_params": getattr(controller, "tuned_params", None),
-            "tuning_rows": rows_of(tuning) if tuning is not None else [],
-        },
-    }
-
-
-def _scalars(result: Any) -> dict[str, Any]:
-    values = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else vars(result)
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is None or isinstance(value, bool | int | float | str):
-            out[key] = value
-    return out
-
-
-def _run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.harness.clairvoyant import clairvoyant_bound
-
-    rows, solves = [], []
-    for seed in cell.evaluation_seeds:
-        values = _scalars(clairvoyant_bound(scenario, seed, time_limit=cell.time_limit))
-        rows.append({"seed": seed, **{k: values.get(k) for k in KPI_COLUMNS}})
-        solves.append({"seed": seed, **{k: v for k, v in values.items() if k not in KPI_COLUMNS}})
-    return {"rows": rows, "info": {"solves": solves}}
-
-
-_RUNNERS = {LEARNER: _run_learner, BASELINE: _run_baseline, CLAIRVOYANT: _run_clairvoyant}
-
-
-def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run one cell and return its result (raises on failure)."""
-    start = time.perf_counter()
-    scenario = load_scenario(cell.scenario)
-    result = _RUNNERS[cell.kind](cell, scenario)
-    result.update(
-        cell_id=cell.cell_id,
-        kind=cell.kind,
-        scenario=scenario.name,
-        policy=cell.policy,
-        training_seed=cell.training_seed,
-        fingerprint=cell.fingerprint,
-        seconds=time.perf_counter() - start,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        cell=dataclasses.asdict(cell),
-    )
-    return result
+#: Fingerprint parts of the cells built in this process, by fingerprint (what the store
+#: records beside each result, as they were when the run started).
+_PARTS: dict[str, dict[str, Any]] = {}
 
 
 @dataclass
@@ -351,15 +262,185 @@ class CellOutcome:
         return self.error is None
 
 
-def execute_cell(cell: Cell) -> CellOutcome:
-    """:func:`run_cell` that never raises (but for interrupts): failures become outcomes."""
-    start = time.perf_counter()
+# --------------------------------------------------------------------------- storing
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give (mkstemp makes 0600 files)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        return CellOutcome(cell, result=run_cell(cell), seconds=time.perf_counter() - start)
-    except Exception as err:  # a failing cell must not stop the others
-        return CellOutcome(
-            cell,
-            error=f"{type(err).__name__}: {err}",
-            traceback=traceback.format_exc(),
-            seconds=time.perf_counter() - start,
-        )
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class CellStore:
+    """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``) and
+    learners' models under ``root/models/<cell-id>.zip``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.cells_dir = self.root / "cells"
+        self.models_dir = self.root / "models"
+        self._warned: set[Path] = set()
+
+    def result_path(self, cell: Cell) -> Path:
+        return self.cells_dir / f"{cell.cell_id}.json"
+
+    def error_path(self, cell: Cell) -> Path:
+        return self.cells_dir / f"{cell.cell_id}.error.json"
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        """A stored result file, or None with a warning (once) when it is unreadable."""
+        try:
+            result = json.loads(path.read_text("utf-8"))
+            if not isinstance(result, dict) or "fingerprint" not in result:
+                raise ValueError("not a cell result")
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            if path not in self._warned:
+                self._warned.add(path)
+                print(
+                    f"warning: stored cell {path} is corrupt or truncated ({err}); it counts "
+                    "as not stored and is computed again",
+                    file=sys.stderr,
+                )
+            return None
+        return result
+
+    def load(self, cell: Cell) -> dict[str, Any] | None:
+        """The stored result of ``cell`` if there is a complete one for its current
+        fingerprint (:func:`missing_fields`)."""
+        path = self.result_path(cell)
+        result = self._read(path) if path.is_file() else None
+        if not result or result.get("fingerprint") != cell.fingerprint:
+            return None
+        return None if missing_fields(result) else result
+
+    def is_done(self, cell: Cell) -> bool:
+        return self.load(cell) is not None
+
+    def error(self, cell: Cell) -> dict[str, Any] | None:
+        path = self.error_path(cell)
+        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+    def write(self, outcome: CellOutcome) -> Path:
+        """Store an outcome atomically; a success clears the cell's old error."""
+        cell = outcome.cell
+        if not outcome.ok:
+            record = {
+                "cell_id": cell.cell_id,
+                "error": outcome.error,
+                "traceback": outcome.traceback,
+                "seconds": outcome.seconds,
+                "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "cell": dataclasses.asdict(cell),
+            }
+            path = self.error_path(cell)
+            write_atomic(path, json.dumps(record, indent=1, default=str).encode())
+            return path
+        result = dict(outcome.result or {})
+        for name, data in result.pop("_artifacts", {}).items():
+            # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
+            target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
+            write_atomic(self.models_dir / target, data)
+        parts = _PARTS.get(cell.fingerprint) or fingerprint_parts(cell)
+        result["fingerprint_parts"] = parts
+        path = self.result_path(cell)
+        write_atomic(path, json.dumps(result, indent=1, default=str).encode())
+        self.error_path(cell).unlink(missing_ok=True)
+        return path
+
+    def results(self, cells: Sequence[Cell]) -> list[dict[str, Any]]:
+        """The stored, current results of ``cells`` (missing and stale ones left out)."""
+        return [r for r in (self.load(c) for c in cells) if r is not None]
+
+    def incomplete(self, cells: Sequence[Cell]) -> list[Cell]:
+        """The cells stored under their current fingerprint but lacking what the current
+        code stores (:func:`missing_fields`): a run recomputes them."""
+        return [c for c in cells if self.status(c).state == "incomplete"]
+
+    def stale(self, cells: Sequence[Cell]) -> list[Cell]:
+        """The cells stored under another fingerprint: computed under another configuration,
+        other code or other libraries (:meth:`status` says which), so not used."""
+        return [c for c in cells if self.status(c).state == "stale"]
+
+    def status(self, cell: Cell) -> CellStatus:
+        """Whether ``cell`` is stored and current, and if not, why (for ``--status``)."""
+        path = self.result_path(cell)
+        if not path.is_file():
+            failed = self.error_path(cell).is_file()
+            return CellStatus(cell, "failed" if failed else "missing")
+        result = self._read(path)
+        if result is None:
+            return CellStatus(cell, "corrupt", f"{path} cannot be read")
+        if result.get("fingerprint") == cell.fingerprint:
+            missing = missing_fields(result)
+            if missing:
+                return CellStatus(cell, "incomplete", f"stored without {', '.join(missing)}")
+            return CellStatus(cell, "current")
+        return CellStatus(cell, "stale", _why_stale(result.get("fingerprint_parts"), cell))
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    """``state``: current, stale, incomplete, missing, failed or corrupt; ``reason`` for
+    stale and incomplete ones."""
+
+    cell: Cell
+    state: str
+    reason: str = ""
+
+
+def missing_fields(result: dict[str, Any]) -> list[str]:
+    """What a stored result lacks that the current code stores (empty: complete).
+
+    A baseline's score on the tuning seeds (``info.tuning_rows``) chooses the reference; a
+    result stored without it must be recomputed, not used with the reference chosen on
+    the evaluation seeds instead.
+    """
+    if result.get("kind") == BASELINE and "tuning_rows" not in result.get("info", {}):
+        return ["info.tuning_rows"]
+    return []
+
+
+def _why_stale(stored: dict[str, Any] | None, cell: Cell) -> str:
+    if not stored:
+        return "stored before fingerprints covered code and libraries"
+    now = _PARTS.get(cell.fingerprint) or fingerprint_parts(cell)
+    reasons = []
+    if stored.get("values") != now["values"]:
+        reasons.append("cell, scenario or hyperparameter values changed")
+    old, new = stored.get("modules", {}), now["modules"]
+    edited = sorted(m for m in set(old) & set(new) if old[m] != new[m])
+    for label, names in (
+        ("edited", edited),
+        ("now run", sorted(set(new) - set(old))),
+        ("no longer run", sorted(set(old) - set(new))),
+    ):
+        if names:
+            reasons.append(f"code {label}: {', '.join(names)}")
+    libraries = stored.get("libraries", {})
+    changed = [
+        f"{k} {libraries.get(k, '?')} -> {v}"
+        for k, v in now["libraries"].items()
+        if libraries.get(k) != v
+    ]
+    if changed:
+        reasons.append("libraries: " + ", ".join(changed))
+    return "; ".join(reasons) or "fingerprint differs"

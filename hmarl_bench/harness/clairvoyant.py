@@ -20,7 +20,9 @@ The model is the twin's day (``hmarl_bench.twin.dynamics``), for t = 0 .. T-1:
 - store orders are shipped in full, so their sum is at most the warehouse's on hand after the
   morning's receipts (the twin's pro-rata cut never binds); with L = 0 they are on the shelf
   tonight;
-- the warehouse orders ``w[t] <= supplier.capacity``; with a lead of 0 it lands tonight;
+- the warehouse orders ``w[t] <= supplier.capacity``, and nothing on a day the supplier is
+  down (``supplier_up``, known in advance like the late days); with a lead of 0 it lands
+  tonight;
 - capacities as the twin enforces them: an order is at most the node's capacity minus its
   inventory position (on hand + in transit) at the *start* of the day;
 - end-of-day on hand ``I[t, s] >= 0`` and ``W[t] >= 0`` by conservation of units.
@@ -191,7 +193,7 @@ def clairvoyant_bound(
 ) -> ClairvoyantResult:
     """The least KPI total cost any ordering plan reaches on episode ``seed``, as a MILP.
 
-    Demand and the supplier's late days are known in advance; every node orders free
+    Demand and the supplier's late and down days are known in advance; every node orders free
     non-negative quantities within the twin's rules (module docstring). Continuous
     quantities (the default) make the result a valid lower bound on integer plans too;
     ``integer_quantities=True`` asks for whole units (much slower to prove). HiGHS stops at
@@ -208,6 +210,7 @@ def clairvoyant_bound(
     state = DigitalTwin(sc, 1).reset([seed])
     demand = state.demand[0].astype(float)  # (T, S)
     late = state.supplier_late[0]  # (T,)
+    supplier_up = state.supplier_up[0]  # (T,) a supplier that is down ships nothing
     n_days, n_stores = demand.shape
     warm, costs = sc.warmup_days, sc.costs
     days = np.arange(n_days)
@@ -224,7 +227,8 @@ def clairvoyant_bound(
     q = m.variables(
         (n_days, n_stores), upper=np.where((days + store_lead < n_days)[:, None], store_cap, 0.0)
     )
-    w = m.variables(n_days, upper=np.where(days + supplier_lead < n_days, wh_max_order, 0.0))
+    w_open = (days + supplier_lead < n_days) & supplier_up
+    w = m.variables(n_days, upper=np.where(w_open, wh_max_order, 0.0))
     # end-of-day on hand, sales (lost sales cost the penalty x (demand - sales)) and the
     # fixed-cost indicators, all costed on counted days only
     on_hand = m.variables(

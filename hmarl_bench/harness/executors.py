@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol
 
-from hmarl_bench.harness.cells import Cell, CellOutcome, execute_cell
+from hmarl_bench.harness.cells import Cell, CellOutcome
+from hmarl_bench.harness.runners import execute_cell
 
 __all__ = ["EXECUTORS", "CellExecutor", "LocalExecutor", "RayExecutor", "make_executor"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.stats import _rng, _strata, bootstrap_ci
-from hmarl_bench.harness.store import write_atomic
 from hmarl_bench.harness.tables import to_latex, to_markdown
 
 __all__ = ["generalization_table", "write_generalization"]

@@ -28,7 +28,8 @@ import pandas as pd
 
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
-from hmarl_bench.harness.cells import Cell, episode_trace, rows_of
+from hmarl_bench.harness.cells import Cell
+from hmarl_bench.harness.traces import episode_trace, rows_of
 from hmarl_bench.learn.hierarchy import Policies, evaluate_policies, parse_learners
 from hmarl_bench.learn.rounds import round_summary, train_rounds
 
@@ -92,7 +93,8 @@ def run_hierarchy(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "learning_curve": _curve(results),
         "info": {
             "train_seconds": float(sum(sum(r.train_seconds.values()) for r in results)),
-            "timesteps": int(sum(sum(r.timesteps.values()) for r in results)),
+            "timesteps": int(sum(sum(r.timesteps.values()) for r in results)),  # whole rollouts
+            "timesteps_requested": int(sum(sum(r.timesteps_requested.values()) for r in results)),
             "rounds": [round_summary(r) for r in results],
         },
         "_artifacts": artifacts,

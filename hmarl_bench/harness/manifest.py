@@ -19,8 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
-from hmarl_bench.harness.store import write_atomic
 
 __all__ = ["MANIFEST", "RUN_LOG", "config_label", "now", "write_manifest", "write_run_log"]
 

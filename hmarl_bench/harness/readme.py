@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkError
-from hmarl_bench.harness.store import write_atomic
 from hmarl_bench.harness.tables import signed_ci
 
 __all__ = ["readme_block", "replace_marked", "summary_markdown", "sync_readme"]

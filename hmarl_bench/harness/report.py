@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench.evaluation import KPI_COLUMNS
-from hmarl_bench.harness.cells import BASELINE, build_cells
+from hmarl_bench.harness.cells import BASELINE, CellStore, build_cells
 from hmarl_bench.harness.spec import BenchmarkSpec
-from hmarl_bench.harness.store import CellStore
 
 __all__ = ["BenchmarkData", "IncompleteResults", "collect", "key_columns", "write_report"]
 

@@ -15,7 +15,9 @@ A benchmark is plain values::
 
     [[algos]]
     name = "ppo"                         # "ppo" or "maskable_ppo"
-    timesteps = 2048                     # environment steps (store transitions)
+    timesteps = 2048                     # environment steps (store transitions), rounded
+                                         # up to whole rollouts (n_steps x slots); a cell's
+                                         # info records timesteps_requested and timesteps
     n_envs = 2                           # optional; default: the hyperparams file
     eval_freq = 1024                     # steps between learning-curve points (0: ends only)
     hyperparams = { n_steps = 64 }       # overrides of experiments/hyperparams/<algo>.toml
@@ -394,12 +396,6 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         )
     if algos and not spec.training_seeds:
         raise BenchmarkError("training_seeds", "learners need at least one training seed")
-    if baselines and not tuning:
-        raise BenchmarkError(
-            "tuning_seeds",
-            "baselines need at least one tuning seed: tuned rules search their levels there, "
-            "and the reference (the best rule) is chosen there",
-        )
     if not 0 < spec.confidence_level < 1:
         raise BenchmarkError("statistics.confidence_level", "must be in (0, 1)")
     if spec.clairvoyant_time_limit <= 0:
@@ -413,6 +409,12 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
                 "(run them in a benchmark with clairvoyant disabled)",
             )
     _check_disjoint(spec)
+    if baselines and not tuning:
+        raise BenchmarkError(
+            "tuning_seeds",
+            "baselines need at least one tuning seed: tuned rules search their levels there, "
+            "and the reference (the best rule) is chosen there",
+        )
     return spec
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench.evaluation import KPI_COLUMNS
-from hmarl_bench.harness.store import write_atomic
+from hmarl_bench.harness.cells import write_atomic
 
 __all__ = [
     "HEADLINE_COLUMNS",

@@ -1,6 +1,9 @@
 """The learning layer: SB3 models, training, role learners and alternating rounds.
 
-- :mod:`~hmarl_bench.learn.hyperparam_keys`: the hyperparameter keys (torch-free).
+- :mod:`~hmarl_bench.learn.hyperparam_keys`: the hyperparameter files: keys, reading and
+  checks (torch-free).
+- :mod:`~hmarl_bench.learn.checkpoints`: budgets in whole rollouts, checkpoints at rollout
+  boundaries, Ctrl-C and resuming.
 - :mod:`~hmarl_bench.learn.train`: models, hyperparameter files, KPI-based model selection,
   the shared store policy's training.
 - :mod:`~hmarl_bench.learn.hierarchy`: every role as a learner, trained with the others fixed.

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from hmarl_bench.agents.base import Role
@@ -35,6 +35,7 @@ from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
 from hmarl_bench.learn.train import (
     HYPERPARAM_DIR,
     KPIEvalCallback,
@@ -113,6 +114,10 @@ class Learner(ABC):
     def hyperparams_path(self, algo: str) -> Path:
         return HYPERPARAM_DIR / f"{self.name}_{algo}.toml"
 
+    def slots(self, scenario: Scenario, n_envs: int) -> int:
+        """VecEnv slots of ``n_envs`` copies of the chain (one per copy for an upper role)."""
+        return n_envs
+
     def with_model(self, policies: Policies, model: Any) -> Policies:
         """``policies`` with this role's policy replaced by ``model``."""
         return dataclasses.replace(policies, **{self.name: model})
@@ -144,6 +149,9 @@ class StoresLearner(Learner):
 
     def hyperparams_path(self, algo: str) -> Path:
         return HYPERPARAM_DIR / f"{algo}.toml"
+
+    def slots(self, scenario: Scenario, n_envs: int) -> int:
+        return n_envs * scenario.n_slots
 
 
 class _UpperLearner(Learner):
@@ -234,6 +242,8 @@ def train_learner(
     eval_freq: int = 0,
     progress_bar: bool = False,
     initial_model: Any = None,
+    stop: StopFlag | None = None,
+    resume: Resume | None = None,
 ) -> TrainResult:
     """Train ``learner`` with the other roles on ``policies`` (default: all on rules).
 
@@ -243,7 +253,9 @@ def train_learner(
     the role's reconciliation reward with the scenario's weights, some replaced by the
     ``reward`` table of the learner's hyperparams file. ``eval_seeds`` select the model
     with the lowest validation total cost of the whole chain. ``initial_model`` continues
-    training a model (the previous round's) instead of starting afresh.
+    training a model (the previous round's) instead of starting afresh. Budgets, ``stop``
+    and ``resume`` are :func:`~hmarl_bench.learn.train.train_store_policy`'s; checkpoints
+    go to ``log_dir/checkpoints`` every quarter of the budget.
     """
     scenario = load_scenario(scenario)
     policies = policies or Policies()
@@ -252,7 +264,7 @@ def train_learner(
     weights = training_weights(learner.default_weights(scenario), params)
     env = learner.make_env(scenario, n_envs, seed, policies, weights)
     log_dir = Path(log_dir) if log_dir is not None else None
-    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model)
+    model, venv = prepare_model(algo, env, seed, params, log_dir, initial_model, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -260,12 +272,10 @@ def train_learner(
         freq = eval_freq if eval_freq > 0 else timesteps + 1
         evaluator = _PoliciesEvalCallback(learner, policies, scenario, eval_seeds, freq, best_path)
         callbacks.append(evaluator)
-    if log_dir is not None:
-        every = max(timesteps // 4 // venv.num_envs, 1)
-        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
-    return fit(
-        model, algo, timesteps, params, callbacks, evaluator, progress_bar, f"{learner.name}_{algo}"
-    )
+    folder = log_dir / "checkpoints" if log_dir is not None else None
+    callbacks.append(RolloutCheckpoints(folder, algo, max(timesteps // 4, 1), stop))
+    name = f"{learner.name}_{algo}"
+    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, name, resume)
 
 
 # --------------------------------------------------------------------------- evaluation

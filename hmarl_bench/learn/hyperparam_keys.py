@@ -1,12 +1,33 @@
-"""The keys of ``experiments/hyperparams/*.toml`` (and of ``--hp``), without importing torch.
+"""Hyperparameter files ``experiments/hyperparams/*.toml`` (and ``--hp``): their keys, reading
+and checks, without importing torch.
 
-The CLI's ``--help`` lists them, so they live apart from :mod:`hmarl_bench.learn.train`, whose
-import pulls in torch and Stable-Baselines3.
+The CLI's ``--help`` lists the keys and checks ``--hp`` values before it makes a run folder,
+so they live apart from :mod:`hmarl_bench.learn.train`, whose import pulls in torch and
+Stable-Baselines3 (which re-exports :func:`load_hyperparams`).
 """
 
 from __future__ import annotations
 
-__all__ = ["ENV_KEYS", "HYPERPARAM_KEYS", "MODEL_KEYS"]
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from hmarl_bench._toml import tomllib
+from hmarl_bench.config import RewardWeights
+
+__all__ = [
+    "ALGO_NAMES",
+    "ENV_KEYS",
+    "HYPERPARAM_DIR",
+    "HYPERPARAM_KEYS",
+    "MODEL_KEYS",
+    "check_algo",
+    "load_hyperparams",
+]
+
+#: The learners' algorithms (SB3 PPO and sb3-contrib MaskablePPO).
+ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo")
+HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
 
 #: Keys passed to the SB3 algorithm's constructor.
 MODEL_KEYS: tuple[str, ...] = (
@@ -25,3 +46,90 @@ MODEL_KEYS: tuple[str, ...] = (
 ENV_KEYS: tuple[str, ...] = ("n_envs", "net_arch", "normalize_reward", "timesteps", "reward")
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS
+
+
+def check_algo(algo: str) -> None:
+    """Refuse an algo name other than :data:`ALGO_NAMES`."""
+    if algo not in ALGO_NAMES:
+        raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGO_NAMES)}")
+
+
+def load_hyperparams(
+    algo: str, overrides: dict[str, Any] | None = None, path: Path | None = None
+) -> dict[str, Any]:
+    """The algo's hyperparameters from its TOML file, with ``overrides`` applied.
+
+    ``path`` reads another file of the same keys (an upper role's, e.g.
+    ``warehouse_ppo.toml``) instead of ``experiments/hyperparams/<algo>.toml``.
+    """
+    check_algo(algo)
+    path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
+    with path.open("rb") as handle:
+        params = tomllib.load(handle)
+    for key, value in (overrides or {}).items():
+        if key not in HYPERPARAM_KEYS:
+            raise ValueError(f"unknown hyperparameter {key!r}; known: {sorted(HYPERPARAM_KEYS)}")
+        if key in params and not _same_kind(value, params[key]):
+            raise ValueError(
+                f"hyperparameter {key!r} must be a {type(params[key]).__name__} like the "
+                f"file's {params[key]!r}, got {value!r}"
+            )
+        params[key] = value
+    _check_values(params)
+    return params
+
+
+#: Ranges of the numeric hyperparameters: (low, high, whether low itself is allowed).
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "learning_rate": (0.0, float("inf"), False),
+    "gamma": (0.0, 1.0, True),
+    "gae_lambda": (0.0, 1.0, True),
+    "clip_range": (0.0, float("inf"), False),
+    "vf_coef": (0.0, float("inf"), True),
+    "ent_coef": (0.0, float("inf"), True),
+    "max_grad_norm": (0.0, float("inf"), False),
+    "n_steps": (1, float("inf"), True),
+    "batch_size": (2, float("inf"), True),
+    "n_epochs": (1, float("inf"), True),
+    "n_envs": (1, float("inf"), True),
+    "timesteps": (1, float("inf"), True),
+}
+
+
+def _check_values(params: dict[str, Any]) -> None:
+    """Refuse values SB3 would reject deep inside training (or silently misuse)."""
+    for key, (low, high, closed) in _RANGES.items():
+        if key not in params:
+            continue
+        value = params[key]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and (value >= low if closed else value > low) and value <= high
+        if not ok:
+            bound = f">= {low}" if closed else f"> {low}"
+            upper = "" if high == float("inf") else f" and <= {high}"
+            raise ValueError(f"hyperparameter {key!r} must be {bound}{upper}, got {value!r}")
+    arch = params.get("net_arch", [64])
+    if not (
+        isinstance(arch, list)
+        and arch
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
+    ):
+        raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
+    reward = params.get("reward", {})
+    if not isinstance(reward, dict):
+        raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
+    known = [f.name for f in dataclasses.fields(RewardWeights)]
+    for key, value in reward.items():
+        if key not in known:
+            raise ValueError(f"unknown reward weight {key!r} in 'reward'; known: {known}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"reward weight {key!r} must be a number, got {value!r}")
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether an override has the type of the file's value (an int may stand for a float)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))

@@ -11,6 +11,11 @@ and the system-level reward (:func:`~hmarl_bench.learn.hierarchy.system_reward`)
 Seeds: round ``k`` trains with ``seed + ROUND_SEED_STRIDE x (k - 1)``, so round 1 uses the
 run's seed (``--learners stores --rounds 1`` is the store-only run) and later rounds see
 new demand.
+
+Interrupts: with a :class:`~hmarl_bench.learn.checkpoints.StopFlag` set (Ctrl-C), the
+learner in training stops at a checkpoint (``round_<k>/<learner>/checkpoints``) and
+:class:`RoundsInterrupted` says where; :func:`rounds_start` rebuilds that point from the
+files in ``out`` and ``train_rounds(..., start=...)`` continues there.
 """
 
 from __future__ import annotations
@@ -20,16 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.learn.checkpoints import Resume, StopFlag, latest_checkpoint, rollout_budget
 from hmarl_bench.learn.hierarchy import Learner, Policies, evaluate_policies, train_learner
+from hmarl_bench.learn.train import TrainResult
 
 __all__ = [
     "ROUND_COLUMNS",
     "ROUND_SEED_STRIDE",
     "RoundResult",
+    "RoundsInterrupted",
+    "RoundsStart",
     "round_summary",
+    "rounds_start",
     "train_rounds",
 ]
 
@@ -54,12 +65,38 @@ class RoundResult:
     episodes: pd.DataFrame
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)
     train_seconds: dict[str, float] = field(default_factory=dict)
-    timesteps: dict[str, int] = field(default_factory=dict)
+    timesteps: dict[str, int] = field(default_factory=dict)  # agent-steps trained
+    timesteps_requested: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RoundsStart:
+    """Where :func:`train_rounds` continues: the finished rounds, the round in progress
+    (its learners trained so far in ``current``), the index of the next learner to train,
+    every role's policy by then and that learner's checkpoint (``None``: start it anew)."""
+
+    round: int
+    learner: int
+    policies: Policies
+    results: list[RoundResult]
+    current: RoundResult
+    resume: Resume | None = None
+
+
+class RoundsInterrupted(Exception):
+    """Training stopped (Ctrl-C) before learner ``learner`` (an index) of round ``round``
+    finished; ``results`` are the finished rounds."""
+
+    def __init__(self, round: int, learner: int, results: list[RoundResult]) -> None:
+        super().__init__(f"interrupted in round {round}, learner {learner}")
+        self.round = round
+        self.learner = learner
+        self.results = results
 
 
 def round_summary(result: RoundResult) -> dict[str, Any]:
     """One row for ``rounds.csv``: mean and 95% bootstrap CI of every :data:`ROUND_COLUMNS`."""
-    from hmarl_bench.run_report import mean_ci
+    from hmarl_bench.confidence import mean_ci
 
     row: dict[str, Any] = {"round": result.round, "episodes": len(result.episodes)}
     for column in ROUND_COLUMNS:
@@ -91,6 +128,9 @@ def train_rounds(
     out: Path | None = None,
     progress_bar: bool = False,
     on_round: Callable[[RoundResult], None] | None = None,
+    stop: StopFlag | None = None,
+    start: RoundsStart | None = None,
+    on_learner: Callable[[int, Learner, TrainResult], None] | None = None,
 ) -> list[RoundResult]:
     """Alternate ``learners`` for ``rounds`` rounds; returns every round's result.
 
@@ -101,7 +141,9 @@ def train_rounds(
     :func:`~hmarl_bench.agents.policy.load_model` or ``PolicyAgent.from_file``), its
     learning curves to ``<learner>_learning_curve.csv`` and its held-out episodes to
     ``episodes.csv``; ``out/rounds.csv`` gets one row per round. ``on_round`` is called
-    after each round (the CLI prints it).
+    after each round (the CLI prints it), ``on_learner(round, learner, result)`` after each
+    learner. ``stop`` and ``start``: interrupting and continuing (module docstring); each
+    learner's budget is rounded up to whole rollouts.
     """
     scenario = load_scenario(scenario)
     if rounds < 1:
@@ -110,12 +152,17 @@ def train_rounds(
         raise ValueError("need at least one learner")
     if not eval_seeds:
         raise ValueError("need evaluation seeds to score every round")
-    policies = Policies()
-    results: list[RoundResult] = []
-    for number in range(1, rounds + 1):
+    policies = start.policies if start else Policies()
+    results: list[RoundResult] = list(start.results) if start else []
+    for number in range(start.round if start else 1, rounds + 1):
         folder = None if out is None else Path(out) / f"round_{number}"
-        result = RoundResult(number, policies, pd.DataFrame())
-        for learner in learners:
+        resuming = start is not None and number == start.round
+        result = start.current if resuming else RoundResult(number, policies, pd.DataFrame())
+        for index, learner in enumerate(learners):
+            if resuming and index < start.learner:
+                continue
+            if stop is not None and stop.is_set:
+                raise RoundsInterrupted(number, index, results)
             budget = _budget(timesteps, learner)
             log_dir = None if folder is None else folder / learner.name
             trained = train_learner(
@@ -132,16 +179,24 @@ def train_rounds(
                 eval_freq=eval_freq or max(int(trained_budget(learner, algo, budget)) // 10, 1),
                 progress_bar=progress_bar,
                 initial_model=getattr(policies, learner.name),
+                stop=stop,
+                resume=start.resume if resuming and index == start.learner else None,
             )
+            if folder is not None:
+                trained.learning_curve.to_csv(
+                    folder / f"{learner.name}_learning_curve.csv", index=False
+                )
+            if trained.interrupted:
+                raise RoundsInterrupted(number, index, results)
             policies = learner.with_model(policies, trained.model)
             result.curves[learner.name] = trained.learning_curve
             result.train_seconds[learner.name] = trained.seconds
             result.timesteps[learner.name] = trained.timesteps
+            result.timesteps_requested[learner.name] = trained.budget.requested
             if folder is not None:
                 trained.model.save(folder / f"{learner.name}.zip")
-                trained.learning_curve.to_csv(
-                    folder / f"{learner.name}_learning_curve.csv", index=False
-                )
+            if on_learner is not None:
+                on_learner(number, learner, trained)
         result.policies = policies
         result.episodes = evaluate_policies(scenario, policies, eval_seeds)
         if folder is not None:
@@ -161,3 +216,62 @@ def trained_budget(learner: Learner, algo: str, timesteps: int | None) -> int:
     from hmarl_bench.learn.train import load_hyperparams
 
     return int(load_hyperparams(algo, None, learner.hyperparams_path(algo))["timesteps"])
+
+
+def rounds_start(
+    out: Path,
+    scenario: Scenario,
+    learners: Sequence[Learner],
+    algo: str,
+    n_envs: int | None,
+    hyperparams: dict[str, Any] | None,
+    seed: int,
+    done: Sequence[Mapping[str, Any]],
+) -> RoundsStart:
+    """Rebuild where an interrupted :func:`train_rounds` into ``out`` stopped.
+
+    ``done``: one record per learner that finished, in order (``round``, ``learner``,
+    ``train_seconds``, ``timesteps``, ``timesteps_requested``), as the CLI records them
+    with ``on_learner``. Models, curves and held-out episodes come from ``out``; the next
+    learner resumes from its latest checkpoint (a new seed for its new episodes).
+    """
+    from hmarl_bench.agents.policy import load_model
+    from hmarl_bench.learn.train import training_params
+
+    out = Path(out)
+    per_round = len(learners)
+    number, index = len(done) // per_round + 1, len(done) % per_round
+    if index == 0 and number > 1 and not (out / f"round_{number - 1}" / "episodes.csv").is_file():
+        number, index = number - 1, per_round  # every learner trained; the scoring was cut
+    policies, results = Policies(), []
+    result = RoundResult(number, policies, pd.DataFrame())
+    for k in range(1, number + 1):
+        folder = out / f"round_{k}"
+        result = RoundResult(k, policies, pd.DataFrame())
+        for record in (d for d in done if d["round"] == k):
+            learner = next(lr for lr in learners if lr.name == record["learner"])
+            policies = learner.with_model(
+                policies, load_model(folder / f"{learner.name}.zip", algo)
+            )
+            result.curves[learner.name] = pd.read_csv(folder / f"{learner.name}_learning_curve.csv")
+            result.train_seconds[learner.name] = float(record["train_seconds"])
+            result.timesteps[learner.name] = int(record["timesteps"])
+            result.timesteps_requested[learner.name] = int(record["timesteps_requested"])
+        result.policies = policies
+        if k < number:
+            result.episodes = pd.read_csv(folder / "episodes.csv")
+            results.append(result)
+    resume = None
+    if index < per_round:
+        learner = learners[index]
+        log_dir = out / f"round_{number}" / learner.name
+        params = training_params(algo, hyperparams, None, n_envs, learner.hyperparams_path(algo))
+        rollout = rollout_budget(1, params, learner.slots(scenario, params["n_envs"])).rollout
+        checkpoint = latest_checkpoint(log_dir / "checkpoints", algo, rollout)
+        if checkpoint is not None:
+            curve_path = out / f"round_{number}" / f"{learner.name}_learning_curve.csv"
+            curve = pd.read_csv(curve_path).to_dict("records") if curve_path.is_file() else []
+            entropy = [seed + ROUND_SEED_STRIDE * (number - 1), checkpoint.steps]
+            resume_seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
+            resume = Resume(checkpoint, curve, resume_seed)
+    return RoundsStart(number, index, policies, results, result, resume)

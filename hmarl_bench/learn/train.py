@@ -21,14 +21,28 @@ import pandas as pd
 import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
-from hmarl_bench._toml import tomllib
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, MODEL_KEYS
+from hmarl_bench.learn.checkpoints import (
+    Budget,
+    Resume,
+    RolloutCheckpoints,
+    StopFlag,
+    check_batch_size,
+    rollout_budget,
+)
+from hmarl_bench.learn.hyperparam_keys import (
+    ALGO_NAMES,
+    HYPERPARAM_DIR,
+    HYPERPARAM_KEYS,
+    MODEL_KEYS,
+    check_algo,
+    load_hyperparams,
+)
 
 __all__ = [
     "ALGOS",
@@ -46,94 +60,7 @@ __all__ = [
     "train_store_policy",
 ]
 
-ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
-HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
-
-
-def _check_algo(algo: str) -> None:
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
-
-
-def load_hyperparams(
-    algo: str, overrides: dict[str, Any] | None = None, path: Path | None = None
-) -> dict[str, Any]:
-    """The algo's hyperparameters from its TOML file, with ``overrides`` applied.
-
-    ``path`` reads another file of the same keys (an upper role's, e.g.
-    ``warehouse_ppo.toml``) instead of ``experiments/hyperparams/<algo>.toml``.
-    """
-    _check_algo(algo)
-    path = HYPERPARAM_DIR / f"{algo}.toml" if path is None else Path(path)
-    with path.open("rb") as handle:
-        params = tomllib.load(handle)
-    for key, value in (overrides or {}).items():
-        if key not in HYPERPARAM_KEYS:
-            raise ValueError(f"unknown hyperparameter {key!r}; known: {sorted(HYPERPARAM_KEYS)}")
-        if key in params and not _same_kind(value, params[key]):
-            raise ValueError(
-                f"hyperparameter {key!r} must be a {type(params[key]).__name__} like the "
-                f"file's {params[key]!r}, got {value!r}"
-            )
-        params[key] = value
-    _check_values(params)
-    return params
-
-
-#: Ranges of the numeric hyperparameters: (low, high, whether low itself is allowed).
-_RANGES: dict[str, tuple[float, float, bool]] = {
-    "learning_rate": (0.0, float("inf"), False),
-    "gamma": (0.0, 1.0, True),
-    "gae_lambda": (0.0, 1.0, True),
-    "clip_range": (0.0, float("inf"), False),
-    "vf_coef": (0.0, float("inf"), True),
-    "ent_coef": (0.0, float("inf"), True),
-    "max_grad_norm": (0.0, float("inf"), False),
-    "n_steps": (1, float("inf"), True),
-    "batch_size": (2, float("inf"), True),
-    "n_epochs": (1, float("inf"), True),
-    "n_envs": (1, float("inf"), True),
-    "timesteps": (1, float("inf"), True),
-}
-
-
-def _check_values(params: dict[str, Any]) -> None:
-    """Refuse values SB3 would reject deep inside training (or silently misuse)."""
-    for key, (low, high, closed) in _RANGES.items():
-        if key not in params:
-            continue
-        value = params[key]
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and (value >= low if closed else value > low) and value <= high
-        if not ok:
-            bound = f">= {low}" if closed else f"> {low}"
-            upper = "" if high == float("inf") else f" and <= {high}"
-            raise ValueError(f"hyperparameter {key!r} must be {bound}{upper}, got {value!r}")
-    arch = params.get("net_arch", [64])
-    if not (
-        isinstance(arch, list)
-        and arch
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in arch)
-    ):
-        raise ValueError(f"hyperparameter 'net_arch' must be a list of layer sizes, got {arch!r}")
-    reward = params.get("reward", {})
-    if not isinstance(reward, dict):
-        raise ValueError(f"hyperparameter 'reward' must be a table of weights, got {reward!r}")
-    known = [f.name for f in dataclasses.fields(RewardWeights)]
-    for key, value in reward.items():
-        if key not in known:
-            raise ValueError(f"unknown reward weight {key!r} in 'reward'; known: {known}")
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValueError(f"reward weight {key!r} must be a number, got {value!r}")
-
-
-def _same_kind(value: Any, default: Any) -> bool:
-    """Whether an override has the type of the file's value (an int may stand for a float)."""
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
+ALGOS: dict[str, type] = dict(zip(ALGO_NAMES, (PPO, MaskablePPO), strict=True))
 
 
 def make_model(
@@ -144,7 +71,7 @@ def make_model(
     tensorboard_log: str | None = None,
 ) -> Any:
     """An SB3 model for ``env`` on the CPU with the given hyperparameters."""
-    _check_algo(algo)
+    check_algo(algo)
     kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
     return ALGOS[algo](
@@ -200,7 +127,21 @@ class KPIEvalCallback(BaseCallback):
         self.best_model_bytes: bytes | None = None  # when there is no path to save to
         self.best_cost = np.inf
         self.rows: list[dict[str, float]] = []
+        self.stop: StopFlag | None = None  # set by fit: no evaluations once stopping
         self._next = 0
+        self._resumed = False
+
+    def restore(self, rows: Sequence[dict[str, Any]], steps: int) -> None:
+        """Continue an interrupted training at ``steps``: its curve so far (rows up to
+        ``steps``; the best of them is the model kept at ``best_model_path``)."""
+        self.rows = [dict(r) for r in rows if r["timesteps"] <= steps]
+        costs = [r["mean_total_cost"] for r in self.rows]
+        self.best_cost = min(costs) if costs else np.inf
+        self._next = (steps // self.eval_freq + 1) * self.eval_freq
+        self._resumed = True
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set
 
     def controller(self) -> RoleController:
         """The chain run on the validation seeds: the model on the stores, rules elsewhere.
@@ -232,16 +173,22 @@ class KPIEvalCallback(BaseCallback):
                 self.best_model_bytes = buffer.getvalue()
 
     def _on_training_start(self) -> None:
+        if self._resumed:  # evaluate the checkpoint unless its row is already there
+            if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+                self.evaluate_now()
+            return
         self.evaluate_now()
         self._next = self.eval_freq
 
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next:
+        if self.num_timesteps >= self._next and not self._stopping():
             self.evaluate_now()
             self._next += self.eval_freq
         return True
 
     def _on_training_end(self) -> None:
+        if self._stopping():
+            return
         if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
             self.evaluate_now()
 
@@ -254,8 +201,10 @@ class TrainResult:
     final_model: Any
     learning_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
-    timesteps: int = 0
+    timesteps: int = 0  # agent-steps trained (at the last completed rollout if interrupted)
     hyperparams: dict[str, Any] = field(default_factory=dict)
+    budget: Budget | None = None  # asked and trained agent-steps
+    interrupted: bool = False  # stopped by Ctrl-C before the budget was trained
 
 
 def train_store_policy(
@@ -271,6 +220,8 @@ def train_store_policy(
     progress_bar: bool = False,
     checkpoint_freq: int = 0,
     initial_model: Any = None,
+    stop: StopFlag | None = None,
+    resume: Resume | None = None,
 ) -> TrainResult:
     """Train one store policy shared by every store (CTDE) and return it.
 
@@ -280,7 +231,10 @@ def train_store_policy(
     scenario's store reward weights for training only. ``log_dir`` receives TensorBoard
     logs, checkpoints and the best model. Training is on the CPU and, for a given seed,
     deterministic. ``initial_model`` (a loaded model of this algo) continues training
-    instead of starting afresh.
+    instead of starting afresh. The budget is rounded up to whole rollouts
+    (:class:`~hmarl_bench.learn.checkpoints.Budget`). ``checkpoint_freq`` agent-steps
+    between checkpoints in ``log_dir/checkpoints``; ``stop`` (set by Ctrl-C) ends training
+    early with a checkpoint and ``interrupted`` set; ``resume`` continues from one.
     """
     scenario = load_scenario(scenario)
     params = training_params(algo, hyperparams, timesteps, n_envs)
@@ -288,7 +242,7 @@ def train_store_policy(
     weights = training_weights(scenario.store_reward, params)
     venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights)
     log_dir = Path(log_dir) if log_dir is not None else None
-    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model)
+    model, venv = prepare_model(algo, venv, seed, params, log_dir, initial_model, resume)
     callbacks: list[BaseCallback] = []
     evaluator = None
     if eval_seeds:
@@ -296,10 +250,9 @@ def train_store_policy(
         freq = eval_freq if eval_freq > 0 else timesteps + 1
         evaluator = KPIEvalCallback(scenario, eval_seeds, freq, best_path)
         callbacks.append(evaluator)
-    if checkpoint_freq > 0 and log_dir is not None:
-        every = max(checkpoint_freq // venv.num_envs, 1)
-        callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"), name_prefix=algo))
-    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo)
+    folder = log_dir / "checkpoints" if log_dir is not None else None
+    callbacks.append(RolloutCheckpoints(folder, algo, checkpoint_freq, stop))
+    return fit(model, algo, timesteps, params, callbacks, evaluator, progress_bar, algo, resume)
 
 
 def training_params(
@@ -338,16 +291,29 @@ def prepare_model(
     params: dict[str, Any],
     log_dir: Path | None,
     initial_model: Any = None,
+    resume: Resume | None = None,
 ) -> tuple[Any, Any]:
     """The model to train on ``env`` and the env as wrapped for it: ``VecMonitor`` (episode
     statistics), then ``VecNormalize`` on rewards when the hyperparams ask for it; a new
-    model, or ``initial_model`` continued (:func:`attach_env`). TensorBoard logs go to
-    ``log_dir/tb``."""
+    model, ``initial_model`` continued (:func:`attach_env`), or a checkpoint resumed
+    (its weights, optimizer, step count and reward statistics; new episodes from
+    ``resume.seed``). TensorBoard logs go to ``log_dir/tb``. A minibatch larger than a
+    rollout is refused (ValueError)."""
+    check_batch_size(params, env.num_envs)
     venv = VecMonitor(env)
     if params.get("normalize_reward", False):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
+        stats = resume.checkpoint.vecnormalize if resume is not None else None
+        if stats is not None:
+            venv = VecNormalize.load(str(stats), venv)
+        else:
+            venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=params["gamma"])
     tb_log = str(log_dir / "tb") if log_dir else None
-    if initial_model is not None:
+    if resume is not None:
+        model = ALGOS[algo].load(resume.checkpoint.model, env=venv, device="cpu")
+        model.num_timesteps = resume.checkpoint.steps
+        model.set_random_seed(resume.seed)
+        model.tensorboard_log = tb_log
+    elif initial_model is not None:
         model = attach_env(initial_model, venv)
         model.tensorboard_log = tb_log
     else:
@@ -364,22 +330,38 @@ def fit(
     evaluator: KPIEvalCallback | None,
     progress_bar: bool,
     tb_log_name: str,
+    resume: Resume | None = None,
 ) -> TrainResult:
-    """Train for ``timesteps``, then return the model the evaluator kept (the lowest
-    validation cost), or the final one without an evaluator."""
+    """Train for ``timesteps`` rounded up to whole rollouts (from a resumed checkpoint: the
+    rest of them), then return the model the evaluator kept (the lowest validation cost),
+    or the final one without an evaluator. A :class:`RolloutCheckpoints` among
+    ``callbacks`` may stop training early (Ctrl-C): the result is then ``interrupted``, at
+    the last completed rollout, with the learning curve up to it."""
+    budget = rollout_budget(timesteps, params, model.n_envs)
+    done = resume.checkpoint.steps if resume is not None else 0
+    stopper = next((c for c in callbacks if isinstance(c, RolloutCheckpoints)), None)
+    if evaluator is not None:
+        evaluator.stop = stopper.stop if stopper is not None else None
+        if resume is not None:
+            evaluator.restore(resume.curve, done)
     start = time.perf_counter()
-    model.learn(
-        timesteps,
-        callback=CallbackList(callbacks),
-        progress_bar=progress_bar,
-        tb_log_name=tb_log_name,
-    )
+    if budget.trained > done:
+        model.learn(
+            budget.trained - done,
+            callback=CallbackList(callbacks),
+            progress_bar=progress_bar,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=done == 0,
+        )
     seconds = time.perf_counter() - start
+    interrupted = stopper is not None and stopper.interrupted
+    steps = stopper.steps_done if interrupted else int(model.num_timesteps)
     selected = model
     if evaluator is not None:
         if evaluator.best_model_path is not None and evaluator.best_model_path.is_file():
             selected = ALGOS[algo].load(evaluator.best_model_path, device="cpu")
         elif evaluator.best_model_bytes is not None:
             selected = ALGOS[algo].load(io.BytesIO(evaluator.best_model_bytes), device="cpu")
-    curve = pd.DataFrame(evaluator.rows if evaluator else [])
-    return TrainResult(selected, model, curve, seconds, model.num_timesteps, params)
+    rows = evaluator.rows if evaluator else []
+    curve = pd.DataFrame([r for r in rows if r["timesteps"] <= steps])
+    return TrainResult(selected, model, curve, seconds, steps, params, budget, interrupted)

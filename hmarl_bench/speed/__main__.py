@@ -14,11 +14,13 @@ import os
 import platform
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
 from hmarl_bench.speed.quickstart import README_KEY as QUICKSTART_KEY
@@ -46,11 +48,16 @@ def _parse_sizes(text: str) -> tuple[list[int], list[int], list[int]]:
 
 
 def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers like 1,64, got {text!r}"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m hmarl_bench.speed",
         description=(
             "Throughput of the digital twin, HMARLEnvironment, SharedPolicyVecEnv and (with "
@@ -152,16 +159,41 @@ def _quickstart(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every input checked before minutes of measuring (one line and exit status 2)."""
+    from hmarl_bench.config import ScenarioError, load_scenario
+
+    if args.run_args and not args.quickstart:
+        parser.error("--run-args is for --quickstart")
+    if not (args.seconds > 0 and math.isfinite(args.seconds)):
+        parser.error(f"--seconds must be a positive number of seconds, got {args.seconds}")
+    for flag, values in (("--copies", args.copies), ("--vec-copies", args.vec_copies)):
+        if not values or min(values) < 1:
+            parser.error(f"{flag} must be whole numbers >= 1, got {values}")
+    for flag, name in (("--scenario", args.scenario), ("--sku-scenario", args.sku_scenario)):
+        if flag == "--sku-scenario" and not name:
+            continue
+        try:
+            load_scenario(name)
+        except ScenarioError as err:
+            parser.error(f"{flag}: {err}")
     key = QUICKSTART_KEY if args.quickstart else README_KEY
-    if args.readme is not None:  # checked before minutes of measuring
+    if args.readme is not None:
         text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
         if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
             parser.error(f"--readme: {args.readme} has no <!-- {key} --> block")
-    if args.run_args and not args.quickstart:
-        parser.error("--run-args is for --quickstart")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=args.out, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        parser.error(f"--out: cannot write to {args.out}: {err}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
     if args.quickstart:
         return _quickstart(args)
     seconds, overrides = args.seconds, None

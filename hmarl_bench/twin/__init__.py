@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.seeding import check_seed
 from hmarl_bench.twin.demand import mean_demand, sample_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS, TwinParams, step
+from hmarl_bench.twin.exogenous import (
+    REGIME_STREAM,
+    SUPPLIER_STREAM,
+    demand_regime_path,
+    regime_mean,
+    supplier_up_path,
+)
 from hmarl_bench.twin.state import DayOutcome, TwinState
 
 __all__ = [
     "SUPPLIER_ACTIONS",
     "DayOutcome",
     "DigitalTwin",
+    "Exogenous",
     "TwinParams",
     "TwinState",
     "copy_seed_sequences",
@@ -31,18 +41,30 @@ def copy_seed_sequences(seed: int | Sequence[int], batch_size: int) -> list[np.r
     ``[k1, k2, ...]`` faces exactly the demand of single runs on those seeds.
     """
     if isinstance(seed, int | np.integer):
-        return [np.random.SeedSequence(int(seed), spawn_key=(b,)) for b in range(batch_size)]
-    seeds = [int(s) for s in seed]
+        seed = check_seed(seed)
+        return [np.random.SeedSequence(seed, spawn_key=(b,)) for b in range(batch_size)]
+    seeds = [check_seed(s) for s in seed]
     if len(seeds) != batch_size:
         raise ValueError(f"got {len(seeds)} seeds for {batch_size} copies")
     return [np.random.SeedSequence(s, spawn_key=(0,)) for s in seeds]
 
 
+@dataclass(frozen=True)
+class Exogenous:
+    """An episode's exogenous arrays for B copies: what no policy can change or observe."""
+
+    demand: np.ndarray  # (B, T, N) int64 units demanded per slot and day
+    supplier_late: np.ndarray  # (B, T) bool: the day's supplier shipment is late
+    demand_regime: np.ndarray  # (B, T) int64 the hidden market regime (0 without regimes)
+    supplier_up: np.ndarray  # (B, T) bool: the supplier can ship (True without disruptions)
+
+
 class DigitalTwin:
     """Simulates ``batch_size`` copies of a scenario's chain, one day per :meth:`step`.
 
-    All randomness (the episode's demand and the supplier's late shipments) is drawn per
-    copy at :meth:`reset` from its own generator, so copies are independent, a seed fixes a
+    All randomness (the episode's demand, the supplier's late shipments, and where the
+    scenario has them the hidden demand regime and the supplier's outages) is drawn per
+    copy at :meth:`reset` from its own seed, so copies are independent, a seed fixes a
     whole episode, and every policy run on a seed faces the same demand.
     """
 
@@ -68,23 +90,43 @@ class DigitalTwin:
     def horizon(self) -> int:
         return self.scenario.episode_days
 
-    def draw_exogenous(self, seed: int | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Demand (B, T, N) and late-shipment flags (B, T) for every copy."""
+    def draw_exogenous(self, seed: int | Sequence[int]) -> Exogenous:
+        """Every copy's exogenous arrays (see :class:`Exogenous`).
+
+        The copy's generator draws demand, then the late flags, as it always has; the
+        regime and outage paths come from children of its seed sequence, only when the
+        scenario has them (:mod:`hmarl_bench.twin.exogenous`), so scenarios without them
+        draw exactly what they drew before these processes existed.
+        """
         sc = self.scenario
-        demand = np.empty((self.batch_size, sc.episode_days, sc.n_slots), dtype=np.int64)
-        late = np.empty((self.batch_size, sc.episode_days), dtype=bool)
-        for b, seq in enumerate(copy_seed_sequences(seed, self.batch_size)):
+        batch, days = self.batch_size, sc.episode_days
+        regimes, disruption = sc.demand.regimes, sc.supplier.disruption
+        demand = np.empty((batch, days, sc.n_slots), dtype=np.int64)
+        late = np.empty((batch, days), dtype=bool)
+        regime = np.zeros((batch, days), dtype=np.int64)
+        up = np.ones((batch, days), dtype=bool)
+        for b, seq in enumerate(copy_seed_sequences(seed, batch)):
             rng = np.random.default_rng(seq)
-            demand[b] = sample_demand(rng, sc.demand, self.mean_demand)
-            late[b] = rng.random(sc.episode_days) >= sc.supplier.reliability
-        return demand, late
+            mean = self.mean_demand
+            streams = seq.spawn(2) if regimes.enabled or disruption.enabled else []
+            if regimes.enabled:
+                regime_rng = np.random.default_rng(streams[REGIME_STREAM])
+                regime[b] = demand_regime_path(regime_rng, regimes, days)
+                mean = regime_mean(mean, regimes, regime[b])
+            demand[b] = sample_demand(rng, sc.demand, mean)
+            late[b] = rng.random(days) >= sc.supplier.reliability
+            if disruption.enabled:
+                up_rng = np.random.default_rng(streams[SUPPLIER_STREAM])
+                up[b] = supplier_up_path(up_rng, disruption, days)
+        return Exogenous(demand, late, regime, up)
 
     def reset(self, seed: int | Sequence[int] = 0) -> TwinState:
         """Start every copy on day 0 with the scenario's initial stock and a fresh draw."""
         sc, p = self.scenario, self.params
         b, n, k = self.batch_size, sc.n_slots, sc.n_skus
-        demand, late = self.draw_exogenous(seed)
-        nominal = self.mean_demand[0]  # the planner's prior: the nominal mean of day 0
+        exogenous = self.draw_exogenous(seed)
+        # the planner's prior: the nominal mean of day 0 (without any hidden regime)
+        nominal = self.mean_demand[0]
         cv = sc.demand.std / sc.demand.base_mean if sc.demand.base_mean > 0 else 0.0
         prior_var = nominal if sc.demand.distribution == "poisson" else (cv * nominal) ** 2
         self.state = TwinState(
@@ -105,8 +147,10 @@ class DigitalTwin:
             warehouse_last_order=np.zeros((b, k), dtype=np.int64),
             supplier_last_shipped=np.zeros((b, k), dtype=np.int64),
             days_to_delivery=np.zeros(b, dtype=np.int64),
-            demand=demand,
-            supplier_late=late,
+            demand=exogenous.demand,
+            supplier_late=exogenous.supplier_late,
+            demand_regime=exogenous.demand_regime,
+            supplier_up=exogenous.supplier_up,
         )
         return self.state
 

@@ -28,7 +28,12 @@ def slot_multipliers(scenario: Scenario) -> np.ndarray:
 
 def mean_demand(scenario: Scenario) -> np.ndarray:
     """Expected demand in units/day, shape (T, N): base x season x spikes x store multiplier
-    x SKU demand_scale, per store-SKU slot (per store, with one SKU)."""
+    x SKU demand_scale, per store-SKU slot (per store, with one SKU).
+
+    This is the nominal profile a planner knows in advance (the forecast's prior, the
+    observation scales, the rules' levels). Hidden demand regimes are left out (multiplier
+    1): it is the expected demand when their stationary mean multiplier is 1, as in every
+    shipped scenario (``DemandRegimes.stationary_mean``)."""
     demand = scenario.demand
     days = np.arange(scenario.episode_days, dtype=np.float64)
     season = 1.0 + demand.seasonality_amplitude * np.sin(

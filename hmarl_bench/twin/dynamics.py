@@ -21,7 +21,8 @@ A day, in order (the order this code runs):
    SKU, at most its daily capacity over all SKUs; unshipped units are not backordered. A
    day's shipment (all SKUs together) travels ``supplier.lead_time`` days, plus
    ``delay_days`` if the supplier chose to delay, plus ``delay_days`` more if it is late
-   (probability ``1 - reliability``).
+   (probability ``1 - reliability``). On a day the supplier is down
+   (``[supplier.disruption]``, ``state.supplier_up``) it ships nothing.
 
 Shared capacities: when the orders of several SKUs together exceed the room a capacity
 leaves (capacity minus the node's position summed over SKUs, at the start of the day, or
@@ -69,6 +70,7 @@ class TwinParams:
     supplier_fraction: np.ndarray  # (3,) float64: share of the order shipped per action
     supplier_extra_delay: np.ndarray  # (3,) int64: extra days per action
     smoothing: float
+    disruptions: bool = False  # the supplier can be down (state.supplier_up)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> TwinParams:
@@ -86,6 +88,7 @@ class TwinParams:
             supplier_fraction=np.array([1.0, sup.partial_fraction, 1.0]),
             supplier_extra_delay=np.array([0, 0, sup.delay_days], dtype=np.int64),
             smoothing=scenario.forecast_smoothing,
+            disruptions=sup.disruption.enabled,
         )
 
 
@@ -244,7 +247,8 @@ def _replenish_warehouse(
     room: np.ndarray,
     supplier_action: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Phase 4: the warehouse orders; the supplier ships within capacity and reliability.
+    """Phase 4: the warehouse orders; the supplier ships within capacity and reliability,
+    and nothing on a day it is down.
 
     Returns (ordered, shipped, shipped on time, arrived today), each (B, K); a shipment
     with lead time 0 arrives today. "Arrived today" is None when the supplier's lead time
@@ -259,6 +263,8 @@ def _replenish_warehouse(
     else:  # the day's capacity is shared by the SKUs
         capacity = np.full((state.batch_size, 1), params.supplier_capacity, dtype=np.int64)
         shipped = cut_to_room(shipped, capacity, n_skus)
+    if params.disruptions:  # a supplier that is down ships nothing (not backordered)
+        shipped *= state.supplier_up[:, state.day, None]
     late = state.supplier_late[:, state.day]
     lead = params.supplier_extra_delay[supplier_action] + params.supplier_lead_time
     lead += late * params.delay_days

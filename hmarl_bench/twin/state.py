@@ -68,6 +68,8 @@ class TwinState:
     days_to_delivery: np.ndarray  # (B,) int64 days until the last supplier shipment lands
     demand: np.ndarray  # (B, T, N) int64 exogenous: the whole episode's demand
     supplier_late: np.ndarray  # (B, T) bool exogenous: the day's shipment is late
+    demand_regime: np.ndarray  # (B, T) int64 exogenous, hidden: the market regime (0 if none)
+    supplier_up: np.ndarray  # (B, T) bool exogenous: the supplier can ship (all True: never down)
 
     @property
     def batch_size(self) -> int:

@@ -1,8 +1,11 @@
-"""Scenario files: the TOML loader, its type checks, and the compact form of many stores.
+"""Plain values -> a validated :class:`~hmarl_bench.config.scenario.Scenario`.
 
-:func:`load_scenario` reads ``experiments/scenarios/<name>.toml`` (or a path) into a
-validated, frozen :class:`~hmarl_bench.config.Scenario`; any problem raises one
-:class:`~hmarl_bench.config.ScenarioError` naming the file and the dotted key.
+:func:`scenario_from_dict` type-checks every value against the dataclasses' annotations
+(a string where a number belongs, an unknown key, a list where a table belongs) and builds
+the frozen dataclasses, which validate their values; any problem raises one
+:class:`~hmarl_bench.config.scenario.ScenarioError` naming the dotted key. Values left out
+take the dataclasses' defaults: this is the programmatic form. Scenario *files* must be
+complete or say what they extend (:mod:`hmarl_bench.config.files`).
 
 A scenario with many stores may give them compactly instead of as ``[[stores]]``::
 
@@ -27,22 +30,15 @@ import math
 import types
 import typing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from hmarl_bench._toml import tomllib
-from hmarl_bench.config import Scenario, ScenarioError, Store
+from hmarl_bench.config.scenario import Scenario, ScenarioError, Store
 
-__all__ = [
-    "SCENARIO_DIR",
-    "StorePattern",
-    "list_scenarios",
-    "load_scenario",
-    "scenario_from_dict",
-]
+__all__ = ["StorePattern", "UnknownKeyError", "check_alternatives", "scenario_from_dict"]
 
-#: Where the named scenarios live (``experiments/scenarios`` at the project root).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+
+class UnknownKeyError(ScenarioError):
+    """A key the scenario format does not have (most often a misspelt one)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ def _store_pattern(value: Any) -> StorePattern:
         raise ScenarioError(key, f"expected a table, got {type(value).__name__}")
     unknown = set(value) - {"count", "profiles"}
     if unknown:
-        raise ScenarioError(
+        raise UnknownKeyError(
             f"{key}.{sorted(unknown)[0]}", "unknown key; known keys: ['count', 'profiles']"
         )
     count = _convert(int, value.get("count"), f"{key}.count")
@@ -130,7 +126,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     for key in data:
         if key not in known:
             full = f"{prefix}.{key}" if prefix else key
-            raise ScenarioError(
+            raise UnknownKeyError(
                 full, f"unknown key for {_type_name(cls)}; known keys: {sorted(known)}"
             )
     kwargs = {}
@@ -146,56 +142,26 @@ def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
         raise ScenarioError(prefix, str(err)) from None
 
 
+def check_alternatives(data: dict[str, Any], source: str | None = None) -> None:
+    """Refuse both forms of a two-form key: ``[sku]`` and ``[[skus]]``, ``[[stores]]`` and
+    ``[store_pattern]``."""
+    if "sku" in data and data.get("skus"):
+        raise ScenarioError("skus", "give either [sku] or [[skus]], not both", source)
+    if "store_pattern" in data and "stores" in data:
+        raise ScenarioError("store_pattern", "give either [[stores]] or [store_pattern]", source)
+
+
 def scenario_from_dict(data: dict[str, Any], source: str | None = None) -> Scenario:
     """Build a validated :class:`Scenario` from plain values; errors name ``source``.
 
     Accepts ``store_pattern`` in place of ``stores`` (module docstring), and ``skus`` in
     place of ``sku``.
     """
+    check_alternatives(data, source)
     try:
         data = dict(data)
-        if "sku" in data and data.get("skus"):
-            raise ScenarioError("skus", "give either [sku] or [[skus]], not both")
         if "store_pattern" in data:
-            if "stores" in data:
-                raise ScenarioError("store_pattern", "give either [[stores]] or [store_pattern]")
             data["stores"] = _store_pattern(data.pop("store_pattern")).stores()
         return _build(Scenario, data)
     except ScenarioError as err:
-        raise ScenarioError(err.key, err.message, source) from None
-
-
-def list_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``experiments/scenarios``."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-
-
-def load_scenario(name_or_path: str | Path | Scenario = "default") -> Scenario:
-    """Load a scenario by name (``default``) or by path to a ``.toml`` file.
-
-    Raises :class:`ScenarioError` naming the file and key for any invalid content, a missing
-    file (listing the known names) or malformed TOML.
-    """
-    if isinstance(name_or_path, Scenario):
-        return name_or_path
-    text = str(name_or_path)
-    path = Path(text)
-    if not (text.endswith(".toml") or path.exists()):
-        path = SCENARIO_DIR / f"{text}.toml"
-        if not path.is_file():
-            raise ScenarioError(
-                "",
-                f"unknown scenario {text!r}; choose one of {list_scenarios()} "
-                "or give a path to a .toml file",
-                str(path),
-            )
-    if not path.is_file():
-        raise ScenarioError(
-            "", f"scenario file not found; the named scenarios are {list_scenarios()}", str(path)
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError("", f"malformed TOML: {err}", str(path)) from None
-    data.setdefault("name", path.stem)
-    return scenario_from_dict(data, str(path))
+        raise type(err)(err.key, err.message, source) from None

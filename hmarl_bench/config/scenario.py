@@ -1,9 +1,9 @@
-"""Scenario configuration: frozen, validated dataclasses and the TOML loader.
+"""Scenario values: frozen, validated dataclasses.
 
-A scenario is plain values in ``experiments/scenarios/<name>.toml``. :func:`load_scenario`
-turns it into a frozen :class:`Scenario`; every field is type-checked and every value is
-validated on construction, and any problem raises one :class:`ScenarioError` that names the
-file and the dotted key (``stores[1].capacity``) that is wrong.
+A scenario is plain values in ``experiments/scenarios/<name>.toml``;
+:func:`hmarl_bench.config.load_scenario` (:mod:`hmarl_bench.config.files`) turns it into a
+frozen :class:`Scenario`. Every value is validated on construction, and any problem raises
+one :class:`ScenarioError` that names the dotted key (``stores[1].capacity``) that is wrong.
 
 Units: quantities are whole units of a SKU; costs and prices are currency units; holding
 cost is currency per unit per day; lead times are days.
@@ -28,6 +28,7 @@ from typing import Any
 __all__ = [
     "Costs",
     "Demand",
+    "DemandRegimes",
     "RewardWeights",
     "Scenario",
     "ScenarioError",
@@ -35,18 +36,15 @@ __all__ = [
     "Spike",
     "Store",
     "Supplier",
+    "SupplierDisruption",
     "Warehouse",
-    "list_scenarios",
-    "load_scenario",
-    "scenario_from_dict",
-    "SCENARIO_DIR",
-    "StorePattern",
 ]
 
 DEMAND_DISTRIBUTIONS = ("normal", "poisson", "negative_binomial")
 
 #: Field metadata of values added after results were fingerprinted: ``to_dict`` leaves them
-#: out while they hold their default, so older scenarios keep their fingerprints.
+#: out while they hold their default, so older scenarios keep their fingerprints, and a
+#: scenario file may leave them out (every other key is required, or ``extends`` gives it).
 OMIT_DEFAULT = {"omit_default": True}
 
 
@@ -132,12 +130,69 @@ class Spike:
         _require(self.duration >= 1, "duration", f"must be >= 1, got {self.duration}")
 
 
+def _markov_durations(obj: Any, name: str) -> None:
+    """Mean sojourns of a Markov chain's states, in days: each >= 1 (a daily switch
+    probability ``1 / mean`` of at most 1)."""
+    for i, days in enumerate(getattr(obj, name)):
+        _require(days >= 1.0, f"{name}[{i}]", f"must be >= 1 day, got {days}")
+
+
+@dataclass(frozen=True)
+class DemandRegimes:
+    """A hidden market regime that multiplies every store's demand mean (``[demand.regimes]``).
+
+    Regime ``i`` multiplies the mean by ``multipliers[i]`` and lasts a geometric number of
+    days with mean ``mean_durations[i]`` (it ends on any day with probability
+    ``1 / mean_durations[i]``); then the market jumps to one of the other regimes, uniformly.
+    Day 0's regime is drawn from the chain's stationary distribution (shares proportional to
+    the mean durations), so every day's regime has the same distribution. One path per copy,
+    shared by all stores and SKUs; no agent observes it. Empty (the default): no regimes.
+    ``hmarl_bench.twin.demand.mean_demand`` (the planner's nominal profile) leaves the
+    regimes out: it is the profile at multiplier 1, the expected demand when the stationary
+    mean multiplier (:attr:`stationary_mean`) is 1, as in every shipped scenario.
+    """
+
+    multipliers: tuple[float, ...] = ()
+    mean_durations: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(
+            len(self.multipliers) == len(self.mean_durations),
+            "mean_durations",
+            f"need one mean duration per multiplier, got {len(self.mean_durations)} for "
+            f"{len(self.multipliers)}",
+        )
+        _require(len(self.multipliers) != 1, "multipliers", "need at least two regimes (or none)")
+        for i, value in enumerate(self.multipliers):
+            _require(value >= 0, f"multipliers[{i}]", f"must be >= 0, got {value}")
+        _markov_durations(self, "mean_durations")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.multipliers)
+
+    @property
+    def stationary_shares(self) -> tuple[float, ...]:
+        """Long-run share of days in each regime: proportional to its mean duration."""
+        total = sum(self.mean_durations)
+        return tuple(days / total for days in self.mean_durations)
+
+    @property
+    def stationary_mean(self) -> float:
+        """The long-run mean multiplier (1.0 without regimes)."""
+        if not self.enabled:
+            return 1.0
+        shares = self.stationary_shares
+        return sum(s * m for s, m in zip(shares, self.multipliers, strict=True))
+
+
 @dataclass(frozen=True)
 class Demand:
     """Customer demand at each store (units/day) before the store's multiplier.
 
     The mean on day t is ``base_mean * (1 + seasonality_amplitude * sin(2 pi t / period))``
-    times any active spike; ``std`` scales with the mean (constant coefficient of variation).
+    times any active spike (and the hidden regime's multiplier, ``regimes``); ``std``
+    scales with the mean (constant coefficient of variation).
     ``distribution``: ``normal`` (rounded and clipped at 0), ``poisson`` (std ignored) or
     ``negative_binomial`` (needs std**2 > mean: over-dispersed).
     """
@@ -148,6 +203,7 @@ class Demand:
     seasonality_amplitude: float = 0.3
     seasonality_period: int = 30
     spikes: tuple[Spike, ...] = ()
+    regimes: DemandRegimes = field(default_factory=DemandRegimes, metadata=OMIT_DEFAULT)
 
     def __post_init__(self) -> None:
         _require(
@@ -236,11 +292,48 @@ class Warehouse:
 
 
 @dataclass(frozen=True)
+class SupplierDisruption:
+    """Markov-modulated supplier availability (``[supplier.disruption]``), in days.
+
+    The supplier is up or down; an up spell lasts a geometric number of days with mean
+    ``mean_up_days``, a down spell one with mean ``mean_down_days`` (a daily switch
+    probability of 1 / mean). Down, it ships nothing: a warehouse order placed that day
+    is not filled (and, like any unshipped units, not backordered); shipments already in
+    transit still land. This is the up/down supplier of the disruption literature
+    (Parlar & Berkin 1991; Tomlin 2006; Snyder et al. 2016's review). Day 0 is drawn from
+    the stationary shares, so a spell may be under way at the start. Both 0 (the
+    default): never down.
+    """
+
+    mean_up_days: float = 0.0
+    mean_down_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mean_up_days == 0 and self.mean_down_days == 0:
+            return
+        for name in ("mean_up_days", "mean_down_days"):
+            value = getattr(self, name)
+            _require(value >= 1.0, name, f"must be >= 1 day (or both 0: never down), got {value}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.mean_down_days > 0
+
+    @property
+    def down_share(self) -> float:
+        """Long-run share of days the supplier is down."""
+        if not self.enabled:
+            return 0.0
+        return self.mean_down_days / (self.mean_up_days + self.mean_down_days)
+
+
+@dataclass(frozen=True)
 class Supplier:
     """The supplier: ``lead_time`` days to the warehouse, at most ``capacity`` units/day.
 
     With probability ``1 - reliability`` a shipment is late by ``delay_days``; its ``delay``
     action also adds ``delay_days``; its ``partial`` action ships ``partial_fraction``.
+    ``disruption`` makes it go down for spells (:class:`SupplierDisruption`).
     """
 
     lead_time: int = 7
@@ -248,6 +341,9 @@ class Supplier:
     capacity: int = 10000
     delay_days: int = 3
     partial_fraction: float = 0.8
+    disruption: SupplierDisruption = field(
+        default_factory=SupplierDisruption, metadata=OMIT_DEFAULT
+    )
 
     def __post_init__(self) -> None:
         _non_negative(self, "lead_time", "capacity", "delay_days")
@@ -396,7 +492,10 @@ def _fits(scenario: Scenario, key: str, capacity: int, initial: int, order_up_to
 
 
 def _omitted(f: dataclasses.Field, value: Any) -> bool:
-    return bool(f.metadata.get("omit_default")) and value == f.default
+    if not f.metadata.get("omit_default"):
+        return False
+    has_factory = f.default_factory is not dataclasses.MISSING
+    return value == (f.default_factory() if has_factory else f.default)
 
 
 def _to_plain(value: Any) -> Any:
@@ -409,13 +508,3 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_to_plain(v) for v in value]
     return value
-
-
-# The TOML loader lives in its own module; it is part of this module's interface.
-from hmarl_bench.scenario_files import (  # noqa: E402
-    SCENARIO_DIR,
-    StorePattern,
-    list_scenarios,
-    load_scenario,
-    scenario_from_dict,
-)

@@ -1,0 +1,236 @@
+"""Training budgets in whole rollouts, checkpoints, Ctrl-C and resuming.
+
+**Budgets.** SB3's PPO collects whole rollouts of ``n_steps`` steps in each of the VecEnv's
+slots and keeps collecting while fewer steps than asked have been taken, so it trains
+``ceil(asked / rollout) x rollout`` agent-steps, where ``rollout = n_steps x slots``:
+``--timesteps 1024`` with 128 steps x 32 slots trains 4,096. :class:`Budget` is that
+arithmetic: training announces its :attr:`Budget.trained` before it starts and records
+both numbers (training for the rounded budget takes exactly the rollouts SB3 would take for
+the asked one, so results do not change). A minibatch larger than the rollout
+(``batch_size > rollout``) is refused: SB3 would silently train on the whole rollout.
+
+**Checkpoints and Ctrl-C.** Weights only change between rollouts, so
+:class:`RolloutCheckpoints` saves at the start of a rollout (``<prefix>_<steps>_steps.zip``,
+plus ``<prefix>_vecnormalize_<steps>_steps.pkl`` with reward normalization), where the
+step count and the weights agree exactly. :func:`catch_sigint` turns the first Ctrl-C into a
+:class:`StopFlag`; the callback then stops training at its next step and saves a checkpoint
+of the last completed rollout, which is where :func:`latest_checkpoint` resumes. A second
+Ctrl-C stops at once (``KeyboardInterrupt``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
+
+__all__ = [
+    "Budget",
+    "Checkpoint",
+    "Resume",
+    "RolloutCheckpoints",
+    "StopFlag",
+    "catch_sigint",
+    "check_batch_size",
+    "latest_checkpoint",
+    "rollout_budget",
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An asked training budget and the whole rollouts that meet it (module docstring)."""
+
+    requested: int
+    n_steps: int
+    slots: int
+
+    @property
+    def rollout(self) -> int:
+        """Agent-steps per rollout: ``n_steps`` in each slot."""
+        return self.n_steps * self.slots
+
+    @property
+    def trained(self) -> int:
+        """Agent-steps actually trained: the asked budget rounded up to whole rollouts."""
+        return max(math.ceil(self.requested / self.rollout), 1) * self.rollout
+
+    def describe(self) -> str:
+        """``4,096 agent-steps (1,024 asked, rounded up to whole rollouts of ...)``."""
+        if self.trained == self.requested:
+            return f"{self.trained:,} agent-steps ({self.trained // self.rollout} rollouts)"
+        return (
+            f"{self.trained:,} agent-steps ({self.requested:,} asked, rounded up to whole "
+            f"rollouts of n_steps {self.n_steps} x {self.slots} slots = {self.rollout:,})"
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "timesteps_requested": self.requested,
+            "timesteps": self.trained,
+            "rollout": self.rollout,
+        }
+
+
+def rollout_budget(requested: int, params: dict[str, Any], slots: int) -> Budget:
+    """The :class:`Budget` of ``requested`` agent-steps with ``params["n_steps"]`` on
+    ``slots`` VecEnv slots."""
+    return Budget(int(requested), int(params["n_steps"]), int(slots))
+
+
+def check_batch_size(params: dict[str, Any], slots: int) -> None:
+    """Refuse a minibatch larger than one rollout (``n_steps x slots`` transitions)."""
+    rollout = int(params["n_steps"]) * int(slots)
+    if int(params["batch_size"]) > rollout:
+        raise ValueError(
+            f"hyperparameter 'batch_size' {params['batch_size']} is larger than the rollout, "
+            f"n_steps {params['n_steps']} x {slots} slots = {rollout} transitions; lower "
+            "batch_size or raise n_steps or n_envs"
+        )
+
+
+class StopFlag:
+    """Set by the first Ctrl-C (or by hand): training stops at its next step."""
+
+    def __init__(self) -> None:
+        self.is_set = False
+
+    def set(self) -> None:
+        self.is_set = True
+
+
+@contextmanager
+def catch_sigint() -> Iterator[StopFlag]:
+    """While inside, the first SIGINT sets the yielded flag instead of raising; a second
+    one raises ``KeyboardInterrupt`` as usual. The previous handler is restored after.
+    Outside the main thread (where Python delivers signals) the flag is only set by hand."""
+    flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag.is_set:
+            raise KeyboardInterrupt
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A saved model at a rollout boundary, and its reward-normalization statistics."""
+
+    model: Path
+    steps: int
+    vecnormalize: Path | None = None
+
+
+@dataclass
+class Resume:
+    """Where an interrupted training continues: its checkpoint, the learning curve so far
+    (rows up to the checkpoint) and the seed of the environment's new episodes."""
+
+    checkpoint: Checkpoint
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    seed: int = 0
+
+
+def _checkpoint_paths(folder: Path, prefix: str, steps: int) -> tuple[Path, Path]:
+    return (
+        folder / f"{prefix}_{steps}_steps.zip",
+        folder / f"{prefix}_vecnormalize_{steps}_steps.pkl",
+    )
+
+
+def latest_checkpoint(folder: Path, prefix: str, rollout: int) -> Checkpoint | None:
+    """The checkpoint with the most steps in ``folder`` (None if there is none).
+
+    A checkpoint from SB3's own ``CheckpointCallback`` may lie inside a rollout; its weights
+    are those of the rollout's start, so its steps are rounded down to it.
+    """
+    pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)_steps\.zip$")
+    found = []
+    for path in Path(folder).glob(f"{prefix}_*_steps.zip") if Path(folder).is_dir() else []:
+        match = pattern.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    if not found:
+        return None
+    steps, path = max(found)
+    stats = _checkpoint_paths(Path(folder), prefix, steps)[1]
+    return Checkpoint(path, steps // rollout * rollout, stats if stats.is_file() else None)
+
+
+class RolloutCheckpoints(BaseCallback):
+    """Checkpoints at rollout boundaries every ``every`` agent-steps, and Ctrl-C.
+
+    With ``stop`` set, training ends at the next step; :attr:`interrupted` is then True,
+    :attr:`steps_done` is the step count of the last completed rollout and a checkpoint of
+    it is saved (the weights have not changed since).
+    """
+
+    def __init__(self, folder: Path | None, prefix: str, every: int, stop: StopFlag | None):
+        super().__init__()
+        self.folder = None if folder is None else Path(folder)
+        self.prefix = prefix
+        self.every = every
+        self.stop = stop
+        self.steps_done = 0
+        self.interrupted = False
+        self._next = 0
+
+    def _on_training_start(self) -> None:
+        self.steps_done = self.num_timesteps
+        self._next = (self.num_timesteps // self.every + 1) * self.every if self.every else 0
+
+    def save(self) -> Checkpoint | None:
+        """Save the model as of :attr:`steps_done` (call at a rollout boundary)."""
+        if self.folder is None:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        model_path, stats_path = _checkpoint_paths(self.folder, self.prefix, self.steps_done)
+        steps = self.model.num_timesteps
+        self.model.num_timesteps = self.steps_done
+        try:
+            self.model.save(model_path)
+        finally:
+            self.model.num_timesteps = steps
+        normalizer = self.model.get_vec_normalize_env()
+        if isinstance(normalizer, VecNormalize):
+            normalizer.save(str(stats_path))
+            return Checkpoint(model_path, self.steps_done, stats_path)
+        return Checkpoint(model_path, self.steps_done)
+
+    def _on_rollout_start(self) -> None:
+        self.steps_done = self.num_timesteps
+        if self.every and self.num_timesteps >= self._next:
+            self.save()
+            self._next = (self.num_timesteps // self.every + 1) * self.every
+
+    def _on_step(self) -> bool:
+        if self.stop is not None and self.stop.is_set:
+            self.interrupted = True
+            return False
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.interrupted:
+            self.save()
+            return
+        self.steps_done = self.num_timesteps  # the last rollout was trained on: a boundary
+        if self.every and self.num_timesteps >= self._next:
+            self.save()

@@ -1,0 +1,151 @@
+"""A run's folder: one run per folder, its ``config.json``, and what ``--resume`` reads back.
+
+- :func:`make_run_folder` refuses a folder that already holds files (a second run would
+  overwrite half of the first and leave the rest), unless ``force``, which first deletes
+  the files and folders a run writes (:data:`RUN_OUTPUTS`, nothing else). A default folder
+  name that is taken gets a ``-2``, ``-3``, ... suffix.
+- ``config.json`` is written when the run starts (``status: "training"``), again when it
+  is interrupted (``"interrupted"``), when training is done (``"trained"``) and at the end
+  (``"complete"``), each time atomically, so a run stopped at any moment leaves a readable
+  one. :func:`resume_args` reads it back and refuses options that contradict it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hmarl_bench.run_args import RunArgs, given_options
+
+__all__ = [
+    "RUN_OUTPUTS",
+    "RunFolderError",
+    "default_run_folder",
+    "make_run_folder",
+    "read_config",
+    "resume_args",
+    "write_config",
+]
+
+#: What a run writes in its folder (``--force`` deletes these and only these).
+RUN_OUTPUTS = (
+    "config.json",
+    "model.zip",
+    "best_model.zip",
+    "checkpoints",
+    "tb",
+    "learning_curve.csv",
+    "learning_curve.png",
+    "results.csv",
+    "results.md",
+    "episodes.csv",
+    "rounds.csv",
+    "rounds.md",
+    "round_*",
+)
+#: Options that may accompany ``--resume`` whatever the run recorded (display only).
+_FREE_ON_RESUME = {"resume", "progress"}
+
+
+class RunFolderError(ValueError):
+    """A run folder cannot be used: taken, unwritable, or not a resumable run."""
+
+
+def default_run_folder(label: str) -> Path:
+    """``runs/<label>-<time>``, with a ``-2``, ``-3``, ... suffix when that is taken."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{label}-{stamp}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def _remove_outputs(out: Path) -> None:
+    for pattern in RUN_OUTPUTS:
+        for path in out.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def make_run_folder(out: Path, force: bool = False) -> None:
+    """Create ``out`` for a new run (see the module docstring); raises RunFolderError."""
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"cannot use {out} as the run folder: it is a file")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise RunFolderError(
+                f"{out} already holds files (another run?); give a new --out, --force to "
+                f"replace the run in it, or --resume {out} to continue an interrupted one"
+            )
+        try:
+            _remove_outputs(out)
+        except OSError as err:
+            raise RunFolderError(f"cannot clear the run files in {out}: {err}") from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-check-"):
+            pass  # the folder takes files
+    except OSError as err:
+        raise RunFolderError(f"cannot use {out} as the run folder: {err}") from None
+
+
+def write_config(out: Path, config: dict[str, Any]) -> None:
+    """Write ``out/config.json`` atomically (readers see the old file or the new one)."""
+    text = json.dumps(config, indent=2, default=str)
+    handle, tmp = tempfile.mkstemp(dir=out, prefix=".config.json.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp, out / "config.json")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_config(out: Path) -> dict[str, Any]:
+    """A run folder's ``config.json``; raises RunFolderError if there is none to read."""
+    path = Path(out) / "config.json"
+    if not path.is_file():
+        raise RunFolderError(f"{out} is not a run folder: it has no config.json")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"cannot read {path}: {err}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("args"), dict):
+        raise RunFolderError(f"{path} is not a run's config.json (no 'args')")
+    return config
+
+
+def resume_args(args: RunArgs, argv: list[str] | None) -> tuple[RunArgs, dict[str, Any]]:
+    """The recorded args of the run in ``args.resume`` and its config.
+
+    Options given beside ``--resume`` must equal the recorded ones (but ``--no-progress``,
+    which only changes the display); a complete run has nothing to resume.
+    """
+    out = Path(args.resume)
+    config = read_config(out)
+    if config.get("status") == "complete":
+        raise RunFolderError(f"the run in {out} is complete: there is nothing to resume")
+    recorded = RunArgs.from_dict(config["args"])
+    given = given_options(list(sys.argv[1:] if argv is None else argv))
+    for name, value in given.items():
+        if name in _FREE_ON_RESUME or getattr(recorded, name) == value:
+            continue
+        flag = "--" + name.replace("_", "-")
+        raise RunFolderError(
+            f"--resume continues the run with the configuration in {out / 'config.json'}; "
+            f"{flag} {value!r} differs from its {getattr(recorded, name)!r} (leave {flag} out)"
+        )
+    recorded.out, recorded.resume, recorded.force = str(out), str(out), False
+    recorded.progress = args.progress
+    return recorded, config

@@ -1,0 +1,68 @@
+"""One run, one folder: a second run into it is refused unless --force; --resume's checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_helpers import run_fails
+
+from hmarl_bench.run import main
+from hmarl_bench.run_folder import RUN_OUTPUTS, default_run_folder
+
+TINY = [
+    "--timesteps", "128", "--n-envs", "2", "--eval-episodes", "2", "--no-progress",
+    "--hp", "n_steps=32", "--hp", "batch_size=64", "--hp", "n_epochs=1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "first"
+    assert main([*TINY, "--out", str(out)]) == 0
+    return out
+
+
+def test_a_second_run_into_the_same_folder_is_refused(finished_run, capsys):
+    before = {p.name: p.stat().st_mtime_ns for p in finished_run.iterdir()}
+    err = run_fails([*TINY, "--seed", "1", "--out", str(finished_run)], capsys)
+    assert "already holds files" in err and "--force" in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
+    assert {p.name: p.stat().st_mtime_ns for p in finished_run.iterdir()} == before
+
+
+def test_force_replaces_the_run_files_and_keeps_others(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--out", str(out)]) == 0
+    (out / "checkpoints" / "ppo_999999_steps.zip").write_bytes(b"old")
+    (out / "notes.txt").write_text("mine")
+    assert main([*TINY, "--seed", "1", "--out", str(out), "--force"]) == 0
+    assert not (out / "checkpoints" / "ppo_999999_steps.zip").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "config.json").read_text())["args"]["seed"] == 1
+    assert "model.zip" in RUN_OUTPUTS and "notes.txt" not in RUN_OUTPUTS
+
+
+def test_a_taken_default_folder_gets_a_suffix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = default_run_folder("default-ppo-seed0")
+    first.mkdir(parents=True)
+    second = default_run_folder("default-ppo-seed0")
+    assert second != first and second.name.startswith(first.name)
+
+
+def test_resume_refuses_a_complete_run(finished_run, capsys):
+    err = run_fails(["--resume", str(finished_run)], capsys)
+    assert "is complete: there is nothing to resume" in err
+
+
+def test_resume_refuses_options_that_contradict_the_run(finished_run, capsys, tmp_path):
+    run = tmp_path / "interrupted"
+    run.mkdir()
+    config = json.loads((finished_run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "status": "interrupted"}))
+    err = run_fails(["--resume", str(run), "--timesteps", "4096"], capsys)
+    assert "--timesteps 4096 differs from its 128 (leave --timesteps out)" in err
+    err = run_fails(["--resume", str(tmp_path / "nothing")], capsys)
+    assert "has no config.json" in err
+    assert "--force" in run_fails(["--resume", str(run), "--force"], capsys)
