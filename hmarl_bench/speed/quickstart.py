@@ -94,7 +94,9 @@ def time_quickstart(run_args: Sequence[str] = ()) -> Quickstart:
             raise RuntimeError(f"the quick-start run failed ({done.returncode}):\n{tail}")
         config = json.loads((Path(folder) / "config.json").read_text("utf-8"))
         results = pd.read_csv(Path(folder) / "results.csv")
-    timesteps = config["args"]["timesteps"] or config["hyperparams"]["timesteps"]
+    timesteps = config.get("timesteps_trained") or (  # the steps trained, whole rollouts
+        config["args"]["timesteps"] or config["hyperparams"]["timesteps"]
+    )
     return Quickstart(
         command=shlex.join(["python", "-m", "hmarl_bench.run", *args]),
         wall_seconds=wall,
