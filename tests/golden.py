@@ -134,6 +134,19 @@ def _variants() -> dict[str, Scenario]:
     }
 
 
+def _as_recorded(infos: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The env's infos with each action mask viewed as bool, the dtype it had when the
+    digests were recorded. The env hands out Gymnasium's int8 masks since issue 13: the same
+    bytes (0 and 1), a different dtype, which the digest hashes; the view keeps every mask
+    value in the digest, so a changed mask still changes it."""
+    out = {}
+    for agent, info in infos.items():
+        mask = info["action_mask"]
+        assert mask.dtype == np.int8, f"{agent}'s mask should be int8, got {mask.dtype}"
+        out[agent] = {**info, "action_mask": mask.view(np.bool_)}
+    return out
+
+
 def env_episode(scenario: Scenario | str, seed: int, mode: str, compiled: bool = True) -> str:
     """HMARLEnvironment for one episode: rule actions, or uniform random (unmasked) actions.
 
@@ -142,7 +155,7 @@ def env_episode(scenario: Scenario | str, seed: int, mode: str, compiled: bool =
     env = HMARLEnvironment(scenario, compiled=compiled)
     digest = Digest()
     obs, infos = env.reset(seed=seed)
-    digest.add([obs, infos])
+    digest.add([obs, _as_recorded(infos)])
     rng = np.random.default_rng(seed + 1)
     while env.agents:
         if mode == "rule":
@@ -150,7 +163,7 @@ def env_episode(scenario: Scenario | str, seed: int, mode: str, compiled: bool =
         else:
             actions = {a: int(rng.integers(env.action_space(a).n)) for a in env.agents}
         result = env.step(actions)
-        digest.add(list(result))
+        digest.add([*result[:4], _as_recorded(result[4])])
         digest.add(env.state())
     return digest.hexdigest()
 

@@ -99,6 +99,8 @@ def data():
             traces[(scenario, policy, None)] = _trace(EPISODES[0], rng)
         rows += [{**key, "policy": "clairvoyant", "kind": "clairvoyant", "training_seed": None,
                   "seed": e, **_kpis(60.0, rng)} for e in EPISODES]  # fmt: skip
+        rows += [{**key, "policy": "cover_rule", "kind": "external", "training_seed": None,
+                  "seed": e, **_kpis(65.0, rng)} for e in EPISODES]  # fmt: skip
     per_seed = pd.DataFrame(rows)
     per_seed["training_seed"] = per_seed["training_seed"].astype("Int64")
     summary = stats.summarize(per_seed, n_resamples=100)
@@ -134,7 +136,7 @@ def _check_width(fig: plt.Figure, width: float) -> None:
 
 def test_one_policy_order_and_a_look_per_policy(data):
     order = policy_order(data["headline"])
-    assert order == ["ppo-stores", "ppo-warehouse", "random", "seed_ss_actions",
+    assert order == ["ppo-stores", "ppo-warehouse", "cover_rule", "random", "seed_ss_actions",
                      "tuned_ss_actions", "tuned_ss_free", "clairvoyant"]  # fmt: skip
     styles = data["styles"]
     looks = {(s.color if isinstance(s.color, str) else tuple(s.color), s.marker)
@@ -142,6 +144,8 @@ def test_one_policy_order_and_a_look_per_policy(data):
     assert len(looks) == len(styles)  # every policy identifiable
     assert styles["seed_ss_actions"].color == styles["tuned_ss_free"].color  # one family
     assert styles["ppo-stores"].linestyle != styles["ppo-warehouse"].linestyle
+    assert styles["cover_rule"].kind == "external"  # a brought policy: strong, never grey
+    assert (data["headline"]["best_baseline"] == "tuned_ss_free").all()  # never external
     assert family_of("tuned_ss_free") == ("ss", True, True)
 
 
@@ -212,6 +216,7 @@ def test_service_vs_cost_names_every_policy_and_focuses_on_the_cluster(data, wid
     labels = _legend_labels(fig)
     assert len(labels) == len(policy_order(data["headline"]))
     assert "tuned_ss_free ((s,S), free quantities, tuned)" in labels
+    assert "cover_rule (brought policy)" in labels
     assert "clairvoyant bound (its cost)" in labels
     ax = fig.axes[0]
     random_cost = (

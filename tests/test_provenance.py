@@ -66,8 +66,11 @@ def test_every_cell_kind_has_a_root_at_its_runner():
 
 
 def test_each_kind_hashes_the_modules_it_runs_and_not_the_reports():
-    learner, baseline, bound = (set(cells.code_modules(k)) for k in cells.RUNNER_ROOTS)
-    for modules in (learner, baseline, bound):
+    learner, baseline, bound, external = (
+        set(cells.code_modules(k))
+        for k in (cells.LEARNER, cells.BASELINE, cells.CLAIRVOYANT, cells.EXTERNAL)
+    )
+    for modules in (learner, baseline, bound, external):
         assert {"hmarl_bench.twin.dynamics", "hmarl_bench.reconciliation"} <= modules
         reports = {"hmarl_bench.harness.plots", "hmarl_bench.harness.tables"}
         reports |= {"hmarl_bench.harness.readme", "hmarl_bench.benchmark", "hmarl_bench.run"}
@@ -75,6 +78,8 @@ def test_each_kind_hashes_the_modules_it_runs_and_not_the_reports():
     assert {"hmarl_bench.learn.train", "hmarl_bench.envs.vec"} <= learner
     assert "hmarl_bench.learn.train" not in baseline | bound
     assert "hmarl_bench.harness.clairvoyant" in bound and "hmarl_bench.baselines" in baseline
+    assert "hmarl_bench.harness.external" in external  # the adapter of brought policies
+    assert "hmarl_bench.learn.train" not in external and "hmarl_bench.baselines" not in external
 
 
 def test_library_versions_name_python_and_the_numerical_libraries():

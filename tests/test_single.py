@@ -137,3 +137,19 @@ def test_unseeded_reset_is_reproducible_from_the_first_seed() -> None:
     second.reset(seed=3)
     np.testing.assert_array_equal(first.reset()[0], second.reset()[0])
     np.testing.assert_array_equal(first.env.twin_state.demand, second.env.twin_state.demand)
+
+
+@pytest.mark.parametrize(
+    ("name", "first"), [("default", "store_1"), ("multi_sku", "store_1_sku_1")]
+)
+def test_default_agent_exists_in_every_scenario(name: str, first: str) -> None:
+    wrapper = SingleAgentWrapper(HMARLEnvironment(name))
+    assert wrapper.agent == first
+    with pytest.raises(RuntimeError, match="call reset"):
+        wrapper.action_masks()
+    wrapper.reset(seed=0)
+    assert wrapper.action_masks().dtype == bool
+    with pytest.raises(ValueError, match="choose one of store_1_sku_1, .*warehouse_1"):
+        SingleAgentWrapper(HMARLEnvironment("multi_sku"), agent="store_1")
+    with pytest.raises(ValueError, match=r"\.\.\., store_100, warehouse_1, supplier_1 \(102"):
+        SingleAgentWrapper(HMARLEnvironment("stores_100"), agent="store_101")

@@ -268,7 +268,11 @@ def test_parallel_env_agents_and_spaces_with_skus() -> None:
     assert env.action_space("warehouse_1") == spaces.MultiDiscrete([4, 4, 4])
     assert env.observation_space("warehouse_1").shape == (18,)
     obs, infos = env.reset(seed=0)
-    assert infos["warehouse_1"]["action_mask"].shape == (12,)
+    mask = infos["warehouse_1"]["action_mask"]  # one int8 row per SKU (Gymnasium's form)
+    assert len(mask) == 3 and all(row.shape == (4,) and row.dtype == np.int8 for row in mask)
+    wrapper = SingleAgentWrapper(env, agent="warehouse_1")
+    wrapper.reset(seed=0)
+    assert wrapper.action_masks().shape == (12,)  # MaskablePPO's flat form
     assert env.state().shape == env.state_space.shape == (6 * 7 + 18 + 3,)
     actions = env.rule_actions()
     assert actions["warehouse_1"].shape == (3,)

@@ -366,3 +366,13 @@ def test_bad_actions_are_refused(actions, message) -> None:
         venv.step(actions)
     obs, _, _, _ = venv.step(np.array([0.0, 1.0, 2.0, 3.0]))  # whole floats are fine
     assert obs.shape == (4, 7)
+
+
+def test_masks_and_steps_before_reset_say_so() -> None:
+    from hmarl_bench.envs.upper_vec import WarehouseVecEnv
+
+    for venv in (SharedPolicyVecEnv("default", n_envs=2), WarehouseVecEnv("default", n_envs=2)):
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before action_masks\(\)"):
+            venv.action_masks()
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+            venv.step(np.zeros(venv.num_envs, dtype=np.int64))

@@ -24,6 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent, Role
+from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.reconciliation import RoleReport
@@ -159,7 +160,8 @@ class PolicyAgent(BaseAgent):
         action_mask: np.ndarray | None = None,
         state: TwinState | None = None,
     ) -> int | np.ndarray:
-        prediction = self._predict(observation, action_mask).reshape(-1)
+        masks = None if action_mask is None else flat_mask(action_mask)  # int8 rows -> flat
+        prediction = self._predict(observation, masks).reshape(-1)
         action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)

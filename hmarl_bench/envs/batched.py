@@ -12,7 +12,8 @@ are a single object behind all their slots, not a list of envs:
   ``MappingProxyType``: building a dict per slot every step would cost more than the
   twin's step; copy it with ``dict(info)`` to write into it, as SB3's wrappers do).
 - actions: :meth:`BatchedVecEnv._checked_actions` refuses a wrong count, values outside
-  the action space and fractional values, with a ValueError that says which.
+  the action space and fractional values, with a ValueError that says which; stepping or
+  asking for masks before the first ``reset()`` is a RuntimeError that says so.
 - the VecEnv API: ``get_attr``/``set_attr`` read and write the one object, and
   ``env_method`` calls a method once and splits an array result over the slots (so
   ``env_method("action_masks")`` gives one mask per slot, as MaskablePPO expects).
@@ -32,7 +33,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 from hmarl_bench.config import Scenario
 from hmarl_bench.reconciliation import ReconciliationReport, system_cost
 from hmarl_bench.seeding import check_seed
-from hmarl_bench.twin import DayOutcome, DigitalTwin
+from hmarl_bench.twin import DayOutcome, DigitalTwin, TwinState
 
 __all__ = ["BatchedVecEnv", "n_copies"]
 
@@ -87,11 +88,20 @@ class BatchedVecEnv(VecEnv):
         self._reset_options()
         return self._reset_twin()
 
+    def _current_state(self, call: str) -> TwinState:
+        """The twin's state, or a clear error for ``call`` (e.g. ``"action_masks()"``) made
+        before the first ``reset()``."""
+        state = self.twin.state
+        if state is None:
+            raise RuntimeError(f"call reset() before {call}: no episode has started")
+        return state
+
     def _checked_actions(
         self, actions: np.ndarray, shape: tuple[int, ...], n_actions: int, expected: str
     ) -> np.ndarray:
         """``actions`` as int64 of ``shape``, each in ``[0, n_actions)``; ``expected`` says
         what was expected, in the error for a wrong count."""
+        self._current_state("step()")
         raw = np.asarray(actions)
         if raw.size != int(np.prod(shape)):
             raise ValueError(f"expected {expected}, got shape {raw.shape}")

@@ -5,13 +5,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import gymnasium
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from hmarl_bench.agents.masks import GymMask, action_sizes, gym_mask
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.envs.fused import SYSTEM_KEYS, FusedDay
+from hmarl_bench.envs.render import RENDER_MODES, ansi_frame, check_render_mode, rgb_frame
 from hmarl_bench.reconciliation import (
     ROLE_TERMS,
     ReconciliationReport,
@@ -23,13 +26,6 @@ from hmarl_bench.seeding import check_seed
 from hmarl_bench.twin import DigitalTwin, TwinState
 
 __all__ = ["HMARLEnvironment"]
-
-
-def _size(space: spaces.Space) -> int | tuple[int, ...]:
-    """Discrete(n) -> n; MultiDiscrete -> its sizes as a tuple."""
-    if isinstance(space, spaces.MultiDiscrete):
-        return tuple(int(n) for n in space.nvec)
-    return int(space.n)
 
 
 def _plain(action: Any) -> int | np.ndarray:
@@ -64,7 +60,11 @@ class HMARLEnvironment(ParallelEnv):
 
     Orders that would lift a node's inventory position (on hand + pipeline) above its
     capacity are cut to the room left; ``infos[agent]["action_mask"]`` marks the actions
-    that need no cut (for MaskablePPO).
+    that need no cut, in Gymnasium's form (:mod:`hmarl_bench.agents.masks`): ``np.int8``
+    zeros and ones, so ``env.action_space(agent).sample(mask)`` works; for the warehouse
+    of several SKUs a tuple of K rows, one per sub-action (TorchRL's and BenchMARL's
+    ``use_mask`` form). MaskablePPO's flat bool masks come from the wrappers'
+    ``action_masks()``.
 
     ## Observation Space
     ``Box(0, 1, (7,))`` for stores, ``(6 K,)`` for the warehouse, ``(3,)`` for the supplier,
@@ -87,14 +87,22 @@ class HMARLEnvironment(ParallelEnv):
 
     ## Arguments
     ``scenario``: a Scenario, a scenario name or a path to a TOML file.
-    ``render_mode``: ``None`` or ``"ansi"`` (``render()`` returns a day summary).
+    ``render_mode``: ``None``, ``"ansi"`` (``render()`` returns a day summary as text) or
+    ``"rgb_array"`` (a picture of the day: stock and pipeline per node, yesterday's sales,
+    lost sales and orders, the daily cost so far; for videos). Other modes raise a
+    ValueError.
     ``compiled``: ``True`` (default) runs each day (dynamics, reconciliation, observations,
     masks) as one compiled kernel (:mod:`hmarl_bench.envs.fused_kernel`, ~15x faster with
     one copy); ``False`` runs the numpy reference (the twin, ``reconcile`` and the roles).
     Both return the same values, bit for bit.
     """
 
-    metadata = {"name": "hmarl_bench_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {
+        "name": "hmarl_bench_v0",
+        "render_modes": list(RENDER_MODES),
+        "render_fps": 4,
+        "is_parallelizable": True,
+    }
 
     def __init__(
         self,
@@ -102,8 +110,7 @@ class HMARLEnvironment(ParallelEnv):
         render_mode: str | None = None,
         compiled: bool = True,
     ):
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        check_render_mode(render_mode)
         self.scenario = load_scenario(scenario)
         self.render_mode = render_mode
         self.twin = DigitalTwin(self.scenario, batch_size=1)
@@ -121,7 +128,10 @@ class HMARLEnvironment(ParallelEnv):
         self.observation_spaces = {a: r.observation_space for a, r in roles.items()}
         self.action_spaces = {a: r.action_space for a, r in roles.items()}
         self._agent_set = frozenset(self.possible_agents)
-        self._action_sizes = [(a, _size(self.action_spaces[a])) for a in self.possible_agents]
+        self._action_sizes = [
+            (a, action_sizes(self.action_spaces[a])) for a in self.possible_agents
+        ]
+        self._warehouse_sizes = action_sizes(self.action_spaces["warehouse_1"])
         sc = self.scenario
         self._reward_weights = [sc.store_reward] * n + [sc.warehouse_reward, sc.supplier_reward]
         self.dict_observation_space = spaces.Dict(self.observation_spaces)
@@ -135,6 +145,8 @@ class HMARLEnvironment(ParallelEnv):
         self._report: ReconciliationReport | None = None
         self._report_pending = False  # the compiled day's report, built when first read
         self.last_actions: dict[str, int] = {}
+        #: each simulated day's (total cost, lost-sales cost), kept for "rgb_array" only
+        self._cost_history: list[tuple[float, float]] = []
 
     # PettingZoo asks for these as methods.
     def observation_space(self, agent: str) -> spaces.Box:
@@ -178,6 +190,7 @@ class HMARLEnvironment(ParallelEnv):
         self.agents = list(self.possible_agents)
         self._report, self._report_pending = None, False
         self.last_actions = {}
+        self._cost_history = []
         if self._fused is None:
             obs, masks = self._observations(), self._masks()
         else:
@@ -195,29 +208,33 @@ class HMARLEnvironment(ParallelEnv):
 
     def _split(
         self, obs: np.ndarray, masks: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Per-agent views of the compiled path's fresh flat observations and masks. (Its
-        zips are not strict: lengths are fixed, and strictness costs ~0.3 µs a zip.)"""
+    ) -> tuple[dict[str, np.ndarray], dict[str, GymMask]]:
+        """Per-agent views of the compiled path's fresh flat observations and masks (masks
+        as int8 views, :mod:`~hmarl_bench.agents.masks`). (Its zips are not strict: lengths
+        are fixed, and strictness costs ~0.3 µs a zip.)"""
         n, k = self._n_slots, self._n_skus
         w_obs, w_mask = 7 * n, 4 * n
         obs_of = dict(zip(self.store_ids, obs[:w_obs].reshape(n, 7), strict=False))
         obs_of["warehouse_1"] = obs[w_obs : w_obs + 6 * k]
         obs_of["supplier_1"] = obs[w_obs + 6 * k :]
+        masks = masks.view(np.int8)
         masks_of = dict(zip(self.store_ids, masks[:w_mask].reshape(n, 4), strict=False))
-        masks_of["warehouse_1"] = masks[w_mask : w_mask + 4 * k]
+        masks_of["warehouse_1"] = gym_mask(masks[w_mask : w_mask + 4 * k], self._warehouse_sizes)
         masks_of["supplier_1"] = masks[w_mask + 4 * k :]
         return obs_of, masks_of
 
-    def _masks(self, position: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _masks(self, position: np.ndarray | None = None) -> dict[str, GymMask]:
         state = self.twin_state
-        store_masks = self.store_role.action_masks(state, position=position)[0]
-        masks = dict(zip(self.store_ids, store_masks, strict=True))
-        masks["warehouse_1"] = self.warehouse_role.action_masks(state)[0]
-        masks["supplier_1"] = self.supplier_role.action_masks(state)[0]
+        store_masks = self.store_role.action_masks(state, position=position)[0].view(np.int8)
+        masks: dict[str, GymMask] = dict(zip(self.store_ids, store_masks, strict=True))
+        warehouse = self.warehouse_role.action_masks(state)[0]
+        masks["warehouse_1"] = gym_mask(warehouse, self._warehouse_sizes)
+        masks["supplier_1"] = self.supplier_role.action_masks(state)[0].view(np.int8)
         return masks
 
-    def action_masks(self) -> dict[str, np.ndarray]:
-        """Feasible actions of every agent for the current day."""
+    def action_masks(self) -> dict[str, GymMask]:
+        """Feasible actions of every agent for the current day, as in the infos: int8, one
+        row per sub-action for the warehouse of several SKUs (a tuple)."""
         return self._masks()
 
     def rule_actions(self) -> dict[str, int]:
@@ -290,6 +307,9 @@ class HMARLEnvironment(ParallelEnv):
         truncations = dict.fromkeys(self.possible_agents, done)
         if done:
             self.agents = []
+        if self.render_mode == "rgb_array":
+            system = infos[self.possible_agents[0]]["system"]
+            self._cost_history.append((system["total_cost"], system["lost_sales_cost"]))
         return observations, rewards, terminations, truncations, infos
 
     def _compiled_step(self, values: list[Any]) -> tuple[dict, dict, dict]:
@@ -354,46 +374,20 @@ class HMARLEnvironment(ParallelEnv):
         }
         return observations, rewards, infos
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        """The current day: text (``"ansi"``) or an RGB picture (``"rgb_array"``, uint8
+        (480, 640, 3)); see :mod:`hmarl_bench.envs.render`. Without a render mode it warns
+        and returns None, as Gymnasium's envs do."""
         if self.render_mode is None:
+            gymnasium.logger.warn(
+                "You are calling render method without specifying any render mode: "
+                "create the env with render_mode='ansi' or 'rgb_array'."
+            )
             return None
-        state = self.twin_state
-        report = self.last_report
-        head = f"{self.scenario.name}: start of day {state.day}/{self.scenario.episode_days}"
-        if report is not None:
-            head += f"; stock now, flows of day {state.day - 1}"
-        lines = [head]
-        for i, agent in enumerate(self.store_ids):
-            line = (
-                f"  {agent:<11} on_hand {int(state.store_on_hand[0, i]):>6}  "
-                f"pipeline {int(state.store_pipeline[0, i].sum()):>6}  "
-                f"forecast {state.forecast[0, i]:7.1f}"
-            )
-            if report is not None:
-                r = report.stores
-                line += (
-                    f"  demand {int(r.demand[0, i]):>4} sold {int(r.sales[0, i]):>4} "
-                    f"lost {int(r.lost_sales[0, i]):>4} ordered {int(r.ordered[0, i]):>5} "
-                    f"shipped {int(r.received[0, i]):>5}"
-                )
-            lines.append(line)
-        line = (
-            f"  warehouse_1 on_hand {int(state.warehouse_on_hand[0].sum()):>6}  "
-            f"pipeline {int(state.warehouse_pipeline[0].sum()):>6}"
-        )
-        if report is not None:
-            w = report.warehouse
-            line += f"  ordered {int(w.ordered[0]):>5} supplier shipped {int(w.received[0]):>5}"
-            cost = system_cost(report, self.scenario)
-            lines.append(line)
-            line = (
-                f"  day {state.day - 1} cost {cost['total_cost'][0]:9.2f}"
-                f" (holding {cost['holding_cost'][0]:.2f},"
-                f" lost sales {cost['lost_sales_cost'][0]:.2f},"
-                f" ordering {cost['ordering_cost'][0]:.2f})"
-            )
-        lines.append(line)
-        return "\n".join(lines)
+        args = (self.scenario, self.store_ids, self.twin_state, self.last_report)
+        if self.render_mode == "ansi":
+            return ansi_frame(*args)
+        return rgb_frame(*args, self._cost_history)
 
     def close(self) -> None:
         pass

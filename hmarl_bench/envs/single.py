@@ -9,15 +9,31 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent
+from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import Scenario
 from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
+from hmarl_bench.envs.render import RENDER_MODES
 from hmarl_bench.seeding import check_seed
 
-__all__ = ["ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
+__all__ = ["MAX_EPISODE_STEPS", "ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
+
+#: The registered ids' ``max_episode_steps``: the longest episode of the shipped scenarios
+#: (180 days; the original six last 90). It is a bound, not the horizon: the env truncates
+#: each episode at its scenario's ``episode_days`` itself, so Gymnasium's ``TimeLimit``
+#: never cuts a shipped scenario short. For a longer scenario of your own pass
+#: ``gymnasium.make(..., max_episode_steps=scenario.episode_days)``.
+MAX_EPISODE_STEPS = 180
 
 #: Which agent each registered id controls (``Store``: the first store slot of the scenario,
 #: ``store_1``, or ``store_1_sku_1`` with several SKUs).
 ROLE_AGENT_IDS = {"Store": "store_1", "Warehouse": "warehouse_1", "Supplier": "supplier_1"}
+
+
+def _listed(agents: list[str]) -> str:
+    """Agent ids for an error message, shortened for chains of many stores."""
+    if len(agents) <= 12:
+        return ", ".join(agents)
+    return ", ".join([*agents[:4], "...", *agents[-3:]]) + f" ({len(agents)} agents)"
 
 
 class SingleAgentWrapper(gym.Env):
@@ -26,23 +42,33 @@ class SingleAgentWrapper(gym.Env):
     The other agents act by their rule-based policies unless ``others`` maps their id to a
     :class:`BaseAgent` (a :class:`~hmarl_bench.agents.policy.PolicyAgent`, say). Spaces,
     rewards and episode end are those of the chosen agent in the multi-agent env;
-    ``info`` carries the agent's ``report`` and ``action_mask``, and :meth:`action_masks`
-    serves sb3-contrib's MaskablePPO.
+    ``info`` carries the agent's ``report`` and ``action_mask`` (Gymnasium's int8 form, so
+    ``env.action_space.sample(mask=info["action_mask"])`` works), and :meth:`action_masks`
+    serves sb3-contrib's MaskablePPO (one flat bool mask).
+
+    ``agent`` defaults to the scenario's first store slot (``store_1``, or
+    ``store_1_sku_1`` with several SKUs); an unknown id raises a ValueError listing the
+    scenario's agents. ``render_mode`` (``"ansi"`` or ``"rgb_array"``) applies when ``env``
+    is a scenario; a given env keeps its own.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(
         self,
         env: HMARLEnvironment | Scenario | str = "default",
-        agent: str = "store_1",
+        agent: str | None = None,
         others: dict[str, BaseAgent] | None = None,
         render_mode: str | None = None,
     ) -> None:
         if not isinstance(env, HMARLEnvironment):
             env = HMARLEnvironment(env, render_mode=render_mode)
+        if agent is None:
+            agent = env.store_ids[0]
         if agent not in env.possible_agents:
-            raise ValueError(f"unknown agent {agent!r}; choose one of {env.possible_agents}")
+            raise ValueError(
+                f"unknown agent {agent!r}; choose one of {_listed(env.possible_agents)}"
+            )
         others = dict(others or {})
         bad = set(others) - (set(env.possible_agents) - {agent})
         if bad:
@@ -90,10 +116,14 @@ class SingleAgentWrapper(gym.Env):
         return obs[a], float(rewards[a]), bool(terms[a]), bool(truncs[a]), infos[a]
 
     def action_masks(self) -> np.ndarray:
-        """Feasible actions of the wrapped agent now (bool, one per action)."""
-        return self._masks[self.agent].copy()
+        """Feasible actions of the wrapped agent now: one flat bool array (one entry per
+        action; a warehouse of several SKUs: its SKUs' masks concatenated), MaskablePPO's
+        form."""
+        if not self._masks:
+            raise RuntimeError("call reset() before action_masks()")
+        return flat_mask(self._masks[self.agent])
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         return self.env.render()
 
     def close(self) -> None:
@@ -102,14 +132,20 @@ class SingleAgentWrapper(gym.Env):
 
 def make_single_agent_env(
     scenario: Scenario | str = "default",
-    agent: str = "store_1",
+    agent: str | None = None,
     render_mode: str | None = None,
 ) -> SingleAgentWrapper:
     """Entry point of the registered ids (``gymnasium.make("hmarl_bench/Store-v0")``).
 
-    ``store_1`` in a scenario with several SKUs means its first slot, ``store_1_sku_1``.
+    ``store_1`` (or None) in a scenario with several SKUs means its first slot,
+    ``store_1_sku_1``.
     """
     env = HMARLEnvironment(scenario, render_mode=render_mode)
     if agent == "store_1" and agent not in env.possible_agents:
-        agent = env.store_ids[0]
+        agent = None
     return SingleAgentWrapper(env, agent)
+
+
+# gymnasium.make reads the creator's render modes: "rgb_array_list" (RenderCollection) and
+# "human" (HumanRendering, which needs pygame) are then built on "rgb_array".
+make_single_agent_env.metadata = SingleAgentWrapper.metadata

@@ -151,7 +151,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, n_actions) bool: the role's feasible actions (see agents.roles)."""
-        return self.role.action_masks(self.twin.state)
+        return self.role.action_masks(self._current_state("action_masks()"))
 
 
 class WarehouseVecEnv(UpperRoleVecEnv):

@@ -130,4 +130,5 @@ class SharedPolicyVecEnv(BatchedVecEnv):
 
     def action_masks(self) -> np.ndarray:
         """(num_envs, 4) bool: feasible store actions for the current observations."""
-        return self.store_role.action_masks(self.twin.state).reshape(self.num_envs, -1)
+        state = self._current_state("action_masks()")
+        return self.store_role.action_masks(state).reshape(self.num_envs, -1)

@@ -9,7 +9,10 @@ A benchmark is a list of independent cells:
 - ``baseline``: (scenario x baseline) tunes on the tuning seeds, evaluates on every
   evaluation seed in one batched pass, then runs the (tuned) controller on the tuning
   seeds too (``info["tuning_rows"]``): the reference, the best rule, is chosen there;
-- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed.
+- ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed;
+- ``external``: (scenario x a policy brought by import path) builds it with its factory
+  and evaluates it on every evaluation seed in one batched pass
+  (:mod:`hmarl_bench.harness.external`); never the reference.
 
 A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker);
 :mod:`hmarl_bench.harness.runners` runs it. Results come back to the driver, which writes
@@ -25,7 +28,8 @@ hash of three parts (:func:`fingerprint_parts`), each also stored with the resul
 - ``code``: the source of every ``hmarl_bench`` module the cell's runner reaches by static
   imports, from its roots in :data:`RUNNER_ROOTS` (:mod:`hmarl_bench.harness.provenance`):
   editing the dynamics, rewards, a baseline or training makes cells stale, editing tables,
-  figures or the README code does not;
+  figures or the README code does not; an ``external`` cell adds the source of its
+  factory's module (:func:`hmarl_bench.harness.factory_refs.factory_modules`);
 - ``libraries``: Python's major.minor and the versions of numpy, scipy, torch,
   stable-baselines3 and sb3-contrib.
 
@@ -50,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
+from hmarl_bench.harness.factory_refs import factory_modules
 from hmarl_bench.harness.provenance import (
     code_digest,
     library_versions,
@@ -77,6 +82,7 @@ __all__ = [
 ]
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
+EXTERNAL = "external"
 HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
 
 #: Where each kind of cell starts running: ``module:function`` roots of the static import
@@ -86,6 +92,7 @@ RUNNER_ROOTS: dict[str, tuple[str, ...]] = {
     LEARNER: ("hmarl_bench.harness.runners:run_learner",),
     BASELINE: ("hmarl_bench.harness.runners:run_baseline",),
     CLAIRVOYANT: ("hmarl_bench.harness.runners:run_clairvoyant",),
+    EXTERNAL: ("hmarl_bench.harness.runners:run_external",),
 }
 
 
@@ -111,6 +118,7 @@ class Cell:
     rounds: int = 1
     role_timesteps: tuple[tuple[str, int], ...] = ()
     transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
+    factory: str = ""  # an external policy's "module:attribute"
     fingerprint: str = ""
 
     @property
@@ -136,6 +144,7 @@ _NEW_FIELDS = {
     "rounds": 1,
     "role_timesteps": (),
     "transfer_scenarios": (),
+    "factory": "",
 }
 
 
@@ -173,6 +182,8 @@ def fingerprint_parts(cell: Cell, scenario: Scenario | None = None) -> dict[str,
     module in ``modules``) and ``libraries`` (module docstring)."""
     scenario = load_scenario(cell.scenario) if scenario is None else scenario
     modules = code_modules(cell.kind)
+    if cell.kind == EXTERNAL:  # the brought policy's own module, found without running it
+        modules = {**modules, **factory_modules(cell.factory)}
     return {
         "values": _values_digest(cell, scenario),
         "code": code_digest(modules),
@@ -224,6 +235,10 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                 **common,
             )
             for baseline in spec.baselines
+        ]
+        todo += [
+            Cell(EXTERNAL, policy=policy.name, factory=policy.factory, **common)
+            for policy in spec.externals
         ]
         if spec.clairvoyant:
             todo.append(

@@ -20,7 +20,14 @@ import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
-from hmarl_bench.harness.cells import BASELINE, CLAIRVOYANT, LEARNER, Cell, CellOutcome
+from hmarl_bench.harness.cells import (
+    BASELINE,
+    CLAIRVOYANT,
+    EXTERNAL,
+    LEARNER,
+    Cell,
+    CellOutcome,
+)
 from hmarl_bench.harness.traces import episode_trace, rows_of
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "run_baseline",
     "run_cell",
     "run_clairvoyant",
+    "run_external",
     "run_learner",
 ]
 
@@ -117,11 +125,28 @@ def run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     return {"rows": rows, "info": {"solves": solves}}
 
 
+def run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
+    """A policy brought by import path (:mod:`hmarl_bench.harness.external`), evaluated
+    like a baseline: one batched pass over the evaluation seeds."""
+    from hmarl_bench.harness.external import make_controller
+
+    start = time.perf_counter()
+    controller, form = make_controller(cell.factory, scenario)
+    build_seconds = time.perf_counter() - start
+    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    return {
+        "rows": rows_of(frame),
+        "trace": episode_trace(frame, scenario),
+        "info": {"factory": cell.factory, "form": form, "build_seconds": build_seconds},
+    }
+
+
 #: The runner of each cell kind (each one's roots in ``RUNNER_ROOTS``).
 RUNNERS: dict[str, Callable[[Cell, Scenario], dict[str, Any]]] = {
     LEARNER: run_learner,
     BASELINE: run_baseline,
     CLAIRVOYANT: run_clairvoyant,
+    EXTERNAL: run_external,
 }
 
 

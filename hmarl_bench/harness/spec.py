@@ -28,6 +28,11 @@ A benchmark is plain values::
     rounds = 1                           # optional; rounds of alternating training
     timesteps = { stores = 2048, warehouse = 1024 }  # a budget per learner (or one number)
 
+    [[external]]                         # optional: bring your own policy
+    name = "my_rule"                     # its name in the tables
+    factory = "mypkg.policies:make"      # factory(scenario) -> a ChainController or a
+                                         # per-agent policy (hmarl_bench.harness.external)
+
     [generalization]                     # optional
     train_scenario = "default"           # learners trained here also run on every other
                                          # scenario (the generalization table)
@@ -64,6 +69,7 @@ __all__ = [
     "BENCHMARK_DIR",
     "AlgoSpec",
     "BenchmarkError",
+    "ExternalSpec",
     "BenchmarkSpec",
     "benchmark_from_dict",
     "load_benchmark",
@@ -126,6 +132,16 @@ class AlgoSpec:
 
 
 @dataclass(frozen=True)
+class ExternalSpec:
+    """A policy brought by the user: ``factory`` (``module:attribute``) is called with the
+    scenario and returns a ChainController or a per-agent policy
+    (:mod:`hmarl_bench.harness.external`); ``name`` names it in the tables."""
+
+    name: str
+    factory: str
+
+
+@dataclass(frozen=True)
 class BenchmarkSpec:
     """A whole benchmark: which policies run on which scenarios, with which seeds."""
 
@@ -134,6 +150,7 @@ class BenchmarkSpec:
     evaluation_seeds: tuple[int, ...]
     baselines: tuple[str, ...] = ()
     algos: tuple[AlgoSpec, ...] = ()
+    externals: tuple[ExternalSpec, ...] = ()
     training_seeds: tuple[int, ...] = ()
     tuning_seeds: tuple[int, ...] = ()
     validation_seeds: tuple[int, ...] = ()
@@ -154,7 +171,8 @@ class BenchmarkSpec:
 
     @property
     def policies(self) -> tuple[str, ...]:
-        return tuple(a.policy for a in self.algos) + self.baselines
+        externals = tuple(e.name for e in self.externals)
+        return tuple(a.policy for a in self.algos) + self.baselines + externals
 
 
 # --------------------------------------------------------------------------- parsing
@@ -174,8 +192,10 @@ _TOP_KEYS = {
     "clairvoyant",
     "statistics",
     "generalization",
+    "external",
 }
 _ALGO_KEYS = {"name", "timesteps", "n_envs", "eval_freq", "hyperparams", "learners", "rounds"}
+_EXTERNAL_KEYS = {"name", "factory"}
 _GENERALIZATION_KEYS = {"train_scenario"}
 _CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
 _STAT_KEYS = {"n_resamples", "confidence_level", "seed"}
@@ -293,6 +313,31 @@ def _learners(value: Any, key: str) -> tuple[str, ...]:
     return tuple(n for n in LEARNER_NAMES if n in names)
 
 
+def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
+    """The ``[[external]]`` entries; a name must not repeat another policy's."""
+    from hmarl_bench.harness.factory_refs import ExternalPolicyError, check_factory
+
+    out: list[ExternalSpec] = []
+    for i, entry in enumerate(_list(value, "external")):
+        key = f"external[{i}]"
+        if not isinstance(entry, dict):
+            raise BenchmarkError(key, f"expected a table, got {type(entry).__name__}")
+        _unknown(entry, _EXTERNAL_KEYS, f"{key}.")
+        name = _str(entry.get("name"), f"{key}.name")
+        if not _NAME.match(name):
+            raise BenchmarkError(f"{key}.name", f"use letters, digits, '_', '.', '-'; got {name!r}")
+        if name in taken:
+            raise BenchmarkError(f"{key}.name", f"{name!r} is already a policy of this benchmark")
+        factory = _str(entry.get("factory"), f"{key}.factory")
+        try:
+            check_factory(factory)
+        except ExternalPolicyError as err:
+            raise BenchmarkError(f"{key}.factory", str(err)) from None
+        taken.add(name)
+        out.append(ExternalSpec(name, factory))
+    return tuple(out)
+
+
 def _check_disjoint(spec: BenchmarkSpec) -> None:
     held_out = set(spec.evaluation_seeds)
     for key in ("training_seeds", "tuning_seeds", "validation_seeds"):
@@ -340,8 +385,10 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     )
     if len({a.policy for a in algos}) != len(algos):
         raise BenchmarkError("algos", f"algos repeat: {[a.policy for a in algos]}")
-    if not algos and not baselines:
-        raise BenchmarkError("", "nothing to run: give 'algos' and/or 'baselines'")
+    taken = {*baselines, *(a.policy for a in algos), "clairvoyant"}
+    externals = _externals(data.get("external", []), taken)
+    if not algos and not baselines and not externals:
+        raise BenchmarkError("", "nothing to run: give 'algos', 'baselines' and/or 'external'")
     tuning = _seeds(data, "tuning_seeds")
     validation = _seeds(data, "validation_seeds") if "validation_seeds" in data else tuning
     clair = data.get("clairvoyant", {})
@@ -372,6 +419,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         scenarios=scenarios,
         baselines=baselines,
         algos=algos,
+        externals=externals,
         training_seeds=_seeds(data, "training_seeds"),
         tuning_seeds=tuning,
         validation_seeds=validation,

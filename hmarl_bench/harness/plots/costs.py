@@ -155,7 +155,7 @@ def paired_difference_figure(
         pct = 100 * group[["diff_to_reference_mean", "diff_to_reference_ci_low",
                            "diff_to_reference_ci_high"]] / base  # fmt: skip
         pct.columns = ["mean", "low", "high"]
-        focus = [n for n in group.index if styles[n].kind in ("learner", "clairvoyant")]
+        focus = [n for n in group.index if styles[n].kind in ("learner", "external", "clairvoyant")]
         focus += [reference, group["best_actions_baseline"].iloc[0]]
         rows = pct.loc[[n for n in dict.fromkeys(focus) if isinstance(n, str) and n in pct.index]]
         low = float(np.nanmin([rows["low"].min(), rows["mean"].min(), 0.0]))

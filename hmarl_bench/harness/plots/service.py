@@ -34,7 +34,7 @@ __all__ = ["legend_entries", "service_vs_cost_figure"]
 
 
 def _focus(group: pd.DataFrame, styles: dict[str, PolicyStyle]) -> list[str]:
-    names = [n for n in group.index if styles[n].kind in ("learner", "clairvoyant")]
+    names = [n for n in group.index if styles[n].kind in ("learner", "external", "clairvoyant")]
     names += [group["best_baseline"].iloc[0], group["best_actions_baseline"].iloc[0]]
     return [n for n in dict.fromkeys(names) if isinstance(n, str) and n in group.index]
 
@@ -102,7 +102,7 @@ def service_vs_cost_figure(
                     marker=style.marker, color=style.color, ms=5, capsize=1.5, lw=0.8,
                     ls="none", mec="black" if name == refs[scenario] else "0.3",
                     mew=0.8 if name == refs[scenario] else 0.4,
-                    zorder=4 if style.kind == "learner" else 3,
+                    zorder=4 if style.kind in ("learner", "external") else 3,
                 )  # fmt: skip
             else:
                 outside += 1

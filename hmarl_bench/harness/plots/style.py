@@ -8,7 +8,8 @@ matplotlib's constrained layout, and files are saved without ``bbox_inches="tigh
 the width in the file is the width asked for.
 
 **Policies.** :func:`policy_styles` gives every policy one colour, marker and line style,
-the same in every figure: learners in strong colours with solid/dashed/dotted lines;
+the same in every figure: learners (and policies brought from outside, kind ``external``)
+in strong colours with solid/dashed/dotted lines;
 baselines coloured by rule *family* ((s,S), order-up-to, ...) with the marker saying the
 variant (through the store's four actions or free quantities; untuned or tuned); the
 clairvoyant bound in green. :func:`policy_order` is the one top-to-bottom order of every
@@ -60,7 +61,7 @@ ONE_COLUMN, TWO_COLUMN = 3.5, 7.0  # inches
 #: File-name suffix -> figure width [in]: every figure is written at both.
 WIDTHS = {"": TWO_COLUMN, "_1col": ONE_COLUMN}
 COST_UNIT = "total cost [currency/episode]"
-BOUND, LEARNER = "clairvoyant", "learner"
+BOUND, LEARNER, EXTERNAL = "clairvoyant", "learner", "external"
 #: PDF and PNG metadata that would differ between builds (dates, versions): left out.
 PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}
 PNG_METADATA = {"Software": None}
@@ -213,11 +214,13 @@ def _kinds(headline: pd.DataFrame) -> dict[str, str]:
 
 
 def policy_order(headline: pd.DataFrame) -> list[str]:
-    """Every policy once, top to bottom: learners (benchmark order), baselines grouped by
-    family (untuned before tuned, store actions before free), other kinds, the bound."""
+    """Every policy once, top to bottom: learners (benchmark order), policies brought from
+    outside (``external``), baselines grouped by family (untuned before tuned, store
+    actions before free), other kinds, the bound."""
     kinds = _kinds(headline)
     names = list(dict.fromkeys(headline["policy"]))
-    learners = [p for p in names if kinds[p] == LEARNER]
+    learners = [p for p in names if kinds[p] in (LEARNER, EXTERNAL)]
+    learners.sort(key=lambda p: kinds[p] == EXTERNAL)  # stable: learners first
     baselines = [p for p in names if kinds[p] == "baseline"]
     families = list(dict.fromkeys(family_of(p)[0] for p in baselines))
     baselines.sort(key=lambda p: (families.index(family_of(p)[0]), *family_of(p)[1:]))
@@ -250,14 +253,14 @@ def policy_styles(headline: pd.DataFrame) -> dict[str, PolicyStyle]:
     order = policy_order(headline)
     learner_colors = [pal[0], pal[4], pal[9], pal[6], pal[5], pal[3]]
     styles: dict[str, PolicyStyle] = {}
-    learners = [p for p in order if kinds[p] == LEARNER]
-    for i, name in enumerate(learners):
+    strong = [p for p in order if kinds[p] in (LEARNER, EXTERNAL)]  # brought ones too
+    for i, name in enumerate(strong):
         styles[name] = PolicyStyle(
             learner_colors[i % len(learner_colors)],
             _LEARNER_MARKERS[i % len(_LEARNER_MARKERS)],
             _LINESTYLES[i % len(_LINESTYLES)],
-            "learner",
-            LEARNER,
+            kinds[name],
+            kinds[name],
         )
     baselines = [p for p in order if kinds[p] == "baseline"]
     colors = _family_colors(family_of(p)[0] for p in baselines)
@@ -279,7 +282,9 @@ def policy_styles(headline: pd.DataFrame) -> dict[str, PolicyStyle]:
 def variant_label(policy: str, kind: str) -> str:
     """What a policy is, for legends: ``(s,S), free quantities, tuned``."""
     if kind != "baseline":
-        return {"learner": "learner", "clairvoyant": "perfect information"}.get(kind, kind)
+        labels = {"learner": "learner", "clairvoyant": "perfect information",
+                  "external": "brought policy"}  # fmt: skip
+        return labels.get(kind, kind)
     family, free, tuned = family_of(policy)
     if family == "random":
         return "random feasible actions"

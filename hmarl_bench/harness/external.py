@@ -1,0 +1,153 @@
+"""Bring your own policy: a policy named by import path, scored like the benchmark's own.
+
+A benchmark config names it (see :mod:`hmarl_bench.harness.spec`)::
+
+    [[external]]
+    name = "my_rule"                     # its name in the tables
+    factory = "mypkg.policies:make"      # module:attribute, importable where cells run
+
+The harness calls ``factory(scenario)`` with the scenario being scored (a frozen
+:class:`~hmarl_bench.config.Scenario`; ``scenario.name``, ``scenario.n_slots`` ... ) once
+per scenario, and accepts either of two returns:
+
+- a :class:`~hmarl_bench.evaluation.ChainController` (``reset(twin)``, ``decide(view)``):
+  orders in units for every copy of the batch, as the rule baselines do;
+- a per-agent PettingZoo-style policy: a callable ``(agent_id, observation, action_mask)
+  -> action`` or an object with ``act(agent_id, observation, action_mask)`` (and, if it
+  has one, ``reset()``, called before the evaluation). Observations and masks are exactly
+  :class:`~hmarl_bench.envs.HMARLEnvironment`'s (float32 in [0, 1]; masks int8, a tuple
+  of rows for a warehouse of several SKUs), and actions are that env's (an int, K ints for
+  a warehouse of several SKUs). :class:`AgentPolicyController` runs it.
+
+Either runs through :func:`~hmarl_bench.evaluation.evaluate` on the benchmark's
+evaluation seeds, every seed one copy of one batch: the same demand streams as every other
+policy (common random numbers). A per-agent policy is called for each agent of each copy
+on each day, copy after copy, so it should not keep memory between calls (a recurrent
+policy belongs in a ChainController); on big chains (1,000 stores) a ChainController that
+acts on whole arrays is much faster.
+
+A cell's fingerprint holds the SHA-256 of the factory module's source file in its ``code``
+part (:func:`~hmarl_bench.harness.factory_refs.factory_modules`): editing the module
+recomputes its cells (the modules it imports in turn are not hashed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hmarl_bench.agents.masks import gym_mask
+from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole
+from hmarl_bench.config import Scenario
+from hmarl_bench.evaluation import ChainController
+from hmarl_bench.harness.factory_refs import ExternalPolicyError, origin, split_reference
+from hmarl_bench.twin import DigitalTwin, TwinState
+
+__all__ = [
+    "AgentPolicyController",
+    "ExternalPolicyError",
+    "load_factory",
+    "make_controller",
+]
+
+
+def load_factory(reference: str) -> Callable[[Scenario], Any]:
+    """Import ``module`` and return its ``attribute`` (dotted attributes allowed)."""
+    module_name, attribute = split_reference(reference)
+    origin(module_name)
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise ExternalPolicyError(f"module {module_name!r} has no attribute {attribute!r}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise ExternalPolicyError(f"{reference} is not callable: {type(target).__name__}")
+    return target
+
+
+def make_controller(reference: str, scenario: Scenario) -> tuple[ChainController, str]:
+    """``factory(scenario)`` as a ChainController, and which form it returned
+    (``"chain_controller"`` or ``"agent_policy"``)."""
+    made = load_factory(reference)(scenario)
+    if callable(getattr(made, "reset", None)) and callable(getattr(made, "decide", None)):
+        return made, "chain_controller"
+    if callable(getattr(made, "act", None)) or callable(made):
+        return AgentPolicyController(made), "agent_policy"
+    raise ExternalPolicyError(
+        f"{reference} returned a {type(made).__name__}, which is neither a ChainController "
+        "(reset(twin), decide(view)) nor a per-agent policy (a callable (agent_id, "
+        "observation, action_mask) -> action, or an object with act(agent_id, observation, "
+        "action_mask))"
+    )
+
+
+class AgentPolicyController:
+    """A per-agent PettingZoo-style policy as a :class:`ChainController` over a batch.
+
+    Each day every agent of every copy gets its observation and mask as
+    :class:`~hmarl_bench.envs.HMARLEnvironment` builds them (the roles' ``observe`` and
+    ``action_masks`` on the day's state: what a controller knows at the start of the day);
+    its actions become orders through the roles, as in the env. So a copy seeded with k
+    runs exactly the episode of the env reset with seed k under the same policy.
+    """
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+        self._act = policy.act if callable(getattr(policy, "act", None)) else policy
+
+    def reset(self, twin: DigitalTwin) -> None:
+        scenario = twin.scenario
+        self.stores = StoreRole(scenario)
+        self.warehouse = WarehouseRole(scenario)
+        self.supplier = SupplierRole(scenario)
+        self.store_ids = scenario.slot_names()
+        self.n_skus = scenario.n_skus
+        space = self.warehouse.action_space
+        self._warehouse_sizes = tuple(int(n) for n in space.nvec) if self.n_skus > 1 else 4
+        if callable(getattr(self.policy, "reset", None)):
+            self.policy.reset()
+
+    def decide(self, state: TwinState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        store_obs, store_masks = self.stores.observe(state), self.stores.action_masks(state)
+        w_obs, w_masks = self.warehouse.observe(state), self.warehouse.action_masks(state)
+        p_obs, p_masks = self.supplier.observe(state), self.supplier.action_masks(state)
+        batch = store_obs.shape[0]
+        store_actions = np.empty((batch, len(self.store_ids)), dtype=np.int64)
+        w_actions = np.empty((batch, self.n_skus), dtype=np.int64)
+        p_actions = np.empty(batch, dtype=np.int64)
+        for b in range(batch):  # the policy acts per agent: one call per agent and copy
+            masks = store_masks[b].view(np.int8)
+            for i, agent in enumerate(self.store_ids):
+                store_actions[b, i] = self._action(agent, store_obs[b, i], masks[i], 4)
+            w_mask = gym_mask(w_masks[b], self._warehouse_sizes)
+            w_actions[b] = self._action("warehouse_1", w_obs[b], w_mask, 4, self.n_skus)
+            p_mask = p_masks[b].view(np.int8)
+            p_actions[b] = self._action("supplier_1", p_obs[b], p_mask, self.supplier.n_actions)
+        warehouse = w_actions[:, 0] if self.n_skus == 1 else w_actions
+        return (
+            self.stores.order_quantities(store_actions, state),
+            self.warehouse.order_quantities(warehouse),
+            p_actions,
+        )
+
+    def _action(
+        self, agent: str, observation: np.ndarray, mask: Any, n: int, count: int = 1
+    ) -> int | np.ndarray:
+        """The policy's action for one agent, checked: ``count`` integers in [0, n)."""
+        raw = self._act(agent, observation, mask)
+        action = np.asarray(raw)
+        if (
+            action.size != count
+            or action.dtype.kind not in "iuf"  # not bool, not text
+            or (action != np.round(action)).any()
+            or (action < 0).any()
+            or (action >= n).any()
+        ):
+            what = "an integer" if count == 1 else f"{count} integers"
+            raise ExternalPolicyError(
+                f"the policy's action for {agent} must be {what} in [0, {n}), got {raw!r}"
+            )
+        return action.astype(np.int64).reshape(-1) if count > 1 else int(action.reshape(-1)[0])
