@@ -167,6 +167,16 @@ def _episodes(rows):
     return frame
 
 
+def _tuning(costs: dict[str, list[float]], scenario: str = "s") -> pd.DataFrame:
+    """Baselines' total costs on tuning seeds 100, 101, ..."""
+    rows = [
+        {"scenario": scenario, "policy": policy, "seed": 100 + i, "total_cost": cost}
+        for policy, values in costs.items()
+        for i, cost in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
 def test_summary_mean_std_and_stratified_bootstrap():
     # A learner whose seeds differ but whose episodes within a seed agree: resampling
     # episodes within each training seed never changes the pooled mean -> a zero-width CI.
@@ -196,8 +206,10 @@ def test_headline_gap_score_and_improvement():
             ("clairvoyant", "clairvoyant", None, e, bound),
         ]
     episodes = _episodes(rows)
+    tuning = _tuning({"random": [100.0, 101.0], "rule": [90.0, 91.0]})
     summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
-    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    table = stats.headline(episodes, summary, n_resamples=200, tuning=tuning)
+    table = table.set_index("policy")
     assert table.loc["ppo", "gap_to_bound_pct"] == pytest.approx(100 * (82.5 - 60) / 60)
     assert table.loc["ppo", "normalized_score"] == pytest.approx((100 - 82.5) / 40)
     assert table.loc["random", "normalized_score"] == 0.0

@@ -55,3 +55,33 @@ def test_linear_fit_recovers_overhead_and_costs_per_copy_and_slot() -> None:
     assert fit.worst < 1e-6
     quadratic = linear_fit([_row(b, n, 100.0 + 1e-6 * n * n) for b, n in SIZES])
     assert quadratic.worst > 0.5  # a cost that is not linear in the sizes does not fit
+
+
+def test_quickstart_times_the_run_command_and_fills_the_readme(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- speed:quickstart -->\nold\n<!-- /speed:quickstart -->\nb\n")
+    tiny = "--timesteps 256 --n-envs 2 --eval-episodes 2 --hp n_steps=32 --hp batch_size=64"
+    argv = ["--quickstart", "--run-args", tiny, "--out", str(tmp_path), "--readme", str(readme)]
+    assert main(argv) == 0
+    text = (tmp_path / "quickstart.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == f"$ python -m hmarl_bench.run --algo ppo {tiny}"
+    assert lines[1].startswith("whole command: ") and "for 256 agent-steps" in lines[1]
+    assert "over 2 episodes" in lines[2]
+    assert {line.split()[0] for line in lines[3:7]} == {
+        "ppo", "seed_ss_actions", "fixed_forecast_actions", "random"
+    }  # fmt: skip
+    assert readme.read_text(encoding="utf-8") == (
+        "a\n<!-- speed:quickstart -->\n```text\n" + text + "```\n<!-- /speed:quickstart -->\nb\n"
+    )
+
+
+def test_quickstart_refuses_a_readme_without_its_markers(tmp_path: Path, capsys) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- speed:results -->\n<!-- /speed:results -->\n")
+    with pytest.raises(SystemExit):
+        main(["--quickstart", "--readme", str(readme), "--out", str(tmp_path / "out")])
+    assert "speed:quickstart" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--run-args", "--timesteps 5", "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()

@@ -91,12 +91,16 @@ def run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     controller = make_baseline(cell.policy, scenario, cell.tuning_seeds, seed=cell.baseline_seed)
     tune_seconds = time.perf_counter() - start
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    # The (tuned) controller on the tuning seeds too: the reference, the best rule, is
+    # chosen there, never on the evaluation seeds (hmarl_bench.harness.paired).
+    tuning = evaluate(scenario, controller, cell.tuning_seeds) if cell.tuning_seeds else None
     return {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
         "info": {
             "tune_seconds": tune_seconds,
             "tuned_params": getattr(controller, "tuned_params", None),
+            "tuning_rows": rows_of(tuning) if tuning is not None else [],
         },
     }
 
