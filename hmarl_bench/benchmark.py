@@ -16,6 +16,11 @@ when cells run, so rerunning a finished benchmark or ``--only-tables`` leaves th
 folder byte for byte as it was. A run's own facts (times, paths, executor) go to
 ``run_log.json``, which git ignores.
 
+``--reuse-from DIR ...`` copies, instead of running, every missing cell that another
+benchmark's results folder holds under the same fingerprint (:mod:`hmarl_bench.harness.reuse`:
+the fingerprint covers the cell's values, the code it runs and the libraries, so the copy is
+the result the cell would compute).
+
 ``--status`` runs nothing and lists every cell as current, stale (and why: its values,
 the code it runs, or the libraries changed), incomplete, missing, failed or corrupt.
 
@@ -41,6 +46,7 @@ from hmarl_bench.harness import manifest
 from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
+from hmarl_bench.harness.reuse import reuse_cells
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 
 __all__ = [
@@ -65,6 +71,7 @@ class RunSummary:
     failed: list[str]
     seconds: float
     outputs: list[Path] = field(default_factory=list)
+    n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
 
 
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
@@ -99,9 +106,11 @@ def run_benchmark(
     progress: bool = True,
     figures: bool = True,
     recompute: bool = False,
+    reuse_from: Sequence[Path] = (),
 ) -> RunSummary:
     """Run the cells not yet stored (every cell with ``recompute``), then write the report
-    from every stored cell.
+    from every stored cell. Without ``recompute``, missing cells stored under the same
+    fingerprint in a ``reuse_from`` results folder are copied instead of run.
 
     ``manifest.json`` is rewritten only when cells run; this run's facts go to the
     ignored ``run_log.json``.
@@ -112,9 +121,14 @@ def run_benchmark(
     store = CellStore(root)
     cells = build_cells(spec)
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
+    reused = [] if recompute else reuse_cells(todo, store, reuse_from)
+    if reused:
+        todo = [c for c in todo if c not in set(reused)]
+        print(f"{spec.name}: reused {len(reused)} cells stored under the same fingerprints in "
+              f"{', '.join(str(p) for p in reuse_from)}")  # fmt: skip
     runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor
     _check_learners(spec, todo)
-    if todo or not (root / manifest.MANIFEST).is_file():
+    if todo or reused or not (root / manifest.MANIFEST).is_file():
         manifest.write_manifest(spec, root)
     failed: list[str] = []
     bar = tqdm(
@@ -154,12 +168,14 @@ def run_benchmark(
                 "recompute": recompute,
                 "cells": len(cells),
                 "ran": [c.cell_id for c in todo],
+                "reused": [c.cell_id for c in reused],
                 "failed": failed,
             },
         )
     outputs = write_report(spec, root, figures)
     seconds = time.perf_counter() - start
-    return RunSummary(root, len(cells), len(cells) - len(todo), len(todo), failed, seconds, outputs)
+    skipped = len(cells) - len(todo)
+    return RunSummary(root, len(cells), skipped, len(todo), failed, seconds, outputs, len(reused))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -217,6 +233,16 @@ def _parser() -> argparse.ArgumentParser:
         help="run every cell again, even those stored under the current configuration "
         "(regenerates a benchmark whose cells are committed); stored cells are replaced "
         "one by one as their new results arrive",
+    )
+    parser.add_argument(
+        "--reuse-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="results folders of other benchmarks (e.g. results/hierarchy): a missing cell "
+        "stored there under the same fingerprint (same values, code and libraries) is copied "
+        "instead of run",
     )
     parser.add_argument("--no-figures", action="store_true", help="write tables only")
     parser.add_argument(
@@ -293,6 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--address needs --executor ray")
     if args.only_tables and args.recompute:
         parser.error("--only-tables runs nothing; --recompute runs every cell: choose one")
+    if args.reuse_from and (args.recompute or args.only_tables or args.status):
+        parser.error("--reuse-from fills missing cells of a run: not with --recompute, "
+                     "--only-tables or --status")  # fmt: skip
+    for folder in args.reuse_from:
+        if not (folder / "cells").is_dir():
+            parser.error(f"--reuse-from {folder}: no cells folder there (give a benchmark's "
+                         "results folder, e.g. results/hierarchy)")  # fmt: skip
     try:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
@@ -318,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             figures=not args.no_figures,
             recompute=args.recompute,
+            reuse_from=args.reuse_from,
         )
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -329,8 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
         return 130
     print(
-        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored, "
-        f"{summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
+        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored"
+        + (f", {summary.n_reused} of them reused" if summary.n_reused else "")
+        + f", {summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
     )
     tables_dir = summary.root / "tables"
     if (tables_dir / "headline.md").is_file():

@@ -372,3 +372,39 @@ def test_bad_hyperparameter_override_fails_before_any_cell_runs(tmp_path, counte
     with pytest.raises(BenchmarkError, match=r"algos\[0\].hyperparams.*n_epochz"):
         benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
     assert calls == []
+
+
+def test_reuse_copies_cells_with_the_same_fingerprint_and_runs_the_rest(tmp_path, counted_cells):
+    calls, _ = counted_cells
+    first = baselines_only(tmp_path, name="first")
+    benchmark.run_benchmark(first, tmp_path / "out", progress=False, figures=False)
+    source = tmp_path / "out" / "first"
+    # a second benchmark: the same cells but for one whose evaluation seeds differ
+    second = dataclasses.replace(
+        baselines_only(tmp_path, name="second"), baselines=("seed_ss_actions", "random")
+    )
+    other = dataclasses.replace(second, name="third", evaluation_seeds=(10000, 10001, 10003))
+    calls.clear()
+    summary = benchmark.run_benchmark(
+        second, tmp_path / "out", progress=False, figures=False, reuse_from=[source]
+    )
+    assert calls == [] and summary.n_reused == 2 and summary.n_ran == 0
+    for cell in ("default__seed_ss_actions", "default__random"):
+        copied = tmp_path / "out" / "second" / "cells" / f"{cell}.json"
+        assert copied.read_bytes() == (source / "cells" / f"{cell}.json").read_bytes()
+    summary = benchmark.run_benchmark(
+        other, tmp_path / "out", progress=False, figures=False, reuse_from=[source]
+    )
+    assert summary.n_reused == 0 and sorted(calls) == [
+        "default__random",
+        "default__seed_ss_actions",
+    ]
+
+
+def test_reuse_from_needs_a_results_folder(tmp_path, capsys):
+    config = write_config(tmp_path, BASELINES_ONLY.format(name="b", extra=""), "b")
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main([str(config), "--reuse-from", str(tmp_path / "nope")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no cells folder" in err and "Traceback" not in err and err.count("\n") == 1
