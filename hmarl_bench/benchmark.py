@@ -6,57 +6,58 @@ yet stored under ``<out>/<benchmark>/cells/`` run on the chosen executor; each r
 stored atomically as it arrives, failures go to ``<cell-id>.error.json`` (and run again next
 time), and a rerun skips what is stored. Then statistics, tables
 (``<out>/<benchmark>/tables/``) and figures (``<out>/<benchmark>/figures/``) are made from
-all stored cells. ``--only-tables`` remakes tables and figures without running anything.
+all stored cells. ``--only-tables`` remakes tables and figures without running anything;
+``--recompute`` runs every cell again, stored or not (what "regenerate everything" means
+in a clone, where the committed cells would otherwise make a run a no-op).
+
+Reproducible artefacts: tables and figures are functions of the stored cells (seeded
+bootstraps and jitter, figures without timestamps), and ``manifest.json`` changes only
+when cells run, so rerunning a finished benchmark or ``--only-tables`` leaves the results
+folder byte for byte as it was. A run's own facts (times, paths, executor) go to
+``run_log.json``, which git ignores.
+
+``--reuse-from DIR ...`` copies, instead of running, every missing cell that another
+benchmark's results folder holds under the same fingerprint (:mod:`hmarl_bench.harness.reuse`:
+the fingerprint covers the cell's values, the code it runs and the libraries, so the copy is
+the result the cell would compute).
 
 ``--status`` runs nothing and lists every cell as current, stale (and why: its values,
-the code it runs, or the libraries changed), missing, failed or corrupt.
+the code it runs, or the libraries changed), incomplete, missing, failed or corrupt.
 
-Exit status: 0 when every cell is stored, 1 when some failed (the tables use the rest),
-2 for a bad config or arguments (an unwritable ``--out``, a ``--readme`` without the
-benchmark's markers: both checked before any cell runs), 130 when interrupted.
+Exit status: 0 when every cell is stored, 1 when some failed (the tables use the rest) or
+stored cells lack what the report needs, 2 for a bad config or arguments (an unwritable
+``--out``, a ``--readme`` without the benchmark's markers: both checked before any cell
+runs), 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from hmarl_bench.cli_parser import OneLineParser
-from hmarl_bench.evaluation import KPI_COLUMNS
-from hmarl_bench.harness.cells import (
-    LEARNER,
-    Cell,
-    CellOutcome,
-    CellStore,
-    build_cells,
-    write_atomic,
-)
+from hmarl_bench.harness import manifest
+from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
+from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
+from hmarl_bench.harness.reuse import reuse_cells
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 
-__all__ = ["BenchmarkData", "RunSummary", "collect", "main", "run_benchmark", "write_report"]
-
-
-@dataclass
-class BenchmarkData:
-    """Every stored result of a benchmark, as tidy frames."""
-
-    per_seed: pd.DataFrame
-    curves: pd.DataFrame
-    solves: pd.DataFrame
-    traces: dict[tuple, dict] = field(default_factory=dict)
-    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # generalization runs
+__all__ = [
+    "BenchmarkData",
+    "IncompleteResults",
+    "RunSummary",
+    "collect",
+    "main",
+    "run_benchmark",
+    "write_report",
+]
 
 
 @dataclass
@@ -70,91 +71,7 @@ class RunSummary:
     failed: list[str]
     seconds: float
     outputs: list[Path] = field(default_factory=list)
-
-
-def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
-    """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
-    from hmarl_bench.harness.hier_cells import transfers_frame
-
-    rows, curves, solves, traces = [], [], [], {}
-    results = CellStore(root).results(build_cells(spec))
-    for result in results:
-        key = {
-            "scenario": result["scenario"],
-            "policy": result["policy"],
-            "kind": result["kind"],
-            "training_seed": result["training_seed"],
-        }
-        rows += [{**key, **row} for row in result["rows"]]
-        curves += [{**key, **row} for row in result.get("learning_curve", [])]
-        solves += [{"scenario": result["scenario"], **s} for s in result["info"].get("solves", [])]
-        if result.get("trace"):
-            traces[(result["scenario"], result["policy"], result["training_seed"])] = result[
-                "trace"
-            ]
-    per_seed = pd.DataFrame(rows, columns=[*key_columns(), "seed", *KPI_COLUMNS])
-    per_seed["training_seed"] = per_seed["training_seed"].astype("Int64")
-    for column in KPI_COLUMNS:
-        per_seed[column] = pd.to_numeric(per_seed[column], errors="coerce").astype(float)
-    return BenchmarkData(
-        per_seed, pd.DataFrame(curves), pd.DataFrame(solves), traces, transfers_frame(results)
-    )
-
-
-def key_columns() -> list[str]:
-    return ["scenario", "policy", "kind", "training_seed"]
-
-
-def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[Path]:
-    """Statistics, tables and figures from every stored cell; returns the files written."""
-    from hmarl_bench.harness import stats, tables
-
-    stale = CellStore(root).stale(build_cells(spec))
-    if stale:
-        names = ", ".join(c.cell_id for c in stale[:5]) + (", ..." if len(stale) > 5 else "")
-        print(
-            f"warning: {len(stale)} stored cell(s) were computed under another configuration "
-            f"and are left out of the tables ({names}); run the benchmark without "
-            "--only-tables to recompute them",
-            file=sys.stderr,
-        )
-    data = collect(spec, root)
-    if data.per_seed.empty:
-        return []
-    options = {
-        "n_resamples": spec.n_resamples,
-        "confidence_level": spec.confidence_level,
-        "seed": spec.bootstrap_seed,
-    }
-    summary = stats.summarize(data.per_seed, **options)
-    headline = stats.headline(data.per_seed, summary, **options)
-    title = f"Benchmark '{spec.name}'" + (f": {spec.description}" if spec.description else "")
-    paths = tables.write_tables(
-        root / "tables", headline, data.per_seed, summary, data.curves, data.solves, title
-    )
-    if figures:
-        from hmarl_bench.harness import plots
-
-        hierarchical = [a.policy for a in spec.algos if not a.is_store_only]
-        paths += plots.plot_all(
-            root / "figures",
-            headline,
-            data.per_seed,
-            data.curves,
-            data.traces,
-            spec.bootstrap_seed,
-            episode_learners=[a.policy for a in spec.algos] if hierarchical else None,
-        )
-    if spec.generalization_from and len(data.transfers):
-        from hmarl_bench.harness import generalization, plots
-
-        table = generalization.generalization_table(
-            data.transfers, data.per_seed, headline, **options
-        )
-        figures_dir = root / "figures" if figures else None
-        colors = plots.policy_colors(headline)
-        paths += generalization.write_generalization(root / "tables", table, figures_dir, colors)
-    return paths
+    n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
 
 
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
@@ -180,31 +97,6 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("hmarl_bench", "numpy", "pandas", "scipy", "torch", "stable_baselines3", "ray"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _write_manifest(spec: BenchmarkSpec, root: Path, executor: str, workers: int) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    if spec.source:
-        write_atomic(root / "benchmark.toml", Path(spec.source).read_bytes())
-    manifest = {
-        "benchmark": spec.name,
-        "config": spec.source,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "executor": executor,
-        "workers": workers,
-        "versions": _versions(),
-    }
-    write_atomic(root / "manifest.json", json.dumps(manifest, indent=1).encode())
-
-
 def run_benchmark(
     spec: BenchmarkSpec,
     out_dir: Path | str = "results",
@@ -213,16 +105,31 @@ def run_benchmark(
     address: str | None = None,
     progress: bool = True,
     figures: bool = True,
+    recompute: bool = False,
+    reuse_from: Sequence[Path] = (),
 ) -> RunSummary:
-    """Run the cells not yet stored, then write the report from every stored cell."""
+    """Run the cells not yet stored (every cell with ``recompute``), then write the report
+    from every stored cell. Without ``recompute``, missing cells stored under the same
+    fingerprint in a ``reuse_from`` results folder are copied instead of run.
+
+    ``manifest.json`` is rewritten only when cells run; this run's facts go to the
+    ignored ``run_log.json``.
+    """
     start = time.perf_counter()
+    started_at = manifest.now()
     root = Path(out_dir) / spec.name
     store = CellStore(root)
     cells = build_cells(spec)
-    todo = [c for c in cells if not store.is_done(c)]
+    todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
+    reused = [] if recompute else reuse_cells(todo, store, reuse_from)
+    if reused:
+        todo = [c for c in todo if c not in set(reused)]
+        print(f"{spec.name}: reused {len(reused)} cells stored under the same fingerprints in "
+              f"{', '.join(str(p) for p in reuse_from)}")  # fmt: skip
     runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor
     _check_learners(spec, todo)
-    _write_manifest(spec, root, executor if isinstance(executor, str) else "custom", workers)
+    if todo or reused or not (root / manifest.MANIFEST).is_file():
+        manifest.write_manifest(spec, root)
     failed: list[str] = []
     bar = tqdm(
         total=len(cells),
@@ -246,9 +153,29 @@ def run_benchmark(
         runner.run(todo, on_outcome)
     finally:
         bar.close()
+        manifest.write_run_log(
+            root,
+            {
+                "benchmark": spec.name,
+                "config": str(Path(spec.source).resolve()) if spec.source else None,
+                "out": str(root.resolve()),
+                "started_at": started_at,
+                "finished_at": manifest.now(),
+                "seconds": time.perf_counter() - start,
+                "executor": executor if isinstance(executor, str) else type(executor).__name__,
+                "workers": workers,
+                "address": address,
+                "recompute": recompute,
+                "cells": len(cells),
+                "ran": [c.cell_id for c in todo],
+                "reused": [c.cell_id for c in reused],
+                "failed": failed,
+            },
+        )
     outputs = write_report(spec, root, figures)
     seconds = time.perf_counter() - start
-    return RunSummary(root, len(cells), len(cells) - len(todo), len(todo), failed, seconds, outputs)
+    skipped = len(cells) - len(todo)
+    return RunSummary(root, len(cells), skipped, len(todo), failed, seconds, outputs, len(reused))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -268,7 +195,8 @@ def _parser() -> argparse.ArgumentParser:
             "  python -m hmarl_bench.benchmark experiments/benchmarks/smoke.toml\n"
             "  python -m hmarl_bench.benchmark default --workers 2\n"
             "  python -m hmarl_bench.benchmark default --executor ray --address auto\n"
-            "  python -m hmarl_bench.benchmark default --only-tables"
+            "  python -m hmarl_bench.benchmark default --only-tables\n"
+            "  python -m hmarl_bench.benchmark default --recompute --workers 2"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -299,6 +227,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run nothing: remake tables and figures from the stored cells",
     )
+    parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="run every cell again, even those stored under the current configuration "
+        "(regenerates a benchmark whose cells are committed); stored cells are replaced "
+        "one by one as their new results arrive",
+    )
+    parser.add_argument(
+        "--reuse-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="results folders of other benchmarks (e.g. results/hierarchy): a missing cell "
+        "stored there under the same fingerprint (same values, code and libraries) is copied "
+        "instead of run",
+    )
     parser.add_argument("--no-figures", action="store_true", help="write tables only")
     parser.add_argument(
         "--readme",
@@ -312,7 +257,7 @@ def _parser() -> argparse.ArgumentParser:
         "--status",
         action="store_true",
         help="run nothing: list each cell as current, stale (and why: values, code or "
-        "libraries changed), missing, failed or corrupt",
+        "libraries changed), incomplete, missing, failed or corrupt",
     )
     return parser
 
@@ -372,6 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     if args.address and args.executor != "ray":
         parser.error("--address needs --executor ray")
+    if args.only_tables and args.recompute:
+        parser.error("--only-tables runs nothing; --recompute runs every cell: choose one")
+    if args.reuse_from and (args.recompute or args.only_tables or args.status):
+        parser.error("--reuse-from fills missing cells of a run: not with --recompute, "
+                     "--only-tables or --status")  # fmt: skip
+    for folder in args.reuse_from:
+        if not (folder / "cells").is_dir():
+            parser.error(f"--reuse-from {folder}: no cells folder there (give a benchmark's "
+                         "results folder, e.g. results/hierarchy)")  # fmt: skip
     try:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
@@ -396,16 +350,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.address,
             progress=not args.no_progress,
             figures=not args.no_figures,
+            recompute=args.recompute,
+            reuse_from=args.reuse_from,
         )
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except IncompleteResults as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
         return 130
     print(
-        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored, "
-        f"{summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
+        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored"
+        + (f", {summary.n_reused} of them reused" if summary.n_reused else "")
+        + f", {summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
     )
     tables_dir = summary.root / "tables"
     if (tables_dir / "headline.md").is_file():

@@ -17,6 +17,9 @@ KPIs per episode, over days ``warmup_days ..`` (the warm-up is excluded):
 - ``lost_sales``: units of demand not served [units]
 - ``mean_store_inventory`` / ``mean_warehouse_inventory``: mean end-of-day on hand [units]
 - ``store_reward``: the seed's store reward summed over days, averaged over stores
+- ``store_holding_cost`` / ``warehouse_holding_cost``: ``holding_cost`` split by node
+  [currency], from the stores' and the warehouse's reconciliation reports (the chain's cost
+  is mostly warehouse holding, so figures show the two apart)
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ KPI_COLUMNS = (
     "mean_store_inventory",
     "mean_warehouse_inventory",
     "store_reward",
+    "store_holding_cost",
+    "warehouse_holding_cost",
 )
 
 
@@ -186,6 +191,8 @@ def kpis_from_reports(
     out["lost_sales"] = np.sum([r.stores.lost_sales.sum(axis=1) for r in used], axis=0)
     out["mean_store_inventory"] = np.mean([r.stores.on_hand.sum(axis=1) for r in used], axis=0)
     out["mean_warehouse_inventory"] = np.mean([r.warehouse.on_hand for r in used], axis=0)
+    out["store_holding_cost"] = np.sum([r.stores.holding_cost.sum(axis=1) for r in used], axis=0)
+    out["warehouse_holding_cost"] = np.sum([r.warehouse.holding_cost for r in used], axis=0)
     out["store_reward"] = np.sum(
         [reward(r.stores, scenario.store_reward).mean(axis=1) for r in used], axis=0
     )

@@ -24,7 +24,9 @@ __all__ = [
     "mean_and_ci",
     "mean_ci",
     "plot_learning_curve",
+    "print_cell",
     "print_table",
+    "rich_table",
     "render_markdown",
     "summary_table",
     "versions",
@@ -104,50 +106,116 @@ def render_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_table(table: pd.DataFrame, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+#: The printed table's column titles (two lines each, units included) and how a value of
+#: each KPI prints: a fill rate as a percentage.
+PRINT_TITLES = {
+    "total_cost": "total\ncost\n[currency]",
+    "fill_rate": "fill\nrate\n[%]",
+    "lost_sales": "lost\nsales\n[units]",
+    "mean_store_inventory": "store\nstock\n[units]",
+    "store_reward": "\nseed\nreward",
+}
+#: An 80-column terminal: the printed table must fit without wrapping a number.
+TERMINAL_COLUMNS = 80
 
-    rich_table = Table(title=title)
-    rich_table.add_column("policy")
-    for label in TABLE_COLUMNS.values():
-        rich_table.add_column(label, justify="right")
+
+def _printed(value: float, column: str, signed: bool = False) -> str:
+    """A fill rate in % with two decimals; a mean whole from 100; an offset whole from 10
+    and in thousands (``1.3k``) from 1,000, so a CI's two offsets fit a narrow column."""
+    if column == "fill_rate":
+        text = f"{100 * value:+.2f}"
+    elif signed and abs(value) >= 1000:
+        text = f"{value / 1000:+,.1f}k"
+    else:
+        text = f"{value:+,.0f}" if abs(value) >= (10 if signed else 100) else f"{value:+,.1f}"
+    return text if signed else text.lstrip("+")
+
+
+def print_cell(row: pd.Series | dict[str, Any], column: str) -> str:
+    """Two lines: the mean, then the 95% CI's bounds as offsets from it (``-784/+699``),
+    so an asymmetric interval prints in a narrow column."""
+    mean, low, high = row[column], row[f"{column}_ci_low"], row[f"{column}_ci_high"]
+    return (
+        f"{_printed(mean, column)}\n"
+        f"{_printed(low - mean, column, True)}/{_printed(high - mean, column, True)}"
+    )
+
+
+def rich_table(table: pd.DataFrame, title: str):
+    """The summary as a rich table of at most :data:`TERMINAL_COLUMNS` columns."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rich_table = Table(
+        title=title,
+        caption="under each mean: its 95% bootstrap CI's bounds minus the mean (low/high); "
+        "results.md has the intervals",
+        box=None,  # no separator characters: one space between columns
+        header_style="bold",
+        pad_edge=False,
+        collapse_padding=True,
+        title_justify="left",
+        caption_justify="left",
+    )
+    rich_table.add_column("policy", no_wrap=True)
+    for column in TABLE_COLUMNS:
+        title = Text(PRINT_TITLES[column], justify="right")  # Text: "[units]" is not markup
+        rich_table.add_column(title, justify="right", no_wrap=True)
     for _, row in table.iterrows():
-        rich_table.add_row(
-            str(row["policy"]),
-            *[mean_and_ci(row, c) for c in TABLE_COLUMNS],
-        )
+        cells = []
+        for column in TABLE_COLUMNS:
+            mean, offsets = print_cell(row, column).split("\n")
+            cells.append(Text.assemble(mean, "\n", (offsets, "dim")))
+        rich_table.add_row(str(row["policy"]), *cells)
+    return rich_table
+
+
+def print_table(table: pd.DataFrame, title: str) -> None:
+    """Print the summary; it fits an 80-column terminal (a wider one changes nothing)."""
+    from rich.console import Console
+
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(rich_table)
+    if not console.is_terminal or console.width > TERMINAL_COLUMNS:
+        console = Console(width=TERMINAL_COLUMNS)
+    console.print(rich_table(table, title))
 
 
 def plot_learning_curve(curve: pd.DataFrame, baseline_cost: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """The run's learning curve at one-column width (3.5 in), in the benchmark figures'
+    style: validation total cost over training steps (thousands on both axes), the
+    selected checkpoint marked, the seed rule's cost on the same validation seeds; written
+    without timestamps or software versions, so a rerun gives the same bytes."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
+    from matplotlib.lines import Line2D
 
-    sns.set_theme(context="paper", style="whitegrid", palette="colorblind")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    sns.lineplot(
-        data=curve,
-        x="timesteps",
-        y="mean_total_cost",
-        marker="o",
-        ax=ax,
-        label="learned store policy",
+    from hmarl_bench.harness.plots.style import (
+        ONE_COLUMN,
+        PNG_METADATA,
+        palette,
+        set_style,
+        thousands,
     )
-    ax.axhline(
-        baseline_cost, ls="--", color=sns.color_palette("colorblind")[1], label="seed rule (s,S)"
-    )
+
+    set_style(ONE_COLUMN)
+    pal = palette()
+    fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
+    ax.plot(curve["timesteps"], curve["mean_total_cost"], color=pal[0], marker="o", ms=3)
+    best = curve.loc[curve["mean_total_cost"].idxmin()]
+    ax.plot(best["timesteps"], best["mean_total_cost"], ls="none", marker="v", ms=6,
+            color=pal[0], mec="black", mew=0.6, zorder=4)  # fmt: skip
+    ax.axhline(baseline_cost, ls="--", color=pal[1], lw=1.1)
     ax.set_xlabel("training agent-steps")
-    ax.set_ylabel("validation total cost [currency / episode]")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    ax.set_ylabel("validation total cost\n[currency/episode]")
+    thousands(ax, "both")
+    handles = [
+        Line2D([], [], color=pal[0], marker="o", ms=3),
+        Line2D([], [], ls="none", marker="v", ms=6, color=pal[0], mec="black", mew=0.6),
+        Line2D([], [], ls="--", color=pal[1], lw=1.1),
+    ]
+    labels = ["learned store policy", "selected checkpoint", "seed rule (s,S)"]
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False,
+               handlelength=1.6, columnspacing=0.8)  # fmt: skip
+    fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
 
 

@@ -17,6 +17,7 @@ def _env_kpis(name: str, seed: int) -> dict[str, float]:
     totals = dict.fromkeys(("total_cost", "holding_cost", "lost_sales_cost", "ordering_cost"), 0.0)
     sold = demanded = lost = 0.0
     store_inventory, warehouse_inventory, store_reward = [], [], 0.0
+    store_holding = warehouse_holding = 0.0
     while env.agents:
         day = env.day
         _, rewards, _, _, infos = env.step(env.rule_actions())
@@ -28,6 +29,8 @@ def _env_kpis(name: str, seed: int) -> dict[str, float]:
         sold += sum(r["sales"] for r in reports)
         demanded += sum(r["demand"] for r in reports)
         lost += sum(r["lost_sales"] for r in reports)
+        store_holding += sum(r["holding_cost"] for r in reports)
+        warehouse_holding += infos["warehouse_1"]["report"]["holding_cost"]
         store_inventory.append(sum(r["on_hand"] for r in reports))
         warehouse_inventory.append(infos["warehouse_1"]["report"]["on_hand"])
         store_reward += np.mean([rewards[a] for a in env.store_ids])
@@ -38,6 +41,8 @@ def _env_kpis(name: str, seed: int) -> dict[str, float]:
         "mean_store_inventory": float(np.mean(store_inventory)),
         "mean_warehouse_inventory": float(np.mean(warehouse_inventory)),
         "store_reward": store_reward,
+        "store_holding_cost": store_holding,
+        "warehouse_holding_cost": warehouse_holding,
     }
 
 
@@ -63,6 +68,9 @@ def test_evaluate_is_deterministic_and_keeps_reports() -> None:
     assert 0.0 < first["fill_rate"].min() <= first["fill_rate"].max() <= 1.0
     total = first[["holding_cost", "lost_sales_cost", "ordering_cost"]].sum(axis=1)
     np.testing.assert_allclose(first["total_cost"], total)
+    by_node = first[["store_holding_cost", "warehouse_holding_cost"]].sum(axis=1)
+    np.testing.assert_allclose(first["holding_cost"], by_node)
+    assert (first["warehouse_holding_cost"] > first["store_holding_cost"]).all()
 
 
 def test_warmup_days_are_excluded() -> None:

@@ -26,6 +26,7 @@ def _config(**changes) -> dict:
         "name": "byop",
         "scenarios": ["default"],
         "baselines": ["seed_ss_actions", "random"],
+        "tuning_seeds": [100],  # where the reference (the best baseline) is chosen
         "evaluation_seeds": SEEDS,
         "clairvoyant": False,
         "statistics": {"n_resamples": 200},

@@ -167,6 +167,16 @@ def _episodes(rows):
     return frame
 
 
+def _tuning(costs: dict[str, list[float]], scenario: str = "s") -> pd.DataFrame:
+    """Baselines' total costs on tuning seeds 100, 101, ..."""
+    rows = [
+        {"scenario": scenario, "policy": policy, "seed": 100 + i, "total_cost": cost}
+        for policy, values in costs.items()
+        for i, cost in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
 def test_summary_mean_std_and_stratified_bootstrap():
     # A learner whose seeds differ but whose episodes within a seed agree: resampling
     # episodes within each training seed never changes the pooled mean -> a zero-width CI.
@@ -196,8 +206,10 @@ def test_headline_gap_score_and_improvement():
             ("clairvoyant", "clairvoyant", None, e, bound),
         ]
     episodes = _episodes(rows)
+    tuning = _tuning({"random": [100.0, 101.0], "rule": [90.0, 91.0]})
     summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
-    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    table = stats.headline(episodes, summary, n_resamples=200, tuning=tuning)
+    table = table.set_index("policy")
     assert table.loc["ppo", "gap_to_bound_pct"] == pytest.approx(100 * (82.5 - 60) / 60)
     assert table.loc["ppo", "normalized_score"] == pytest.approx((100 - 82.5) / 40)
     assert table.loc["random", "normalized_score"] == 0.0
@@ -360,3 +372,39 @@ def test_bad_hyperparameter_override_fails_before_any_cell_runs(tmp_path, counte
     with pytest.raises(BenchmarkError, match=r"algos\[0\].hyperparams.*n_epochz"):
         benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
     assert calls == []
+
+
+def test_reuse_copies_cells_with_the_same_fingerprint_and_runs_the_rest(tmp_path, counted_cells):
+    calls, _ = counted_cells
+    first = baselines_only(tmp_path, name="first")
+    benchmark.run_benchmark(first, tmp_path / "out", progress=False, figures=False)
+    source = tmp_path / "out" / "first"
+    # a second benchmark: the same cells but for one whose evaluation seeds differ
+    second = dataclasses.replace(
+        baselines_only(tmp_path, name="second"), baselines=("seed_ss_actions", "random")
+    )
+    other = dataclasses.replace(second, name="third", evaluation_seeds=(10000, 10001, 10003))
+    calls.clear()
+    summary = benchmark.run_benchmark(
+        second, tmp_path / "out", progress=False, figures=False, reuse_from=[source]
+    )
+    assert calls == [] and summary.n_reused == 2 and summary.n_ran == 0
+    for cell in ("default__seed_ss_actions", "default__random"):
+        copied = tmp_path / "out" / "second" / "cells" / f"{cell}.json"
+        assert copied.read_bytes() == (source / "cells" / f"{cell}.json").read_bytes()
+    summary = benchmark.run_benchmark(
+        other, tmp_path / "out", progress=False, figures=False, reuse_from=[source]
+    )
+    assert summary.n_reused == 0 and sorted(calls) == [
+        "default__random",
+        "default__seed_ss_actions",
+    ]
+
+
+def test_reuse_from_needs_a_results_folder(tmp_path, capsys):
+    config = write_config(tmp_path, BASELINES_ONLY.format(name="b", extra=""), "b")
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main([str(config), "--reuse-from", str(tmp_path / "nope")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no cells folder" in err and "Traceback" not in err and err.count("\n") == 1

@@ -368,7 +368,7 @@ def test_every_baseline_runs_on_several_skus(name: str) -> None:
 def test_the_milp_baselines_refuse_several_skus(name: str, tmp_path: Path) -> None:
     from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 
-    with pytest.raises(ValueError, match="one SKU.*3 SKUs"):  # tuned_mpc: while tuning
+    with pytest.raises(ValueError, match="one SKU.*3 SKUs"):  # tuned_mpc_free: while tuning
         evaluate("multi_sku", make_baseline(name, "multi_sku", (11,)), (0,))
     path = tmp_path / "bench.toml"
     path.write_text(

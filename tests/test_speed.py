@@ -68,3 +68,33 @@ def test_the_tuning_section_reports_candidate_episodes_against_its_target(tmp_pa
     text = (tmp_path / "speed.txt").read_text(encoding="utf-8")
     assert "(e) Tuning" in text and "candidate-episodes" in text
     assert not (tmp_path / "scaling.png").exists()  # only the tuning section ran
+
+
+def test_quickstart_times_the_run_command_and_fills_the_readme(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- speed:quickstart -->\nold\n<!-- /speed:quickstart -->\nb\n")
+    tiny = "--timesteps 256 --n-envs 2 --eval-episodes 2 --hp n_steps=32 --hp batch_size=64"
+    argv = ["--quickstart", "--run-args", tiny, "--out", str(tmp_path), "--readme", str(readme)]
+    assert main(argv) == 0
+    text = (tmp_path / "quickstart.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == f"$ python -m hmarl_bench.run --algo ppo {tiny}"
+    assert lines[1].startswith("whole command: ") and "for 256 agent-steps" in lines[1]
+    assert "over 2 episodes" in lines[2]
+    assert {line.split()[0] for line in lines[3:7]} == {
+        "ppo", "seed_ss_actions", "fixed_forecast_actions", "random"
+    }  # fmt: skip
+    assert readme.read_text(encoding="utf-8") == (
+        "a\n<!-- speed:quickstart -->\n```text\n" + text + "```\n<!-- /speed:quickstart -->\nb\n"
+    )
+
+
+def test_quickstart_refuses_a_readme_without_its_markers(tmp_path: Path, capsys) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- speed:results -->\n<!-- /speed:results -->\n")
+    with pytest.raises(SystemExit):
+        main(["--quickstart", "--readme", str(readme), "--out", str(tmp_path / "out")])
+    assert "speed:quickstart" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--run-args", "--timesteps 5", "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()

@@ -104,8 +104,19 @@ def test_headline_compares_with_the_best_baseline_overall_and_on_store_actions()
     ]
     episodes = pd.DataFrame(rows)
     episodes["training_seed"] = episodes["training_seed"].astype("Int64")
+    tuning = pd.DataFrame(
+        [
+            {"scenario": "default", "policy": policy, "seed": 100, "total_cost": cost}
+            for policy, cost in (
+                ("tuned_ss_actions", 20.0),
+                ("seed_ss_actions", 50.0),
+                ("tuned_ss_free", 10.0),
+            )
+        ]
+    )
     summary = stats.summarize(episodes, metrics=["total_cost"], n_resamples=200)
-    table = stats.headline(episodes, summary, n_resamples=200).set_index("policy")
+    table = stats.headline(episodes, summary, n_resamples=200, tuning=tuning)
+    table = table.set_index("policy")
     assert table.loc["ppo", "best_baseline"] == "tuned_ss_free"
     assert table.loc["ppo", "best_actions_baseline"] == "tuned_ss_actions"
     assert table.loc["ppo", "p_improvement"] == 0.25  # wins only episode 4

@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_HORIZON", "SAFETY_GRID", "SAFETY_PENALTY_SHARE", "RollingHor
 DEFAULT_HORIZON = 21
 #: A unit-day below a safety floor costs this share of the lost-sales penalty.
 SAFETY_PENALTY_SHARE = 0.5
-#: (store_safety, warehouse_safety) that ``tuned_mpc`` tries besides the defaults: a small
+#: (store_safety, warehouse_safety) that ``tuned_mpc_free`` tries besides the defaults: a small
 #: grid, as each candidate costs a MILP per copy and day.
 SAFETY_GRID = ((0.5, 0.0), (1.5, 0.0))
 

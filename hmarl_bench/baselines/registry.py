@@ -5,7 +5,7 @@ Untuned rules take their levels from the scenario; ``tuned_*`` rules tune on
 ``tuning_seeds`` (training seeds, never evaluation seeds) and carry ``tuned_params`` and
 ``tuning_table`` (and, for the searched families, ``tuning_info``) for the harness:
 
-- the suite's original rules and ``tuned_mpc`` search a fixed grid (:func:`tune`);
+- the suite's original rules and ``tuned_mpc_free`` search a fixed grid (:func:`tune`);
 - the new families (:data:`SEARCHED`) run :func:`~hmarl_bench.baselines.search.search`
   with ``budget`` (the benchmark's ``[tuning]`` table; a default budget otherwise).
 
@@ -142,7 +142,7 @@ SEARCHED = {
     "tuned_echelon_actions": EchelonActions,
 }
 #: Baselines that solve MILPs of one SKU (like the clairvoyant bound).
-MILP_BASELINES = ("mpc", "tuned_mpc")
+MILP_BASELINES = ("mpc_free", "tuned_mpc_free")
 
 #: Stable baseline names -> constructors ``(scenario, tuning_seeds, seed, budget)``.
 BASELINES: dict[str, Builder] = {
@@ -162,8 +162,8 @@ BASELINES: dict[str, Builder] = {
     "echelon_free": _untuned(EchelonFree),
     "echelon_actions": _untuned(EchelonActions),
     **{name: _search(cls) for name, cls in SEARCHED.items()},
-    "mpc": _untuned(RollingHorizonMILP),
-    "tuned_mpc": _tuned(RollingHorizonMILP),
+    "mpc_free": _untuned(RollingHorizonMILP),
+    "tuned_mpc_free": _tuned(RollingHorizonMILP),
 }
 
 

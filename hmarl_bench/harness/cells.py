@@ -6,12 +6,13 @@ A benchmark is a list of independent cells:
   a hierarchical algo entry round by round (:mod:`hmarl_bench.harness.hier_cells`),
   evaluates it on every evaluation seed and keeps its learning curve (validation seeds)
   and its models; on the generalization scenario it also runs on the other scenarios;
-- ``baseline``: (scenario x baseline) tunes on the tuning seeds, then evaluates on every
-  evaluation seed in one batched pass;
+- ``baseline``: (scenario x baseline) tunes on the tuning seeds, evaluates on every
+  evaluation seed in one batched pass, then runs the (tuned) controller on the tuning
+  seeds too (``info["tuning_rows"]``): the reference, the best rule, is chosen there;
 - ``clairvoyant``: (scenario) solves one perfect-information MILP per evaluation seed;
 - ``external``: (scenario x a policy brought by import path) builds it with its factory
   and evaluates it on every evaluation seed in one batched pass
-  (:mod:`hmarl_bench.harness.external`).
+  (:mod:`hmarl_bench.harness.external`); never the reference.
 
 A cell is a frozen, picklable value (it can cross to a process pool or a Ray worker);
 :mod:`hmarl_bench.harness.runners` runs it. Results come back to the driver, which writes
@@ -33,7 +34,8 @@ hash of three parts (:func:`fingerprint_parts`), each also stored with the resul
   stable-baselines3 and sb3-contrib.
 
 A stored file that cannot be read (truncated, corrupt) is reported with a warning naming
-it and computed again.
+it and computed again, and so is a result that lacks what the current code stores
+(:func:`missing_fields`: a baseline cell stored before it scored the tuning seeds).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ __all__ = [
     "build_cells",
     "episode_trace",
     "fingerprint_parts",
+    "missing_fields",
     "rows_of",
     "write_atomic",
 ]
@@ -355,10 +358,13 @@ class CellStore:
         return result
 
     def load(self, cell: Cell) -> dict[str, Any] | None:
-        """The stored result of ``cell`` if there is one for its current fingerprint."""
+        """The stored result of ``cell`` if there is a complete one for its current
+        fingerprint (:func:`missing_fields`)."""
         path = self.result_path(cell)
         result = self._read(path) if path.is_file() else None
-        return result if result and result.get("fingerprint") == cell.fingerprint else None
+        if not result or result.get("fingerprint") != cell.fingerprint:
+            return None
+        return None if missing_fields(result) else result
 
     def is_done(self, cell: Cell) -> bool:
         return self.load(cell) is not None
@@ -401,6 +407,11 @@ class CellStore:
         """The stored, current results of ``cells`` (missing and stale ones left out)."""
         return [r for r in (self.load(c) for c in cells) if r is not None]
 
+    def incomplete(self, cells: Sequence[Cell]) -> list[Cell]:
+        """The cells stored under their current fingerprint but lacking what the current
+        code stores (:func:`missing_fields`): a run recomputes them."""
+        return [c for c in cells if self.status(c).state == "incomplete"]
+
     def stale(self, cells: Sequence[Cell]) -> list[Cell]:
         """The cells stored under another fingerprint: computed under another configuration,
         other code or other libraries (:meth:`status` says which), so not used."""
@@ -416,17 +427,33 @@ class CellStore:
         if result is None:
             return CellStatus(cell, "corrupt", f"{path} cannot be read")
         if result.get("fingerprint") == cell.fingerprint:
+            missing = missing_fields(result)
+            if missing:
+                return CellStatus(cell, "incomplete", f"stored without {', '.join(missing)}")
             return CellStatus(cell, "current")
         return CellStatus(cell, "stale", _why_stale(result.get("fingerprint_parts"), cell))
 
 
 @dataclass(frozen=True)
 class CellStatus:
-    """``state``: current, stale, missing, failed or corrupt; ``reason`` for stale ones."""
+    """``state``: current, stale, incomplete, missing, failed or corrupt; ``reason`` for
+    stale and incomplete ones."""
 
     cell: Cell
     state: str
     reason: str = ""
+
+
+def missing_fields(result: dict[str, Any]) -> list[str]:
+    """What a stored result lacks that the current code stores (empty: complete).
+
+    A baseline's score on the tuning seeds (``info.tuning_rows``) chooses the reference; a
+    result stored without it must be recomputed, not used with the reference chosen on
+    the evaluation seeds instead.
+    """
+    if result.get("kind") == BASELINE and "tuning_rows" not in result.get("info", {}):
+        return ["info.tuning_rows"]
+    return []
 
 
 def _why_stale(stored: dict[str, Any] | None, cell: Cell) -> str:

@@ -72,8 +72,9 @@ class ClairvoyantResult:
     ``total_cost``: HiGHS's dual bound, a valid lower bound on the KPI total cost of any
     plan; it is the optimum up to ``mip_gap`` (relative) when ``status`` is ``"optimal"``,
     and the best bound reached when ``status`` says the solver stopped at its time limit.
-    ``plan_cost`` is the cost of the best plan found, split into ``holding_cost``,
-    ``lost_sales_cost`` and ``ordering_cost``; the plan is ``store_orders`` (T, S) and
+    ``plan_cost`` is the cost of the best plan found, split into ``holding_cost`` (itself
+    split into ``store_holding_cost`` and ``warehouse_holding_cost``), ``lost_sales_cost``
+    and ``ordering_cost``; the plan is ``store_orders`` (T, S) and
     ``warehouse_orders`` (T,) in units (rounded), ordered each day with supplier action 0.
     ``plan_is_integral`` says the solver's quantities were whole units (then replaying the
     plan in the twin gives ``plan_cost``). ``n_variables``, ``n_binaries`` and
@@ -85,6 +86,8 @@ class ClairvoyantResult:
     lost_sales_cost: float
     ordering_cost: float
     solve_seconds: float
+    store_holding_cost: float
+    warehouse_holding_cost: float
     status: str
     mip_gap: float
     plan_cost: float
@@ -162,8 +165,9 @@ def clairvoyant_bound(
         res.fun = np.nan
     else:
         x = res.x
-    holding = costs.holding_cost * x[on_hand][counted].sum()
-    holding += costs.warehouse_holding_cost * x[wh_on_hand][counted].sum()
+    store_holding = costs.holding_cost * x[on_hand][counted].sum()
+    warehouse_holding = costs.warehouse_holding_cost * x[wh_on_hand][counted].sum()
+    holding = store_holding + warehouse_holding
     lost = lost_if_no_sales - costs.stockout_penalty * x[sales][counted].sum()
     ordering = costs.ordering_cost * (np.rint(x[y]).sum() + np.rint(x[y_wh]).sum())
     quantities = np.concatenate([x[q].ravel(), x[w]])
@@ -178,6 +182,8 @@ def clairvoyant_bound(
         lost_sales_cost=float(lost),
         ordering_cost=float(ordering),
         solve_seconds=seconds,
+        store_holding_cost=float(store_holding),
+        warehouse_holding_cost=float(warehouse_holding),
         status=status,
         mip_gap=float(res.mip_gap),
         plan_cost=float(res.fun),

@@ -5,6 +5,7 @@ stratified by training seed) of the policies trained on the benchmark's
 ``generalization.train_scenario`` and run unchanged on the target, against the same
 learner trained on the target itself and the target's best baseline, all on the same
 evaluation seeds. ``transfer gap`` = 100 x (transferred - trained there) / trained there.
+The target's "best baseline" is its reference: the best rule on its tuning seeds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.stats import _rng, _strata, bootstrap_ci
 from hmarl_bench.harness.tables import to_latex, to_markdown
 
-__all__ = ["generalization_table", "plot_generalization", "write_generalization"]
+__all__ = ["generalization_table", "write_generalization"]
 
 TITLES = [
     "Target scenario",
@@ -26,8 +27,8 @@ TITLES = [
     "Trained on {train} [95% CI]",
     "Trained on the target",
     "Transfer gap (%)",
-    "Best baseline on the target",
-    "Best baseline cost",
+    "Reference on the target",
+    "Reference cost",
 ]
 
 
@@ -97,46 +98,12 @@ def _cells(table: pd.DataFrame) -> list[list[str | None]]:
     return out
 
 
-def plot_generalization(table: pd.DataFrame, colors: dict, out_dir: Path) -> list[Path]:
-    """Per target: each learner's cost trained there (hollow) and transferred (filled)."""
-    from hmarl_bench.harness import plots
-
-    plots.set_style()
-    targets = list(table["target_scenario"].unique())
-    n_pol = table.groupby("target_scenario").size().max()
-    fig, axes = plots._facets(len(targets), 4.6, 0.45 * n_pol + 1.4)
-    for ax, target in zip(axes, targets, strict=True):
-        group = table[table["target_scenario"] == target].reset_index(drop=True)
-        y = np.arange(len(group))
-        for i, row in group.iterrows():
-            color = colors.get(row["policy"], "0.3")
-            x = row["transferred_cost"]
-            err = [[x - row["transferred_ci_low"]], [row["transferred_ci_high"] - x]]
-            ax.errorbar(x, i, xerr=np.nan_to_num(err), fmt="o", color=color, capsize=3,
-                        label=f"trained on {row['train_scenario']}")  # fmt: skip
-            ax.scatter(row["trained_here_cost"], i, facecolors="none", edgecolors=color, s=50,
-                       label="trained on the target", zorder=3)  # fmt: skip
-        best = group["best_baseline_cost"].dropna()
-        if len(best):
-            ax.axvline(best.iloc[0], color=plots._palette()[1], ls="--", lw=1.2,
-                       label="best baseline")  # fmt: skip
-        ax.set_yticks(y, group["policy"])
-        ax.set_title(target)
-        ax.set_xlabel(plots.COST_UNIT)
-        plots._thousands(ax)
-    handles, labels = axes[0].get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    fig.suptitle("Generalization: policies run unchanged on other scenarios (95% CI)", y=1.0)
-    fig.tight_layout()
-    fig.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0),
-               ncol=3)  # fmt: skip
-    return plots._save(fig, out_dir, "generalization")
-
-
 def write_generalization(
-    tables_dir: Path, table: pd.DataFrame, figures_dir: Path | None, colors: dict
+    tables_dir: Path, table: pd.DataFrame, figures_dir: Path | None, headline: pd.DataFrame
 ) -> list[Path]:
-    """``generalization.csv`` / ``.md`` / ``.tex`` (and the figure); the files written."""
+    """``generalization.csv`` / ``.md`` / ``.tex`` and, with ``figures_dir``, the figure at
+    both widths (colours as in the benchmark's other figures, from ``headline``); returns
+    the files written."""
     tables_dir.mkdir(parents=True, exist_ok=True)
     train = table["train_scenario"].iloc[0]
     titles = [t.format(train=train) for t in TITLES]
@@ -154,6 +121,12 @@ def write_generalization(
     write_atomic(paths[1], (heading + to_markdown(titles, cells) + note).encode())
     write_atomic(paths[2], to_latex(titles, cells, caption=f"Generalization from {train}").encode())
     if figures_dir is not None:
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        paths += plot_generalization(table, colors, figures_dir)
+        from hmarl_bench.harness.plots import WIDTHS, policy_styles, save, set_style
+        from hmarl_bench.harness.plots.generalization import generalization_figure
+
+        styles = policy_styles(headline)
+        for suffix, width in WIDTHS.items():
+            set_style(width)
+            fig = generalization_figure(table, styles, width)
+            paths += save(fig, figures_dir, f"generalization{suffix}")
     return paths

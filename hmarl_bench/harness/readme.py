@@ -7,11 +7,13 @@ checks that the README still equals what the committed results give.
 
 The block is a compact view of the headline: one row per scenario, the mean total cost
 [95% CI] of every learner, of the seed's rule, of the best baseline on the store's own four
-actions (the interface a learned store policy has), of the best baseline overall (free
-order quantities included) and of the clairvoyant bound, then the probability that each
-learner beats the best baseline on the store actions, and the best baseline overall, on
-the same episode. Baselines named ``*_free`` order free
-quantities; every other baseline acts through the store actions.
+actions (the interface a learned store policy has), of the reference (the best baseline
+overall, free order quantities included) and of the clairvoyant bound; then each
+learner's paired difference of total cost to the best on store actions and to the
+reference, on the same episodes, with its 95% two-level bootstrap CI and its verdict
+(beats / ties / loses). Both references are chosen on the tuning seeds
+(:mod:`hmarl_bench.harness.paired`). Baselines named ``*_free`` order free quantities;
+every other baseline acts through the store actions.
 """
 
 from __future__ import annotations
@@ -23,14 +25,20 @@ import pandas as pd
 
 from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkError
-from hmarl_bench.harness.stats import is_free_quantity
+from hmarl_bench.harness.tables import signed_ci
 
 __all__ = ["readme_block", "replace_marked", "summary_markdown", "sync_readme"]
 
 SEED_RULE, BOUND = "seed_ss_actions", "clairvoyant"
-#: P(lower cost on the same episode) against the best baseline on the store actions, and
-#: against the best baseline overall.
-P_COLUMNS = ("p_improvement_actions", "p_improvement")
+#: Columns of headline.csv the block needs beyond the KPIs (made by the paired statistics).
+PAIRED_COLUMNS = (
+    "best_baseline",
+    "best_actions_baseline",
+    "diff_to_reference_mean",
+    "diff_to_actions_reference_mean",
+    "verdict",
+    "verdict_actions",
+)
 
 
 def _cost(row: pd.Series | None, ci: bool = True) -> str:
@@ -42,37 +50,55 @@ def _cost(row: pd.Series | None, ci: bool = True) -> str:
     return f"{mean:,.0f} [{low:,.0f}, {high:,.0f}]"
 
 
-def _best(rows: pd.DataFrame) -> pd.Series | None:
-    if rows.empty:
-        return None
-    return rows.loc[rows["total_cost_mean"].idxmin()]
+def _difference(row: pd.Series, suffix: str) -> str:
+    prefix = f"diff_to{suffix}_reference"
+    text = signed_ci(row[f"{prefix}_mean"], row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"])
+    verdict = row[f"verdict{suffix}"]
+    if text is None:
+        return "–"
+    return f"{text} {verdict}" if isinstance(verdict, str) else text
+
+
+def _named(by_policy: pd.DataFrame, name: object) -> str:
+    if not isinstance(name, str) or name not in by_policy.index:
+        return "–"
+    return f"{_cost(by_policy.loc[name])} ({name})"
 
 
 def summary_markdown(headline: pd.DataFrame) -> str:
     """The compact Markdown summary of a headline frame (see the module docstring)."""
+    missing = [c for c in PAIRED_COLUMNS if c not in headline]
+    if missing:
+        raise BenchmarkError(
+            "--readme",
+            f"the headline lacks {missing}: it was made before the paired statistics; remake "
+            "it with python -m hmarl_bench.benchmark NAME",
+        )
     learners = list(dict.fromkeys(headline.loc[headline["kind"] == "learner", "policy"]))
     has_bound = (headline["policy"] == BOUND).any()
-    titles = ["Scenario", *learners, "seed rule (s,S)", "best on store actions", "best baseline"]
+    titles = ["Scenario", *learners, "seed rule (s,S)", "best on store actions", "reference"]
     titles += ["clairvoyant bound"] if has_bound else []
-    titles += [f"P({name} better): on store actions / overall" for name in learners]
+    for name in learners:
+        titles += [f"{name} − best on store actions", f"{name} − reference"]
     lines = ["| " + " | ".join(titles) + " |", "|:---" + "|---:" * (len(titles) - 1) + "|"]
     for scenario, rows in headline.groupby("scenario", sort=False):
         by_policy = rows.set_index("policy")
-        baselines = rows[rows["kind"] == "baseline"]
-        on_actions = baselines[[not is_free_quantity(p) for p in baselines["policy"]]]
-        best_actions, best = _best(on_actions), _best(baselines)
+        first = rows.iloc[0]
         cells = [str(scenario)]
         cells += [
             _cost(by_policy.loc[name]) if name in by_policy.index else "–" for name in learners
         ]
         cells.append(_cost(by_policy.loc[SEED_RULE]) if SEED_RULE in by_policy.index else "–")
-        for row in (best_actions, best):
-            cells.append("–" if row is None else f"{_cost(row)} ({row['policy']})")
+        cells.append(_named(by_policy, first["best_actions_baseline"]))
+        cells.append(_named(by_policy, first["best_baseline"]))
         if has_bound:
             cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
         for name in learners:
-            values = [by_policy[c].get(name, math.nan) for c in P_COLUMNS]
-            cells.append(" / ".join("–" if not math.isfinite(v) else f"{v:.2f}" for v in values))
+            if name not in by_policy.index:
+                cells += ["–", "–"]
+                continue
+            row = by_policy.loc[name]
+            cells += [_difference(row, "_actions"), _difference(row, "")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -85,10 +111,14 @@ def readme_block(root: Path) -> str:
     return (
         summary_markdown(headline)
         + "\nMean total cost per episode [95% bootstrap CI] over the held-out evaluation "
-        "episodes (learners: pooled over training seeds); P = probability of a lower cost "
-        "than the best baseline on the store actions / the best baseline overall, on the same "
-        "episode. Every policy, "
-        f"IQM, fill rate, lost sales, inventories and gaps: [`{source}`]({source}).\n"
+        "episodes (learners: pooled over training seeds). The reference is the baseline with "
+        "the lowest mean cost on the tuning seeds, the best on store actions the same among "
+        "the baselines acting through the store's four actions; both are chosen before the "
+        "evaluation episodes are looked at. A − B = the paired difference of total cost on "
+        "the same episodes, mean [95% CI of a bootstrap over training seeds and episodes]: "
+        "beats (CI below 0), ties (CI contains 0) or loses (CI above 0). Every policy, "
+        "IQM, fill rate, lost sales, inventories, gaps and the share of the reference's gap "
+        f"to the bound closed: [`{source}`]({source}).\n"
     )
 
 

@@ -100,16 +100,20 @@ def run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "evaluate_seconds": time.perf_counter() - start,
         "tuned_params": getattr(controller, "tuned_params", None),
     }
+    if hasattr(controller, "solve_stats"):  # the rolling-horizon MILP's solve times
+        info["mpc"] = {  # on the evaluation seeds (before the run on the tuning seeds)
+            **controller.solve_stats(),
+            "seconds_per_day": [float(sum(day)) for day in controller.solve_seconds],
+        }
+    # The (tuned) controller on the tuning seeds too: the reference, the best rule, is
+    # chosen there, never on the evaluation seeds (hmarl_bench.harness.paired).
+    tuning = evaluate(scenario, controller, cell.tuning_seeds) if cell.tuning_seeds else None
+    info["tuning_rows"] = rows_of(tuning) if tuning is not None else []
     if getattr(controller, "tuning_info", None):  # a searched baseline
         info["tuning"] = controller.tuning_info
     table = getattr(controller, "tuning_table", None)
     if table is not None:  # the search trace (CellStore also writes it to tuning/)
         info["tuning_trace"] = rows_of(table)
-    if hasattr(controller, "solve_stats"):  # the rolling-horizon MILP's solve times
-        info["mpc"] = {
-            **controller.solve_stats(),
-            "seconds_per_day": [float(sum(day)) for day in controller.solve_seconds],
-        }
     return {"rows": rows_of(frame), "trace": episode_trace(frame, scenario), "info": info}
 
 

@@ -11,7 +11,14 @@ the (scenario, policy, metric) names, so a table does not depend on which other 
 ran or in which order.
 
 - ``iqm``: the interquartile mean, ``scipy.stats.trim_mean(x, 0.25)``.
-- ``p_improvement``: P(X < Y) of the policy's total cost X against the best baseline's Y
+- ``best_baseline`` (the *reference*) and ``best_actions_baseline``: the best rule overall
+  and the best rule acting through the store's four actions, chosen on the *tuning* seeds
+  (:mod:`hmarl_bench.harness.paired`); ``diff_to_reference_*`` /
+  ``diff_to_actions_reference_*``: each policy's paired difference of total cost to them
+  with a two-level bootstrap CI (training seeds and episodes), ``verdict`` /
+  ``verdict_actions`` (beats / ties / loses) and ``gap_closed``, the share of the
+  reference's gap to the bound the policy closes.
+- ``p_improvement``: P(X < Y) of the policy's total cost X against the reference's Y
   (ties count one half, as rliable's probability of improvement), on *paired* episodes:
   every policy ran on the same evaluation seeds, so episode e of X meets episode e of Y.
   ``p_improvement_actions`` is the same against the best baseline that acts through the
@@ -31,6 +38,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from hmarl_bench.evaluation import KPI_COLUMNS
+from hmarl_bench.harness import paired
 
 __all__ = [
     "bootstrap_ci",
@@ -186,16 +194,79 @@ def _p_improvement(
     return float(paired["improvement"].mean()), low, high
 
 
+def _reference_of(
+    group: pd.DataFrame, tuning: pd.DataFrame | None, scenario: str
+) -> paired.References:
+    """The scenario's references, chosen on the tuning seeds among its rule baselines."""
+    candidates = list(group.loc[group["kind"] == paired.BASELINE_KIND, "policy"])
+    if not candidates:
+        return paired.References(None, None, pd.Series(dtype=float))
+    if tuning is None:
+        raise paired.ReferenceChoiceError(
+            f"scenario '{scenario}': the reference is chosen on the tuning seeds, but no "
+            "tuning-seed scores were given"
+        )
+    return paired.choose_references(candidates, tuning[tuning["scenario"] == scenario], scenario)
+
+
+def _paired_columns(
+    row: pd.Series,
+    mine: pd.DataFrame,
+    in_scenario: pd.DataFrame,
+    refs: paired.References,
+    options: tuple[int, float, int],
+) -> None:
+    """Fill ``row``'s paired-difference columns against both references (in place)."""
+    n_resamples, confidence_level, seed = options
+    scenario, policy = row["scenario"], row["policy"]
+    by_seed = in_scenario.groupby("policy")
+    bound = (
+        by_seed.get_group(BOUND).set_index("seed")["total_cost"]
+        if BOUND in by_seed.groups
+        else None
+    )
+    for suffix, reference in (("", refs.best), ("_actions", refs.best_actions)):
+        prefix = f"diff_to{suffix}_reference"
+        tuning_cost = refs.tuning_costs.get(reference, np.nan) if reference else np.nan
+        row[f"best{suffix}_baseline_tuning_cost"] = tuning_cost
+        if reference is None:
+            diff = paired.PairedDifference(np.nan, np.nan, np.nan, 0, 0)
+        else:
+            ref = by_seed.get_group(reference).set_index("seed")["total_cost"]
+            diff = paired.paired_difference(
+                mine,
+                ref,
+                bound if suffix == "" else None,
+                n_resamples,
+                confidence_level,
+                _rng(seed, scenario, policy, f"paired{suffix}"),
+            )
+        ref_mean = float(by_seed.get_group(reference)["total_cost"].mean()) if reference else np.nan
+        row[f"{prefix}_mean"] = diff.mean
+        row[f"{prefix}_ci_low"] = diff.ci_low
+        row[f"{prefix}_ci_high"] = diff.ci_high
+        row[f"{prefix}_pct"] = 100.0 * diff.mean / ref_mean if reference else np.nan
+        row[f"verdict{suffix}"] = paired.verdict(diff, policy == reference)
+        if suffix == "":
+            row["gap_closed"] = diff.gap_closed
+            row["gap_closed_ci_low"] = diff.gap_closed_ci_low
+            row["gap_closed_ci_high"] = diff.gap_closed_ci_high
+
+
 def headline(
     episodes: pd.DataFrame,
     summary: pd.DataFrame,
     n_resamples: int = 2000,
     confidence_level: float = 0.95,
     seed: int = 0,
+    tuning: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (scenario, policy): the KPIs' means and CIs, IQM of total cost, the gap
-    to the bound, the normalized score and the probability of improving on the best
-    baseline (with its stratified-bootstrap CI)."""
+    to the bound, the normalized score, and the comparison with the references (the best
+    rule and the best rule on the store actions, both chosen on the tuning seeds:
+    ``tuning`` has one row per (scenario, baseline, tuning seed) with ``total_cost``): the
+    paired difference of total cost with its two-level bootstrap CI, the verdict, the share
+    of the reference's gap to the bound closed and the probability of improvement."""
     wide = summary.pivot_table(
         index=GROUP, columns="metric", values=["mean", "ci_low", "ci_high"], sort=False
     )
@@ -207,20 +278,16 @@ def headline(
     rows = []
     for scenario, group in table.groupby("scenario", sort=False):
         means = group.set_index("policy")["total_cost_mean"]
-        kinds = group.set_index("policy")["kind"]
         bound = means.get(BOUND, np.nan)
         random_cost = means.get(RANDOM, np.nan)
-        baselines = means[kinds == "baseline"]
-        on_actions = baselines[[not is_free_quantity(name) for name in baselines.index]]
-        best = baselines.idxmin() if len(baselines) else None
-        best_actions = on_actions.idxmin() if len(on_actions) else None
+        refs = _reference_of(group, tuning, scenario)
         in_scenario = episodes[episodes["scenario"] == scenario]
         for _, row in group.iterrows():
             row = row.copy()
             row["gap_to_bound_pct"] = 100.0 * (row["total_cost_mean"] - bound) / bound
             row["normalized_score"] = normalized_score(row["total_cost_mean"], random_cost, bound)
             mine = in_scenario[in_scenario["policy"] == row["policy"]]
-            for suffix, reference in (("", best), ("_actions", best_actions)):
+            for suffix, reference in (("", refs.best), ("_actions", refs.best_actions)):
                 row[f"best{suffix}_baseline"] = reference
                 p, low, high = _p_improvement(
                     mine,
@@ -233,5 +300,6 @@ def headline(
                 row[f"p_improvement{suffix}"] = p
                 row[f"p_improvement{suffix}_ci_low"] = low
                 row[f"p_improvement{suffix}_ci_high"] = high
+            _paired_columns(row, mine, in_scenario, refs, (n_resamples, confidence_level, seed))
             rows.append(row)
     return pd.DataFrame(rows).reset_index(drop=True)

@@ -1,9 +1,13 @@
 """Tables for write-ups: CSV (raw numbers), Markdown and LaTeX (booktabs), in one folder.
 
 - ``headline``: scenario x policy: total cost mean [95% CI], IQM, fill rate, lost sales,
-  store inventory, gap to the clairvoyant bound, normalized score and the probability of
-  improving on the best baseline. The lowest mean cost of a scenario (the bound aside) is
+  store and warehouse inventory, gap to the clairvoyant bound, normalized score, the paired
+  difference to the reference and to the best rule on the store actions (95% two-level
+  bootstrap CI) with its verdict, the share of the reference's gap to the bound closed, and
+  the probabilities of improvement. The lowest mean cost of a scenario (the bound aside) is
   in bold.
+- ``reference_choice``: every baseline's mean total cost on the tuning seeds, and which
+  one each scenario's reference (and best rule on the store actions) is.
 - ``per_seed``: the long table, one row per (scenario, policy, training seed, episode).
 - ``summary.csv``: every KPI's n, mean, std, CIs and IQM (long form).
 - ``learning_curves.csv`` and ``clairvoyant_solves.csv`` when there are any.
@@ -24,7 +28,15 @@ import pandas as pd
 from hmarl_bench.evaluation import KPI_COLUMNS
 from hmarl_bench.harness.cells import write_atomic
 
-__all__ = ["HEADLINE_COLUMNS", "format_headline", "to_latex", "to_markdown", "write_tables"]
+__all__ = [
+    "HEADLINE_COLUMNS",
+    "format_headline",
+    "reference_choice",
+    "signed_ci",
+    "to_latex",
+    "to_markdown",
+    "write_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,38 @@ def _ci(row: pd.Series) -> str:
     return f"{mean:,.0f} [{low:,.0f}, {high:,.0f}]"
 
 
+def signed_ci(mean: float, low: float, high: float, fmt: str = "{:+,.0f}") -> str | None:
+    """``+1,234 [+500, +2,000]``; None without a value, the mean alone without a CI."""
+    if mean is None or not math.isfinite(mean):
+        return None
+
+    def text(value: float) -> str:
+        return "0" if value == 0 else fmt.format(value)
+
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return text(mean)
+    return f"{text(mean)} [{text(low)}, {text(high)}]"
+
+
+def _diff(suffix: str) -> Callable[[pd.Series], str | None]:
+    prefix = f"diff_to{suffix}_reference"
+
+    def value(row: pd.Series) -> str | None:
+        if f"{prefix}_mean" not in row:
+            return None
+        return signed_ci(row[f"{prefix}_mean"], row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"])
+
+    return value
+
+
+def _gap_closed(row: pd.Series) -> str | None:
+    if "gap_closed" not in row:
+        return None
+    return signed_ci(
+        row["gap_closed"], row["gap_closed_ci_low"], row["gap_closed_ci_high"], "{:.2f}"
+    )
+
+
 #: The headline table's columns: title (with units), value of a headline row, format.
 HEADLINE_COLUMNS = (
     Column("Scenario", lambda r: r["scenario"], "{}"),
@@ -53,7 +97,12 @@ HEADLINE_COLUMNS = (
     Column("Mean warehouse inventory (units)", lambda r: r["mean_warehouse_inventory_mean"]),
     Column("Gap to bound (%)", lambda r: r["gap_to_bound_pct"], "{:.1f}"),
     Column("Normalized score", lambda r: r["normalized_score"], "{:.2f}"),
-    Column("P(better than best baseline)", lambda r: r["p_improvement"], "{:.2f}"),
+    Column("Paired difference to the reference [95% CI]", _diff(""), "{}"),
+    Column("vs reference", lambda r: r.get("verdict"), "{}"),
+    Column("Share of the reference's gap to the bound closed [95% CI]", _gap_closed, "{}"),
+    Column("Paired difference to the best on store actions [95% CI]", _diff("_actions"), "{}"),
+    Column("vs best on store actions", lambda r: r.get("verdict_actions"), "{}"),
+    Column("P(better than the reference)", lambda r: r["p_improvement"], "{:.2f}"),
     Column("P(better than best on store actions)", lambda r: r["p_improvement_actions"], "{:.2f}"),
 )
 
@@ -64,6 +113,59 @@ def _text(value: object, fmt: str) -> str | None:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return fmt.format(value)
+
+
+def _references_note(headline: pd.DataFrame) -> str:
+    """Each scenario's reference and best rule on the store actions, with the tuning-seed
+    mean that chose them."""
+    lines = []
+    for scenario, rows in headline.groupby("scenario", sort=False):
+        first = rows.iloc[0]
+        parts = []
+        for suffix, label in (("", "reference"), ("_actions", "best on store actions")):
+            name = first.get(f"best{suffix}_baseline")
+            cost = first.get(f"best{suffix}_baseline_tuning_cost", math.nan)
+            if isinstance(name, str):
+                parts.append(f"{label} `{name}` ({cost:,.0f} on the tuning seeds)")
+        if parts:
+            lines.append(f"- {scenario}: " + "; ".join(parts))
+    if not lines:
+        return ""
+    return (
+        "\nReferences, chosen by mean total cost on the tuning seeds (never on the evaluation "
+        "episodes; see `reference_choice.md`):\n" + "\n".join(lines) + "\n"
+    )
+
+
+def reference_choice(tuning: pd.DataFrame, headline: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and baseline: mean total cost on the tuning seeds, its rank, and
+    whether it is the reference / the best rule on the store actions."""
+    if tuning is None or tuning.empty:
+        return pd.DataFrame()
+    table = (
+        tuning.groupby(["scenario", "policy"], sort=False)["total_cost"]
+        .agg(tuning_cost="mean", n_tuning_seeds="size")
+        .reset_index()
+    )
+    table["rank"] = table.groupby("scenario")["tuning_cost"].rank(method="first").astype(int)
+    chosen = headline.groupby("scenario", sort=False)[["best_baseline", "best_actions_baseline"]]
+    first = chosen.first()
+    table["reference"] = table["policy"] == table["scenario"].map(first["best_baseline"])
+    table["best_on_store_actions"] = table["policy"] == table["scenario"].map(
+        first["best_actions_baseline"]
+    )
+    return table.sort_values(["scenario", "rank"], kind="stable").reset_index(drop=True)
+
+
+def _reference_choice_markdown(table: pd.DataFrame) -> str:
+    titles = ["Scenario", "Baseline", "Mean total cost on the tuning seeds", "Rank", "Chosen as"]
+    cells = []
+    for _, r in table.iterrows():
+        flags = {"reference": r["reference"], "best on store actions": r["best_on_store_actions"]}
+        roles = ", ".join(name for name, flag in flags.items() if flag) or None
+        cost = f"{r['tuning_cost']:,.0f}"
+        cells.append([r["scenario"], r["policy"], cost, str(r["rank"]), roles])
+    return to_markdown(titles, cells)
 
 
 def format_headline(headline: pd.DataFrame) -> tuple[list[str], list[list[str | None]], list[int]]:
@@ -221,6 +323,7 @@ def write_tables(
     curves: pd.DataFrame | None = None,
     solves: pd.DataFrame | None = None,
     title: str = "",
+    tuning: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write every table into ``out_dir``; returns the files written."""
     out_dir = Path(out_dir)
@@ -235,12 +338,18 @@ def write_tables(
         "\nTotal cost = holding + lost-sales penalty + ordering over the episode after warm-up; "
         "mean over evaluation episodes (learners: pooled over training seeds) with a 95% "
         "bootstrap CI (stratified by training seed), IQM = interquartile mean. Gap and "
-        "normalized score (0 = random, 1 = clairvoyant bound) use mean costs; P = probability "
-        "that the policy's cost is below the best baseline's on the same episode (ties 1/2), "
-        "overall and among the baselines acting through the store's four actions (not "
-        "*_free). "
-        "Bold: lowest mean cost of the scenario.\n"
+        "normalized score (0 = random, 1 = clairvoyant bound) use mean costs. The reference "
+        "is the baseline with the lowest mean total cost on the tuning seeds; the best on "
+        "store actions is chosen the same way among the baselines acting through the "
+        "store's four actions (not *_free). Paired difference = policy minus reference on "
+        "the same evaluation episodes (common random numbers), mean [95% CI of a two-level "
+        "bootstrap over training seeds and episodes]; vs = beats (CI below 0), ties (CI "
+        "contains 0) or loses (CI above 0). Share of the gap closed = (reference - policy) / "
+        "(reference - bound): 1 = reaches the bound, 0 = no better than the reference. "
+        "P = probability that the policy's cost is below the reference's on the same "
+        "episode (ties 1/2). Bold: lowest mean cost of the scenario.\n"
     )
+    note += _references_note(headline)
     note += _bound_note(solves)
     heading = f"# {title}\n\n" if title else ""
     written.append(
@@ -259,6 +368,11 @@ def write_tables(
             ),
         )
     )
+    choice = reference_choice(tuning, headline)
+    if len(choice):
+        written.append(_write(out_dir / "reference_choice.csv", choice.to_csv(index=False)))
+        text = heading + _reference_choice_markdown(choice)
+        written.append(_write(out_dir / "reference_choice.md", text))
     if curves is not None and len(curves):
         written.append(_write(out_dir / "learning_curves.csv", curves.to_csv(index=False)))
     if solves is not None and len(solves):

@@ -24,7 +24,8 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
     Stores: on_hand (end of day), ordered, demand, lost_sales [units] of the first
     :data:`TRACE_SLOTS` store slots (store-SKU pairs; all of them in small chains, so a
     1,000-store trace stays small); warehouse: on_hand, ordered (from the supplier),
-    shipped (to the stores) [units], over all SKUs.
+    shipped (to the stores), short (ordered by the stores but not shipped) [units], over
+    all SKUs.
     """
     reports = frame.attrs["reports"]
 
@@ -43,6 +44,7 @@ def episode_trace(frame: pd.DataFrame, scenario: Scenario, index: int = 0) -> di
         "on_hand": series("warehouse", "on_hand"),
         "ordered": series("warehouse", "ordered"),
         "shipped": series("warehouse", "sales"),
+        "short": series("warehouse", "lost_sales"),
     }
     return {
         "seed": int(frame["seed"].iloc[index]),

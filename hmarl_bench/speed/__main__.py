@@ -1,7 +1,9 @@
 """``python -m hmarl_bench.speed``: run every measurement, print tables, write results.
 
 Writes ``speed.csv`` (every row), ``speed.txt`` (the printed tables) and ``scaling.png`` /
-``scaling.pdf`` to ``--out`` (``results/speed`` by default).
+``scaling.pdf`` to ``--out`` (``results/speed`` by default). ``--quickstart`` instead times
+the README's quick-start command and writes ``quickstart.txt``
+(:mod:`hmarl_bench.speed.quickstart`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import math
 import os
 import platform
+import shlex
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +23,7 @@ import numpy as np
 from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
+from hmarl_bench.speed.quickstart import README_KEY as QUICKSTART_KEY
 from hmarl_bench.speed.report import README_KEY, plot_scaling, print_tables, readme_block
 
 #: The scaling grid, copies x stores x SKUs.
@@ -142,6 +147,19 @@ def _parser() -> argparse.ArgumentParser:
         f"<!-- {README_KEY} --> and <!-- /{README_KEY} -->",
     )
     parser.add_argument(
+        "--quickstart",
+        action="store_true",
+        help="only time the README's quick-start command (python -m hmarl_bench.run --algo "
+        "ppo, a few minutes) and write quickstart.txt; with --readme, copy it between "
+        f"<!-- {QUICKSTART_KEY} --> and <!-- /{QUICKSTART_KEY} -->",
+    )
+    parser.add_argument(
+        "--run-args",
+        default="",
+        help="with --quickstart: extra arguments for the timed run (e.g. a smaller "
+        "--timesteps); they are printed with the command timed",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a few seconds in all: 0.2 s per measurement, small sizes and "
@@ -150,10 +168,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quickstart(args: argparse.Namespace) -> int:
+    from hmarl_bench.harness.readme import replace_marked
+    from hmarl_bench.speed import quickstart
+
+    print(f"timing python -m hmarl_bench.run {' '.join(quickstart.QUICKSTART_ARGS)} ...")
+    try:
+        result = quickstart.time_quickstart(shlex.split(args.run_args))
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    path = quickstart.write(result, args.out)
+    print(result.text())
+    print(f"wrote {path}")
+    if args.readme is not None:
+        replace_marked(args.readme, QUICKSTART_KEY, quickstart.readme_block(args.out))
+        print(f"{args.readme}: quick-start timing copied from {path}")
+    return 0
+
+
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Every input checked before minutes of measuring (one line and exit status 2)."""
     from hmarl_bench.config import ScenarioError, load_scenario
 
+    if args.run_args and not args.quickstart:
+        parser.error("--run-args is for --quickstart")
     if not (args.seconds > 0 and math.isfinite(args.seconds)):
         parser.error(f"--seconds must be a positive number of seconds, got {args.seconds}")
     for flag, values in (("--copies", args.copies), ("--vec-copies", args.vec_copies)):
@@ -166,10 +205,11 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             load_scenario(name)
         except ScenarioError as err:
             parser.error(f"{flag}: {err}")
+    key = QUICKSTART_KEY if args.quickstart else README_KEY
     if args.readme is not None:
         text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
-        if f"<!-- {README_KEY} -->" not in text or f"<!-- /{README_KEY} -->" not in text:
-            parser.error(f"--readme: {args.readme} has no <!-- {README_KEY} --> block")
+        if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
+            parser.error(f"--readme: {args.readme} has no <!-- {key} --> block")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=args.out, prefix=".write-check-"):
@@ -182,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
+    if args.quickstart:
+        return _quickstart(args)
     seconds, overrides = args.seconds, None
     sizes = args.sizes or _parse_sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     if args.quick:

@@ -1,0 +1,80 @@
+"""Where a benchmark's results came from: the committed manifest and the ignored run log.
+
+``manifest.json`` (committed beside the cells) says which config and which package
+versions produced the stored cells. It holds no timestamp and no absolute path, and it is
+rewritten only when cells are computed: rerunning a finished benchmark, or remaking its
+tables, leaves it byte for byte as it was, so ``git status`` stays clean.
+
+``run_log.json`` holds the facts of one run (when, where, on which executor, how long,
+which cells ran or failed, absolute paths). They differ from run to run, so the file is
+ignored by git (``.gitignore``: ``results/**/run_log.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from hmarl_bench.harness.cells import write_atomic
+from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
+
+__all__ = ["MANIFEST", "RUN_LOG", "config_label", "now", "write_manifest", "write_run_log"]
+
+MANIFEST, RUN_LOG = "manifest.json", "run_log.json"
+#: The project root (the folder holding ``experiments/``).
+PROJECT_ROOT = BENCHMARK_DIR.parents[1]
+PACKAGES = ("hmarl_bench", "numpy", "pandas", "scipy", "torch", "stable_baselines3", "ray")
+
+
+def versions() -> dict[str, str]:
+    """Python's and the key packages' versions (the installed ones)."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def config_label(source: str | None) -> str | None:
+    """The config's path relative to the project (``experiments/benchmarks/x.toml``), or
+    its file name when it lives elsewhere: never an absolute path."""
+    if not source:
+        return None
+    path = Path(source).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
+    """``benchmark.toml`` (the config's bytes) and ``manifest.json`` under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    if spec.source:
+        write_atomic(root / "benchmark.toml", Path(spec.source).read_bytes())
+    manifest = {
+        "benchmark": spec.name,
+        "config": config_label(spec.source),
+        "config_copy": "benchmark.toml" if spec.source else None,
+        "versions": versions(),
+    }
+    path = root / MANIFEST
+    write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
+    return path
+
+
+def write_run_log(root: Path, facts: dict[str, Any]) -> Path:
+    """``run_log.json`` under ``root``: this run's facts (git ignores the file)."""
+    path = root / RUN_LOG
+    write_atomic(path, (json.dumps(facts, indent=1, default=str) + "\n").encode())
+    return path
