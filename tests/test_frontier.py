@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import tomllib
+from new_scenarios import NEW_SCENARIOS
 
 from hmarl_bench import benchmark
 from hmarl_bench.harness.cells import build_cells
 from hmarl_bench.harness.spec import benchmark_from_dict, load_benchmark
-from tests.new_scenarios import NEW_SCENARIOS
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks"
 SEED_SCENARIOS = (
