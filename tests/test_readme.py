@@ -136,6 +136,29 @@ def test_summary_shows_the_references_and_paired_differences():
     ]
 
 
+def test_many_learners_get_the_compact_three_tables():
+    learners = [_row(f"learner{i}", "learner", 1000.0 + i, 300.0 + i) for i in range(4)]
+    frame = pd.concat([pd.DataFrame(learners), HEADLINE[HEADLINE["kind"] != "learner"]])
+    frame["gap_closed"] = -0.5
+    frame["gap_closed_ci_low"] = -0.75
+    frame["gap_closed_ci_high"] = 0.25
+    text = readme.summary_markdown(frame)
+    tables = [block for block in text.split("\n\n") if block.startswith("|")]
+    assert len(tables) == 3
+    rules, paired, closed = ([r.strip("|").split("|") for r in t.splitlines()] for t in tables)
+    assert [c.strip() for c in rules[0]] == [
+        "Scenario", "seed rule (s,S)", "best on store actions", "reference", "clairvoyant bound"
+    ]  # fmt: skip
+    assert [c.strip() for c in rules[2]][3] == "700 [690, 710] (tuned_ss_free)"
+    assert [c.strip() for c in paired[0]] == ["Scenario"] + [f"learner{i}" for i in range(4)]
+    assert [c.strip() for c in paired[2]][1:] == [
+        f"{1000 + i:,}: +{300 + i} [+{295 + i}, +{305 + i}] loses" for i in range(4)
+    ]
+    assert [c.strip() for c in closed[2]][1:] == ["-0.50 [-0.75, +0.25]"] * 4
+    # up to three learners, the one-table layout
+    assert readme.summary_markdown(frame[frame["policy"] != "learner3"]).count("\n\n") == 0
+
+
 def test_summary_refuses_a_headline_without_paired_statistics():
     old = HEADLINE.drop(columns=["diff_to_reference_mean"])
     with pytest.raises(BenchmarkError, match="before the paired statistics"):

@@ -14,6 +14,12 @@ reference, on the same episodes, with its 95% two-level bootstrap CI and its ver
 (beats / ties / loses). Both references are chosen on the tuning seeds
 (:mod:`hmarl_bench.harness.paired`). Baselines named ``*_free`` order free quantities;
 every other baseline acts through the store actions.
+
+With more than :data:`WIDE_LEARNERS` learners that one row would be too wide to read, so the
+block becomes three tables with a row per scenario: the rules and the bound; each learner's
+mean total cost and paired difference to the reference; each learner's share of the
+reference's gap to the bound closed (the differences to the best on store actions stay in
+``headline.md``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from hmarl_bench.harness.tables import signed_ci
 __all__ = ["readme_block", "replace_marked", "summary_markdown", "sync_readme"]
 
 SEED_RULE, BOUND = "seed_ss_actions", "clairvoyant"
+#: Up to this many learners the block is one table; beyond it, the compact three tables.
+WIDE_LEARNERS = 3
 #: Columns of headline.csv the block needs beyond the KPIs (made by the paired statistics).
 PAIRED_COLUMNS = (
     "best_baseline",
@@ -76,6 +84,8 @@ def summary_markdown(headline: pd.DataFrame) -> str:
         )
     learners = list(dict.fromkeys(headline.loc[headline["kind"] == "learner", "policy"]))
     has_bound = (headline["policy"] == BOUND).any()
+    if len(learners) > WIDE_LEARNERS:
+        return _compact_markdown(headline, learners, has_bound)
     titles = ["Scenario", *learners, "seed rule (s,S)", "best on store actions", "reference"]
     titles += ["clairvoyant bound"] if has_bound else []
     for name in learners:
@@ -100,6 +110,55 @@ def summary_markdown(headline: pd.DataFrame) -> str:
             row = by_policy.loc[name]
             cells += [_difference(row, "_actions"), _difference(row, "")]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _table(titles: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(titles) + " |", "|:---" + "|---:" * (len(titles) - 1) + "|"]
+    return lines + ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
+def _learner_cell(by_policy: pd.DataFrame, name: str) -> str:
+    if name not in by_policy.index:
+        return "–"
+    row = by_policy.loc[name]
+    return f"{_cost(row, ci=False)}: {_difference(row, '')}"
+
+
+def _closed_cell(by_policy: pd.DataFrame, name: str) -> str:
+    if name not in by_policy.index or "gap_closed" not in by_policy:
+        return "–"
+    row = by_policy.loc[name]
+    text = signed_ci(
+        row["gap_closed"], row["gap_closed_ci_low"], row["gap_closed_ci_high"], "{:+.2f}"
+    )
+    return text or "–"
+
+
+def _compact_markdown(headline: pd.DataFrame, learners: list[str], has_bound: bool) -> str:
+    """Three tables, a row per scenario each: rules and bound; learners' costs and paired
+    differences to the reference; learners' shares of the reference's gap closed."""
+    rules, paired, closed = [], [], []
+    for scenario, rows in headline.groupby("scenario", sort=False):
+        by_policy = rows.set_index("policy")
+        first = rows.iloc[0]
+        cells = [str(scenario)]
+        cells.append(_cost(by_policy.loc[SEED_RULE]) if SEED_RULE in by_policy.index else "–")
+        cells.append(_named(by_policy, first["best_actions_baseline"]))
+        cells.append(_named(by_policy, first["best_baseline"]))
+        if has_bound:
+            cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
+        rules.append(cells)
+        paired.append([str(scenario), *(_learner_cell(by_policy, n) for n in learners)])
+        closed.append([str(scenario), *(_closed_cell(by_policy, n) for n in learners)])
+    rule_titles = ["Scenario", "seed rule (s,S)", "best on store actions", "reference"]
+    rule_titles += ["clairvoyant bound"] if has_bound else []
+    lines = ["Rules and the bound: mean total cost [95% CI] (the rule's name).", ""]
+    lines += _table(rule_titles, rules)
+    lines += ["", "Learners: mean total cost: paired difference to the reference [95% CI].", ""]
+    lines += _table(["Scenario", *learners], paired)
+    lines += ["", "Learners: share of the reference's gap to the bound closed [95% CI].", ""]
+    lines += _table(["Scenario", *learners], closed)
     return "\n".join(lines) + "\n"
 
 
