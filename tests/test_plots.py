@@ -311,3 +311,14 @@ def test_two_builds_are_byte_identical(data, tmp_path):
     pdf = (tmp_path / "a" / "per_seed.pdf").read_bytes()
     assert b"CreationDate" not in pdf and b"Matplotlib" not in pdf
     assert b"Software" not in (tmp_path / "a" / "per_seed.png").read_bytes()
+
+
+def test_long_scenario_names_break_in_panel_titles() -> None:
+    from hmarl_bench.harness.plots.style import scenario_title
+
+    assert scenario_title("default") == "default"
+    assert scenario_title("regimes_long_lead_three_stores") == "regimes_long_\nlead_three_stores"
+    assert scenario_title("six_stores_regimes_outages") == "six_stores_\nregimes_outages"
+    assert scenario_title("averyveryverylongnamewithoutunderscores") == (
+        "averyveryverylongnamewithoutunderscores"
+    )

@@ -24,6 +24,7 @@ from hmarl_bench.harness.plots.style import (
     label_outer,
     palette,
     policy_order,
+    scenario_title,
     thousands,
 )
 
@@ -106,7 +107,7 @@ def total_cost_figure(
             ax.plot(mean, y, marker=style.marker, color=style.color, ms=4.5, mec=edge, mew=0.5,
                     ls="none")  # fmt: skip
             bars.append((ax, low, high))
-        ax.set_title(scenario)
+        ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, COST_UNIT)
     fig.canvas.draw()
@@ -148,7 +149,8 @@ def paired_difference_figure(
         policy_rows(ax, order, refs[scenario], _first_in_row(i, fig, axes))
         reference = refs[scenario]
         ax.axvline(0, color="0.2", lw=0.8)
-        ax.set_title(scenario if one_reference else f"{scenario}\nref.: {reference or '–'}")
+        title = scenario_title(scenario)
+        ax.set_title(title if one_reference else f"{title}\nref.: {reference or '–'}")
         if reference is None or "diff_to_reference_mean" not in group:
             continue
         base = float(group.loc[reference, "total_cost_mean"])
@@ -234,7 +236,7 @@ def per_seed_figure(
             jitter = rng.uniform(-0.22, 0.22, len(costs))
             ax.scatter(costs, y + jitter, s=4, color=style.color, alpha=0.75, lw=0,
                        marker="o", zorder=3)  # fmt: skip
-        ax.set_title(scenario)
+        ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, COST_UNIT)
     caption(
@@ -281,7 +283,7 @@ def cost_breakdown_figure(
             label = "holding, not split by node (cell stored before)"
             ax.barh(y, values, left=0, color="0.85", hatch="////", edgecolor="0.4", lw=0,
                     height=0.7, label=label)  # fmt: skip
-        ax.set_title(scenario)
+        ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, "mean cost [currency/episode]")
     handles, labels = axes[0].get_legend_handles_labels()

@@ -21,7 +21,13 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
 
 from hmarl_bench.harness.plots.costs import caption
-from hmarl_bench.harness.plots.style import PolicyStyle, facets, grid_columns, thousands
+from hmarl_bench.harness.plots.style import (
+    PolicyStyle,
+    facets,
+    grid_columns,
+    scenario_title,
+    thousands,
+)
 
 __all__ = ["learner_steps", "learning_curves_figure", "selected_checkpoints"]
 
@@ -136,7 +142,8 @@ def learning_curves_figure(
 
 
 def _axes_labels(ax, scenario: str, role: str, by_role: bool, metric: str, data) -> None:
-    ax.set_title(f"{scenario}: {role} learning" if by_role else scenario)
+    title = scenario_title(scenario)
+    ax.set_title(f"{title}: {role} learning" if by_role else title)
     ax.set_xlabel(f"{role}' training steps" if role == "stores" else f"{role}'s training steps")
     label = COST_LABEL if metric == "mean_total_cost" else REWARD_LABEL
     if ax.get_subplotspec().is_first_col():

@@ -23,6 +23,7 @@ from hmarl_bench.harness.plots.style import (
     grid_columns,
     label_outer,
     palette,
+    scenario_title,
     thousands,
 )
 
@@ -66,7 +67,7 @@ def generalization_figure(
                 ha="left",
                 va="bottom",
             )
-        ax.set_title(target)
+        ax.set_title(scenario_title(target))
         thousands(ax)
     label_outer(axes, COST_UNIT)
     handles = [

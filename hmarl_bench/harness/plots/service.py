@@ -26,6 +26,7 @@ from hmarl_bench.harness.plots.style import (
     grid_columns,
     label_outer,
     policy_order,
+    scenario_title,
     thousands,
     variant_label,
 )
@@ -109,7 +110,7 @@ def service_vs_cost_figure(
                 _on_frame(ax, x, y, (x0, x1), (y0, y1), style)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
-        ax.set_title(scenario)
+        ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, COST_UNIT, "fill rate [%]")
     entries = legend_entries(order, styles, headline)

@@ -109,6 +109,20 @@ def set_style(width: float = TWO_COLUMN) -> None:
     )
 
 
+#: Scenario names longer than this are broken over two lines in panel titles.
+TITLE_CHARS = 18
+
+
+def scenario_title(name: str, limit: int = TITLE_CHARS) -> str:
+    """``name`` for a panel title: a long snake_case name breaks after the underscore
+    nearest its middle, so the titles of neighbouring panels never run into each other."""
+    cuts = [i for i, c in enumerate(name) if c == "_"]
+    if len(name) <= limit or not cuts:
+        return name
+    cut = min(cuts, key=lambda i: abs(i + 1 - len(name) / 2))
+    return f"{name[: cut + 1]}\n{name[cut + 1 :]}"
+
+
 def palette() -> list[tuple[float, float, float]]:
     return list(sns.color_palette("colorblind"))
 
