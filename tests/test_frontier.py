@@ -14,14 +14,7 @@ from hmarl_bench.harness.cells import build_cells
 from hmarl_bench.harness.spec import benchmark_from_dict, load_benchmark
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks"
-SEED_SCENARIOS = (
-    "default",
-    "three_stores",
-    "demand_spike",
-    "strong_seasonality",
-    "supplier_delay",
-    "high_variability",
-)
+SEED_SCENARIOS = load_benchmark("hierarchy").scenarios  # the seed's six
 
 
 def test_frontier_runs_the_new_and_the_seed_scenarios_with_both_tracks() -> None:
@@ -48,7 +41,7 @@ def test_frontier_shares_the_seed_scenarios_cells_with_hierarchy() -> None:
     frontier = {c.cell_id: c for c in build_cells(load_benchmark("frontier"))}
     hierarchy = {c.cell_id: c for c in build_cells(load_benchmark("hierarchy"))}
     # 'default' is the hierarchy benchmark's generalization source: its learners run elsewhere too
-    others = SEED_SCENARIOS[1:]
+    others = tuple(s for s in SEED_SCENARIOS if s != "default")
     shared = [i for i in frontier if i in hierarchy and i.split("__")[0] in others]
     learners = [i for i in shared if frontier[i].kind == "learner"]
     assert len(learners) == 3 * 5 * len(others)

@@ -73,6 +73,16 @@ def _named(by_policy: pd.DataFrame, name: object) -> str:
     return f"{_cost(by_policy.loc[name])} ({name})"
 
 
+def _rule_cells(by_policy: pd.DataFrame, first: pd.Series, has_bound: bool) -> list[str]:
+    """The seed rule, the best on store actions, the reference (and the bound)."""
+    cells = [_cost(by_policy.loc[SEED_RULE]) if SEED_RULE in by_policy.index else "–"]
+    cells.append(_named(by_policy, first["best_actions_baseline"]))
+    cells.append(_named(by_policy, first["best_baseline"]))
+    if has_bound:
+        cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
+    return cells
+
+
 def summary_markdown(headline: pd.DataFrame) -> str:
     """The compact Markdown summary of a headline frame (see the module docstring)."""
     missing = [c for c in PAIRED_COLUMNS if c not in headline]
@@ -93,16 +103,11 @@ def summary_markdown(headline: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(titles) + " |", "|:---" + "|---:" * (len(titles) - 1) + "|"]
     for scenario, rows in headline.groupby("scenario", sort=False):
         by_policy = rows.set_index("policy")
-        first = rows.iloc[0]
         cells = [str(scenario)]
         cells += [
             _cost(by_policy.loc[name]) if name in by_policy.index else "–" for name in learners
         ]
-        cells.append(_cost(by_policy.loc[SEED_RULE]) if SEED_RULE in by_policy.index else "–")
-        cells.append(_named(by_policy, first["best_actions_baseline"]))
-        cells.append(_named(by_policy, first["best_baseline"]))
-        if has_bound:
-            cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
+        cells += _rule_cells(by_policy, rows.iloc[0], has_bound)
         for name in learners:
             if name not in by_policy.index:
                 cells += ["–", "–"]
@@ -141,14 +146,7 @@ def _compact_markdown(headline: pd.DataFrame, learners: list[str], has_bound: bo
     rules, paired, closed = [], [], []
     for scenario, rows in headline.groupby("scenario", sort=False):
         by_policy = rows.set_index("policy")
-        first = rows.iloc[0]
-        cells = [str(scenario)]
-        cells.append(_cost(by_policy.loc[SEED_RULE]) if SEED_RULE in by_policy.index else "–")
-        cells.append(_named(by_policy, first["best_actions_baseline"]))
-        cells.append(_named(by_policy, first["best_baseline"]))
-        if has_bound:
-            cells.append(_cost(by_policy.loc[BOUND]) if BOUND in by_policy.index else "–")
-        rules.append(cells)
+        rules.append([str(scenario), *_rule_cells(by_policy, rows.iloc[0], has_bound)])
         paired.append([str(scenario), *(_learner_cell(by_policy, n) for n in learners)])
         closed.append([str(scenario), *(_closed_cell(by_policy, n) for n in learners)])
     rule_titles = ["Scenario", "seed rule (s,S)", "best on store actions", "reference"]

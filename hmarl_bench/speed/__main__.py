@@ -23,7 +23,10 @@ import numpy as np
 from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
+from hmarl_bench.speed.quickstart import QUICKSTART_ARGS, time_quickstart
 from hmarl_bench.speed.quickstart import README_KEY as QUICKSTART_KEY
+from hmarl_bench.speed.quickstart import readme_block as quickstart_block
+from hmarl_bench.speed.quickstart import write as write_quickstart
 from hmarl_bench.speed.report import README_KEY, plot_scaling, print_tables, readme_block
 
 #: The scaling grid, copies x stores x SKUs.
@@ -170,19 +173,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def _quickstart(args: argparse.Namespace) -> int:
     from hmarl_bench.harness.readme import replace_marked
-    from hmarl_bench.speed import quickstart
 
-    print(f"timing python -m hmarl_bench.run {' '.join(quickstart.QUICKSTART_ARGS)} ...")
+    print(f"timing python -m hmarl_bench.run {' '.join(QUICKSTART_ARGS)} ...")
     try:
-        result = quickstart.time_quickstart(shlex.split(args.run_args))
+        result = time_quickstart(shlex.split(args.run_args))
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    path = quickstart.write(result, args.out)
+    path = write_quickstart(result, args.out)
     print(result.text())
     print(f"wrote {path}")
     if args.readme is not None:
-        replace_marked(args.readme, QUICKSTART_KEY, quickstart.readme_block(args.out))
+        replace_marked(args.readme, QUICKSTART_KEY, quickstart_block(args.out))
         print(f"{args.readme}: quick-start timing copied from {path}")
     return 0
 
