@@ -131,7 +131,7 @@ def test_shipped_benchmarks_load():
         "maskable_ppo-planner-critic",
     ]
     assert dict(default.algos[2].hyperparams)["interface"] == "planner"
-    assert len(default.training_seeds) == 5 and default.clairvoyant
+    assert len(default.training_seeds) >= 3 and default.clairvoyant  # 3 since stop 17
     smoke = load_benchmark("smoke")
     assert smoke.algos[0].timesteps <= 4096 and smoke.episodes == 3 and smoke.clairvoyant
 
