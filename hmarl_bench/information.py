@@ -271,10 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if table.empty:
             raise InformationError(f"{args.benchmark} has no scenario with hidden demand regimes")
         name = load_benchmark(args.benchmark).name
-        path = write(table, (args.out or args.results) / name / "information")
+        folder = (args.out or args.results) / name / "information"
+        try:
+            path = write(table, folder)
+        except OSError as err:
+            raise InformationError(f"cannot write to {folder}: {err.strerror or err}") from None
         if args.readme:
             update_readme(args.readme, name, readme_block(path.parent))
     except (InformationError, BenchmarkError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # an unreadable results folder or an unwritable README
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(path.read_text("utf-8"))

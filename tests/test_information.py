@@ -91,3 +91,11 @@ def test_the_update_of_the_readme_replaces_only_the_block(tmp_path):
     )
     with pytest.raises(information.InformationError):
         information.update_readme(readme, "y", "new\n")
+
+
+def test_an_unwritable_out_folder_is_a_clear_error(capsys):
+    code = information.main(["frontier", "--results", str(ROOT / "results"), "--out", "/proc/x"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write to /proc/x/frontier/information")
+    assert "Traceback" not in err
