@@ -47,6 +47,7 @@ from hmarl_bench.baselines.registry import SEARCHED
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.harness.cells import BASELINE, CLAIRVOYANT, CellStore, build_cells
 from hmarl_bench.harness.paired import paired_difference
+from hmarl_bench.harness.readme import replace_marked
 from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 from hmarl_bench.reconciliation import day_total_cost
 from hmarl_bench.twin import DigitalTwin
@@ -72,24 +73,22 @@ class InformationError(ValueError):
     """The stored results cannot answer: cells missing or stale, or no hidden regimes."""
 
 
-class _Scaled:
-    """A LevelChain family whose levels are multiplied by per-copy factors set each day."""
+def _scaled(family: type[LevelChain]) -> type[LevelChain]:
+    """``family`` with its levels multiplied by per-copy factors (B, 1) set each day."""
 
-    @staticmethod
-    def of(family: type[LevelChain]) -> type[LevelChain]:
-        class Scaled(family):  # type: ignore[misc, valid-type]
-            factor = np.ones((1, 1))
+    class Scaled(family):  # type: ignore[misc, valid-type]
+        factor = np.ones((1, 1))
 
-            def store_levels(self, view):
-                reorder, order_up_to = super().store_levels(view)
-                return reorder * self.factor, order_up_to * self.factor
+        def store_levels(self, view):
+            reorder, order_up_to = super().store_levels(view)
+            return reorder * self.factor, order_up_to * self.factor
 
-            def warehouse_levels(self, view):
-                reorder, order_up_to = super().warehouse_levels(view)
-                return reorder * self.factor, order_up_to * self.factor
+        def warehouse_levels(self, view):
+            reorder, order_up_to = super().warehouse_levels(view)
+            return reorder * self.factor, order_up_to * self.factor
 
-        Scaled.__name__ = f"RegimeInformed{family.__name__}"
-        return Scaled
+    Scaled.__name__ = f"RegimeInformed{family.__name__}"
+    return Scaled
 
 
 def informed_costs(
@@ -107,7 +106,7 @@ def informed_costs(
     n = len(seeds)
     twin = DigitalTwin(scenario, batch_size=n * len(exponents))
     twin.reset_tiled(seeds)
-    rule = _Scaled.of(family)(**params)
+    rule = _scaled(family)(**params)
     rule.reset(scenario, twin.batch_size)
     multipliers = np.asarray(scenario.demand.regimes.multipliers, dtype=float)
     power = np.repeat(np.asarray(exponents, dtype=float), n)[:, None]  # (B, 1)
@@ -121,10 +120,6 @@ def informed_costs(
         if outcome.day >= scenario.warmup_days:
             total += day_total_cost(outcome, scenario)
     return total.reshape(len(exponents), n)
-
-
-def _params(info: dict) -> dict:
-    return {k: np.asarray(v) if isinstance(v, list) else v for k, v in info.items()}
 
 
 def regime_value(name: str, results: Path = Path("results")) -> pd.DataFrame:
@@ -158,7 +153,7 @@ def regime_value(name: str, results: Path = Path("results")) -> pd.DataFrame:
                 f"{name}/{scenario_name}: the {reference} or clairvoyant cell is not stored "
                 f"under the current code; run python -m hmarl_bench.benchmark {name} first"
             )
-        family, params = SEARCHED[reference], _params(found["info"]["tuned_params"])
+        family, params = SEARCHED[reference], found["info"]["tuned_params"]
         evaluation = pd.Series({r["seed"]: r["total_cost"] for r in found["rows"]})
         bound = pd.Series({r["seed"]: r["total_cost"] for r in bound_cell["rows"]})
         seeds = list(evaluation.index)
@@ -227,25 +222,19 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(table: pd.DataFrame, folder: Path) -> Path:
+def write(table: pd.DataFrame, block: str, folder: Path) -> None:
+    """``regime_value.csv`` and ``regime_value.md`` (``block``, the README's copy)."""
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "regime_value.csv", index=False, float_format="%.6g")
-    path = folder / "regime_value.md"
-    path.write_text(markdown(table), "utf-8")
-    return path
-
-
-def readme_block(folder: Path) -> str:
-    return (folder / "regime_value.md").read_text("utf-8")
+    (folder / "regime_value.md").write_text(block, "utf-8")
 
 
 def update_readme(readme: Path, name: str, block: str) -> None:
-    text = readme.read_text("utf-8")
-    start, end = f"<!-- {README_KEY}:{name} -->\n", f"<!-- /{README_KEY}:{name} -->"
-    if start not in text or end not in text:
-        raise InformationError(f"{readme} has no {start.strip()} ... {end} markers")
-    head, rest = text.split(start, 1)
-    readme.write_text(head + start + block + end + rest.split(end, 1)[1], "utf-8")
+    """Copy ``block`` between the README's ``information:<name>`` markers."""
+    try:
+        replace_marked(readme, f"{README_KEY}:{name}", block)
+    except BenchmarkError as err:
+        raise InformationError(str(err)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,20 +260,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if table.empty:
             raise InformationError(f"{args.benchmark} has no scenario with hidden demand regimes")
         name = load_benchmark(args.benchmark).name
+        block = markdown(table)
         folder = (args.out or args.results) / name / "information"
         try:
-            path = write(table, folder)
+            write(table, block, folder)
         except OSError as err:
             raise InformationError(f"cannot write to {folder}: {err.strerror or err}") from None
         if args.readme:
-            update_readme(args.readme, name, readme_block(path.parent))
-    except (InformationError, BenchmarkError, FileNotFoundError) as err:
+            update_readme(args.readme, name, block)
+    except (InformationError, BenchmarkError, OSError) as err:  # OSError: an unreadable README
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:  # an unreadable results folder or an unwritable README
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(path.read_text("utf-8"))
+    print(block)
     return 0
 
 
