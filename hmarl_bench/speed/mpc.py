@@ -1,0 +1,244 @@
+"""``python -m hmarl_bench.speed.mpc``: what the rolling-horizon MILP costs per scenario.
+
+``tuned_mpc_free`` (:class:`~hmarl_bench.baselines.mpc.RollingHorizonMILP`) solves one MILP
+per copy and day, and its solve time grows fast with the stores of the chain. Before a
+benchmark puts it on a scenario, this command measures it there: the untuned controller
+(``mpc_free``, the defaults) runs one copy of the benchmark's first evaluation seed for up
+to ``--seconds`` (at most the whole episode), and the mean solve time over the days it
+reached, times the solves of a ``tuned_mpc_free`` cell, estimates that cell's CPU time.
+
+A cell's solves: every candidate of the tuning (the defaults and
+:data:`~hmarl_bench.baselines.mpc.SAFETY_GRID`) on every tuning seed, then the evaluation
+seeds, then the tuning seeds again (the reference is chosen there), each for the whole
+episode. The estimate extrapolates from the first days: on scenarios whose MILPs grow
+harder later it is low. A stored cell's own ``seconds`` are the measured truth: the table
+shows them beside the estimate wherever a benchmark under ``--results`` holds a
+``tuned_mpc_free`` cell of the scenario.
+
+Writes ``mpc.csv`` and ``mpc.md`` to ``--out``; ``--readme`` copies the table into the
+README between ``<!-- speed:mpc -->`` and ``<!-- /speed:mpc -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
+from hmarl_bench.cli_parser import OneLineParser
+from hmarl_bench.config import Scenario, ScenarioError, load_scenario
+from hmarl_bench.evaluation import evaluate
+
+__all__ = [
+    "README_KEY",
+    "MilpCost",
+    "cell_solves",
+    "main",
+    "measure",
+    "stored_cell",
+    "to_markdown",
+]
+
+README_KEY = "speed:mpc"
+
+
+class _Stop(Exception):
+    """Raised inside ``decide`` when the time budget is spent."""
+
+
+@dataclass(frozen=True)
+class MilpCost:
+    """One scenario's measurement (module docstring); times in seconds, CPU in hours."""
+
+    scenario: str
+    stores: int
+    episode_days: int
+    days_measured: int
+    mean_solve: float
+    slowest_solve: float
+    cell_solves: int
+    cell_cpu_hours: float
+    stored_cell_hours: float | None = None  # a stored cell's own seconds, in hours
+    stored_in: str = ""  # the benchmark that stored it
+
+
+def cell_solves(scenario: Scenario, tuning_seeds: int, evaluation_seeds: int) -> int:
+    """The MILPs a ``tuned_mpc_free`` cell solves (module docstring)."""
+    episodes = (1 + len(SAFETY_GRID)) * tuning_seeds + evaluation_seeds + tuning_seeds
+    return episodes * scenario.episode_days
+
+
+class _Budgeted(RollingHorizonMILP):
+    """The controller, stopped at the first day that starts after ``deadline``."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def decide(self, view):
+        if self.solve_seconds and time.perf_counter() > self.deadline:
+            raise _Stop
+        return super().decide(view)
+
+
+def measure(
+    scenario: Scenario | str,
+    seconds: float,
+    seed: int,
+    tuning_seeds: int,
+    evaluation_seeds: int,
+) -> MilpCost:
+    """Solve times of ``mpc_free`` on one copy of ``seed`` for about ``seconds``."""
+    sc = load_scenario(scenario)
+    controller = _Budgeted(time.perf_counter() + seconds)
+    with contextlib.suppress(_Stop):  # the budget is spent: keep the days measured
+        evaluate(sc, controller, [seed])
+    solves = np.array([s for day in controller.solve_seconds for s in day])
+    total = cell_solves(sc, tuning_seeds, evaluation_seeds)
+    return MilpCost(
+        scenario=sc.name,
+        stores=sc.n_stores,
+        episode_days=sc.episode_days,
+        days_measured=len(controller.solve_seconds),
+        mean_solve=float(solves.mean()),
+        slowest_solve=float(solves.max()),
+        cell_solves=total,
+        cell_cpu_hours=float(solves.mean() * total / 3600),
+    )
+
+
+def stored_cell(results: Path, scenario: str) -> tuple[float, str] | None:
+    """The wall hours of a stored ``tuned_mpc_free`` cell of ``scenario`` under ``results``
+    (the first benchmark folder by name that holds one), and that benchmark."""
+    for path in sorted(results.glob(f"*/cells/{scenario}__tuned_mpc_free.json")):
+        try:
+            seconds = json.loads(path.read_text("utf-8"))["seconds"]
+        except (OSError, ValueError, KeyError):
+            continue
+        return float(seconds) / 3600, path.parent.parent.name
+    return None
+
+
+def to_markdown(costs: Sequence[MilpCost], benchmark: str, seconds: float) -> str:
+    """The table (and how it was made) as Markdown."""
+    lines = [
+        f"`mpc_free` on one copy of {benchmark}'s first evaluation seed, up to {seconds:g} s "
+        f"per scenario; a `tuned_mpc_free` cell's CPU time estimated as its solves times the "
+        "mean solve, beside a stored cell's own wall time (one cell per process).",
+        "",
+        "| Scenario | Stores | Days measured | Mean solve [s] | Slowest [s] "
+        "| Solves per cell | Cell estimate [CPU-h] | Stored cell [h] (benchmark) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in costs:
+        stored = (
+            "–" if c.stored_cell_hours is None else f"{c.stored_cell_hours:.2f} ({c.stored_in})"
+        )
+        lines.append(
+            f"| {c.scenario} | {c.stores} | {c.days_measured} of {c.episode_days} "
+            f"| {c.mean_solve:.2f} | {c.slowest_solve:.2f} | {c.cell_solves:,} "
+            f"| {c.cell_cpu_hours:.2f} | {stored} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="python -m hmarl_bench.speed.mpc",
+        description=(
+            "Measure the rolling-horizon MILP's solve time on each scenario (mpc_free on one "
+            "copy of the benchmark's first evaluation seed, for a time budget) and estimate "
+            "the CPU time of a tuned_mpc_free benchmark cell there."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("scenarios", nargs="+", help="scenario names or TOML paths")
+    parser.add_argument(
+        "--benchmark",
+        default="frontier",
+        help="benchmark whose seeds count the solves of a cell (and give the seed measured)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="time budget per scenario (then it stops)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="folder of benchmark results searched for stored tuned_mpc_free cells",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/speed/mpc"), help="folder for mpc.csv/.md"
+    )
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help=f"also copy the table into this README between <!-- {README_KEY} --> and "
+        f"<!-- /{README_KEY} -->",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from hmarl_bench.harness.readme import replace_marked
+    from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.seconds > 0:
+        parser.error(f"--seconds must be a positive number of seconds, got {args.seconds}")
+    try:
+        spec = load_benchmark(args.benchmark)
+    except BenchmarkError as err:
+        parser.error(f"--benchmark: {err}")
+    scenarios = []
+    for name in args.scenarios:
+        try:
+            scenarios.append(load_scenario(name))
+        except ScenarioError as err:
+            parser.error(str(err))
+        if scenarios[-1].n_skus > 1:
+            parser.error(f"{name}: the rolling-horizon MILP models one SKU")
+    if args.readme is not None:
+        text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
+        if f"<!-- {README_KEY} -->" not in text or f"<!-- /{README_KEY} -->" not in text:
+            parser.error(f"--readme: {args.readme} has no <!-- {README_KEY} --> block")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=args.out, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        parser.error(f"--out: cannot write to {args.out}: {err}")
+    costs = []
+    for sc in scenarios:
+        print(f"  measuring {sc.name} (up to {args.seconds:g} s) ...", file=sys.stderr, flush=True)
+        seeds = spec.evaluation_seeds
+        cost = measure(sc, args.seconds, seeds[0], len(spec.tuning_seeds), len(seeds))
+        stored = stored_cell(args.results, sc.name)
+        if stored is not None:
+            cost = replace(cost, stored_cell_hours=stored[0], stored_in=stored[1])
+        costs.append(cost)
+    pd.DataFrame([asdict(c) for c in costs]).to_csv(args.out / "mpc.csv", index=False)
+    table = to_markdown(costs, spec.name, args.seconds)
+    (args.out / "mpc.md").write_text(table, encoding="utf-8")
+    print(table, end="")
+    print(f"wrote {args.out / 'mpc.csv'} and {args.out / 'mpc.md'}")
+    if args.readme is not None:
+        replace_marked(args.readme, README_KEY, table)
+        print(f"{args.readme}: table copied between <!-- {README_KEY} --> markers")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
