@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["OneLineParser"]
+__all__ = ["OneLineParser", "check_outputs"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -20,3 +22,21 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         sys.exit(2)
+
+
+def check_outputs(
+    parser: argparse.ArgumentParser, out: Path, readme: Path | None, key: str
+) -> None:
+    """Refuse, as ``parser`` errors, an ``--out`` folder that cannot be written and a
+    ``--readme`` without the ``<!-- KEY -->`` ... ``<!-- /KEY -->`` block: before the minutes
+    of work whose results would go there, not after."""
+    if readme is not None:
+        text = readme.read_text("utf-8") if readme.is_file() else ""
+        if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
+            parser.error(f"--readme: {readme} has no <!-- {key} --> block")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        parser.error(f"--out: cannot write to {out}: {err}")

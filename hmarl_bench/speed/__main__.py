@@ -14,13 +14,12 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from hmarl_bench.cli_parser import OneLineParser
+from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
 from hmarl_bench.speed.quickstart import QUICKSTART_ARGS, time_quickstart
@@ -208,16 +207,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         except ScenarioError as err:
             parser.error(f"{flag}: {err}")
     key = QUICKSTART_KEY if args.quickstart else README_KEY
-    if args.readme is not None:
-        text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
-        if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
-            parser.error(f"--readme: {args.readme} has no <!-- {key} --> block")
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=args.out, prefix=".write-check-"):
-            pass
-    except OSError as err:
-        parser.error(f"--out: cannot write to {args.out}: {err}")
+    check_outputs(parser, args.out, args.readme, key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
-from hmarl_bench.cli_parser import OneLineParser
+from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
 from hmarl_bench.evaluation import evaluate
 
@@ -210,16 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(err))
         if scenarios[-1].n_skus > 1:
             parser.error(f"{name}: the rolling-horizon MILP models one SKU")
-    if args.readme is not None:
-        text = args.readme.read_text("utf-8") if args.readme.is_file() else ""
-        if f"<!-- {README_KEY} -->" not in text or f"<!-- /{README_KEY} -->" not in text:
-            parser.error(f"--readme: {args.readme} has no <!-- {README_KEY} --> block")
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=args.out, prefix=".write-check-"):
-            pass
-    except OSError as err:
-        parser.error(f"--out: cannot write to {args.out}: {err}")
+    check_outputs(parser, args.out, args.readme, README_KEY)
     costs = []
     for sc in scenarios:
         print(f"  measuring {sc.name} (up to {args.seconds:g} s) ...", file=sys.stderr, flush=True)
