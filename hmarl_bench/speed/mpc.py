@@ -211,9 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"{name}: the rolling-horizon MILP models one SKU")
     check_outputs(parser, args.out, args.readme, README_KEY)
     costs = []
+    seeds = spec.evaluation_seeds
     for sc in scenarios:
         print(f"  measuring {sc.name} (up to {args.seconds:g} s) ...", file=sys.stderr, flush=True)
-        seeds = spec.evaluation_seeds
         cost = measure(sc, args.seconds, seeds[0], len(spec.tuning_seeds), len(seeds))
         stored = stored_cell(args.results, sc.name)
         if stored is not None:
