@@ -10,6 +10,8 @@
 - :mod:`~hmarl_bench.learn.rounds`: alternating rounds of learners (iterated best response).
 - :mod:`~hmarl_bench.learn.critic`: centralized-critic (MAPPO-style) policies.
 - :mod:`~hmarl_bench.learn.joint`: several roles trained concurrently from one rollout.
+- :mod:`~hmarl_bench.learn.residual`: PPO corrections (factors on its levels) to the tuned
+  reference rule.
 - :mod:`~hmarl_bench.learn.search`: Optuna hyperparameter search (``python -m``).
 
 Importing this package imports nothing heavy; its modules pull in torch and SB3.

@@ -17,12 +17,16 @@ from hmarl_bench.config import RewardWeights
 
 __all__ = [
     "ALGO_NAMES",
+    "BASE_TUNING_KEYS",
     "ENV_KEYS",
     "HYPERPARAM_DIR",
     "HYPERPARAM_KEYS",
     "MODEL_KEYS",
     "INTERFACE_NAMES",
+    "RESIDUAL",
+    "RESIDUAL_KEYS",
     "check_algo",
+    "check_values",
     "env_options",
     "hyperparams_file",
     "load_hyperparams",
@@ -85,6 +89,29 @@ ENV_KEYS: tuple[str, ...] = (
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS
 
+#: The residual learner's name in a benchmark's ``learners`` (:mod:`hmarl_bench.learn.residual`).
+RESIDUAL = "residual"
+#: Every key of ``residual_<algo>.toml`` (and of a residual entry's overrides): PPO's, the
+#: budget and network, and the residual's own: ``factors`` (the grid of level factors, 1.0
+#: among them) and ``logit_bias`` (the initial bias of the action logits of factor 1.0).
+#: ``n_steps`` may be ``"episode"``: one episode per copy per rollout.
+RESIDUAL_KEYS: tuple[str, ...] = MODEL_KEYS + (
+    "n_envs",
+    "net_arch",
+    "normalize_reward",
+    "timesteps",
+    "factors",
+    "logit_bias",
+)
+#: What a benchmark hands a residual learner cell besides its overrides (the spec adds them
+#: to the cell's ``hyperparams``; a config may not set them): the tuning seeds and the
+#: ``[tuning]`` budget, so the cell tunes its base rule exactly as the baseline cell does.
+BASE_TUNING_KEYS: tuple[str, ...] = (
+    "base_tuning_seeds",
+    "base_candidate_episodes",
+    "base_tuning_seed",
+)
+
 
 def check_algo(algo: str) -> None:
     """Refuse an algo name other than :data:`ALGO_NAMES`."""
@@ -134,6 +161,11 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "n_envs": (1, float("inf"), True),
     "timesteps": (1, float("inf"), True),
 }
+
+
+def check_values(params: dict[str, Any]) -> None:
+    """Refuse values SB3 would reject deep inside training (ValueError naming the key)."""
+    _check_values(params)
 
 
 def _check_values(params: dict[str, Any]) -> None:
