@@ -87,6 +87,9 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
     scenarios = [load_scenario(name) for name in spec.scenarios]
     for i, algo in enumerate(spec.algos):
         try:
+            if algo.is_residual:
+                _check_residual(algo, scenarios)
+                continue
             for learner in parse_learners(list(algo.learners)):
                 path = learner.hyperparams_path(algo.name)
                 params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
@@ -95,6 +98,18 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
                     check_batch_size(params, learner.slots(scenario, n_envs))
         except ValueError as err:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
+
+
+def _check_residual(algo, scenarios) -> None:
+    """A residual entry's overrides against ``residual_<algo>.toml``, on every scenario."""
+    from hmarl_bench.learn.checkpoints import check_batch_size
+    from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS
+    from hmarl_bench.learn.residual import load_residual_hyperparams
+
+    overrides = {k: v for k, v in algo.hyperparams if k not in BASE_TUNING_KEYS}
+    for scenario in scenarios:
+        params = load_residual_hyperparams(algo.name, overrides, scenario, n_envs=algo.n_envs)
+        check_batch_size(params, params["n_envs"])
 
 
 def run_benchmark(

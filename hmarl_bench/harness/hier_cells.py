@@ -9,6 +9,9 @@ the learners one after the other (stores, then warehouse, ... round after round)
 which model was training. Each round's KPIs and system-level reward go to
 ``info["rounds"]``.
 
+A residual learner cell (``learners = "residual"``: corrections to the tuned reference rule)
+is handed over to :func:`hmarl_bench.harness.residual_cells.run_residual`.
+
 On the benchmark's generalization scenario a learner cell also runs its trained policies,
 unchanged, on every other scenario of the benchmark on the same evaluation seeds
 (``transfer`` rows). Spaces allow it: the store policy acts per store on a 7-value
@@ -69,6 +72,10 @@ def transfer_rows(cell: Cell, policies: Policies) -> list[dict[str, Any]]:
 
 def run_hierarchy(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     """Train a hierarchical learner cell and score it (see the module docstring)."""
+    from hmarl_bench.harness import residual_cells
+
+    if residual_cells.is_residual(cell):
+        return residual_cells.run_residual(cell, scenario)
     learners = parse_learners(list(cell.learners))
     budgets = dict(cell.role_timesteps) or {learner.name: cell.timesteps for learner in learners}
     results = train_rounds(

@@ -28,6 +28,13 @@ A benchmark is plain values::
     rounds = 1                           # optional; rounds of alternating training
     timesteps = { stores = 2048, warehouse = 1024 }  # a budget per learner (or one number)
 
+    [[algos]]                            # the residual learner (hmarl_bench.learn.residual)
+    name = "ppo"
+    learners = "residual"                # factors on the tuned reference rule's levels
+    label = "ppo-residual"
+    timesteps = 1500000                  # copy-days
+    eval_freq = 46080
+
     [[external]]                         # optional: bring your own policy
     name = "my_rule"                     # its name in the tables
     factory = "mypkg.policies:make"      # factory(scenario) -> a ChainController or a
@@ -57,12 +64,21 @@ with ``learners`` is named ``<algo>-<learners>`` (``ppo-warehouse``,
 ``interface = "planner"``, ``central_critic``, ``team_weight`` or ``schedule = "joint"``,
 need one).
 
+``learners = "residual"`` is a learner of its own (:mod:`hmarl_bench.learn.residual`): PPO
+picks daily factors on the levels of ``tuned_echelon_free``, which the cell tunes on the
+``tuning_seeds`` with the ``[tuning]`` budget exactly as the baseline cell does (the spec
+puts both in the entry's ``hyperparams`` under
+:data:`~hmarl_bench.learn.hyperparam_keys.BASE_TUNING_KEYS`, which a config may not set).
+It runs alone (no other learners, one round), with ``name = "ppo"``, needs tuning seeds,
+and reads ``experiments/hyperparams/residual_ppo.toml``.
+
 Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
 seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +86,7 @@ from typing import Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import ScenarioError, load_scenario
+from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
 
 __all__ = [
     "ALGO_NAMES",
@@ -104,6 +121,8 @@ class BenchmarkError(ValueError):
 
 #: The roles that can learn (hmarl_bench.learn.hierarchy.LEARNERS), in round order.
 LEARNER_NAMES = ("stores", "warehouse", "supplier")
+#: Every name ``learners`` takes: the roles, or the residual learner alone.
+LEARNER_CHOICES = (*LEARNER_NAMES, RESIDUAL)
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,11 @@ class AlgoSpec:
     def is_store_only(self) -> bool:
         """The plain store learner (trained by ``train_store_policy``)."""
         return self.learners == ("stores",) and self.rounds == 1
+
+    @property
+    def is_residual(self) -> bool:
+        """The residual learner (:mod:`hmarl_bench.learn.residual`)."""
+        return self.learners == (RESIDUAL,)
 
 
 @dataclass(frozen=True)
@@ -326,6 +350,8 @@ def _algo(data: Any, key: str) -> AlgoSpec:
         label = f"{name}-{'+'.join(learners)}" + (f"-r{rounds}" if rounds > 1 else "")
     if "label" in data:
         label = _str(data["label"], f"{key}.label")
+    if learners == (RESIDUAL,):
+        hyper = _residual_entry(name, rounds, hyper, key)
     return AlgoSpec(
         name=name,
         timesteps=timesteps,
@@ -340,14 +366,44 @@ def _algo(data: Any, key: str) -> AlgoSpec:
 
 
 def _learners(value: Any, key: str) -> tuple[str, ...]:
-    """``"stores+warehouse"`` -> ("stores", "warehouse"), in round order."""
+    """``"stores+warehouse"`` -> ("stores", "warehouse"), in round order; ``"residual"``."""
     names = [n.strip() for n in _str(value, key).split("+")]
     for n in names:
-        if n not in LEARNER_NAMES:
-            raise BenchmarkError(key, f"unknown learner {n!r}; choose from {list(LEARNER_NAMES)}")
+        if n not in LEARNER_CHOICES:
+            raise BenchmarkError(key, f"unknown learner {n!r}; choose from {list(LEARNER_CHOICES)}")
     if len(set(names)) != len(names):
         raise BenchmarkError(key, f"learners repeat: {names}")
-    return tuple(n for n in LEARNER_NAMES if n in names)
+    if RESIDUAL in names and len(names) > 1:
+        raise BenchmarkError(
+            key,
+            f"the residual learner runs alone (it corrects the whole chain's rule); got {names}",
+        )
+    return tuple(n for n in LEARNER_CHOICES if n in names)
+
+
+def _residual_entry(name: str, rounds: int, hyper: dict[str, Any], key: str) -> dict[str, Any]:
+    """Check a residual entry; its overrides with lists as tuples (cells are hashable)."""
+    if name != "ppo":
+        raise BenchmarkError(
+            f"{key}.name",
+            f"the residual learner trains 'ppo' (its factors need no masks), not {name!r}",
+        )
+    if rounds != 1:
+        raise BenchmarkError(
+            f"{key}.rounds", f"the residual learner trains one round, got {rounds}"
+        )
+    reserved = sorted(set(hyper) & set(BASE_TUNING_KEYS))
+    if reserved:
+        raise BenchmarkError(
+            f"{key}.hyperparams.{reserved[0]}",
+            "set by the benchmark (its tuning_seeds and [tuning] table), not by an entry",
+        )
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
+
+
+def _with_base_tuning(algo: AlgoSpec, spec_tuning: tuple[tuple[str, Any], ...]) -> AlgoSpec:
+    """A residual entry with the benchmark's tuning inputs among its hyperparams."""
+    return dataclasses.replace(algo, hyperparams=tuple(sorted((*algo.hyperparams, *spec_tuning))))
 
 
 def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
@@ -428,6 +484,13 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         raise BenchmarkError("", "nothing to run: give 'algos', 'baselines' and/or 'external'")
     tuning = _seeds(data, "tuning_seeds")
     validation = _seeds(data, "validation_seeds") if "validation_seeds" in data else tuning
+    residual = [i for i, a in enumerate(algos) if a.is_residual]
+    if residual and not tuning:
+        raise BenchmarkError(
+            f"algos[{residual[0]}].learners",
+            "the residual learner tunes its base rule (tuned_echelon_free) on the tuning "
+            "seeds: give at least one in tuning_seeds",
+        )
     clair = data.get("clairvoyant", {})
     if isinstance(clair, bool):
         clair = {"enabled": clair}
@@ -456,6 +519,15 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
             "tuning", "expected a table: { candidate_episodes = 200000, seed = 0 }"
         )
     _unknown(search, _TUNING_KEYS, "tuning.")
+    candidate_episodes = _int(
+        search.get("candidate_episodes", DEFAULT_TUNING_CANDIDATE_EPISODES),
+        "tuning.candidate_episodes",
+        1,
+    )
+    tuning_seed = _int(search.get("seed", 0), "tuning.seed", 0)
+    if residual:
+        base = tuple(zip(BASE_TUNING_KEYS, (tuning, candidate_episodes, tuning_seed), strict=True))
+        algos = tuple(_with_base_tuning(a, base) if a.is_residual else a for a in algos)
     spec = BenchmarkSpec(
         name=name,
         description=str(data.get("description", "")),
@@ -476,12 +548,8 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
             stats.get("confidence_level", 0.95), "statistics.confidence_level"
         ),
         bootstrap_seed=_int(stats.get("seed", 0), "statistics.seed", 0),
-        tuning_candidate_episodes=_int(
-            search.get("candidate_episodes", DEFAULT_TUNING_CANDIDATE_EPISODES),
-            "tuning.candidate_episodes",
-            1,
-        ),
-        tuning_seed=_int(search.get("seed", 0), "tuning.seed", 0),
+        tuning_candidate_episodes=candidate_episodes,
+        tuning_seed=tuning_seed,
         searched_baselines=tuple(b for b in baselines if b in _searched_baselines()),
     )
     if not spec.evaluation_seeds:

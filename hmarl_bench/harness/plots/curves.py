@@ -31,7 +31,8 @@ from hmarl_bench.harness.plots.style import (
 
 __all__ = ["learner_steps", "learning_curves_figure", "selected_checkpoints"]
 
-ROLES = ("stores", "warehouse", "supplier")
+#: Panels by what was learning: the roles, and the residual learner (factors on a rule).
+ROLES = ("stores", "warehouse", "supplier", "residual")
 COST_LABEL = "validation total cost\n[currency/episode]"
 REWARD_LABEL = "stores' seed reward,\nvalidation [per store, episode]"
 _RUN = ["scenario", "policy", "training_seed"]

@@ -40,6 +40,8 @@ def roles_text(policy: str, kind: str, learned: tuple[str, ...] | None) -> str:
     """Which roles learned and which follow rules, in a few words."""
     if kind == "learner":
         learned = tuple(learned or ("stores",))
+        if learned == ("residual",):
+            return "learned: factors on tuned_echelon_free's store and warehouse levels"
         rules = [r for r in ROLES if r not in learned]
         return f"learned: {', '.join(learned)}" + (f"; rules: {', '.join(rules)}" if rules else "")
     if kind == "baseline":
