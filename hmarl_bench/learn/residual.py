@@ -20,9 +20,10 @@ scaled levels. :func:`train_residual`
    ``e^b / (e^b + n - 1)`` per head: 0.67 for b = 3 and 11 factors);
 3. scores the policy on the validation seeds by the chain's total cost every
    ``eval_freq`` steps and at step 0, and keeps the best (the first of equals). Step 0 is
-   the rule itself (checked: its validation cost must equal the rule's, or training
-   stops), so the selected policy is never worse than the rule on the validation seeds. It
-   can be worse on the evaluation seeds: selection on ten episodes is noisy.
+   the rule itself (checked: its validation cost must equal the rule's, or training stops
+   with an error before its first update), so the selected policy is never worse than the
+   rule on the validation seeds. It can be worse on the evaluation seeds: selection on ten
+   episodes is noisy.
 
 :class:`ResidualController` runs a trained model (or, with ``None``, the rule) as a
 :class:`~hmarl_bench.evaluation.ChainController` on the day's view alone, deterministic,
@@ -217,15 +218,34 @@ class ResidualController:
 
 class _ResidualEvalCallback(KPIEvalCallback):
     """Model selection by the chain's validation total cost, the model in the residual
-    controller (step 0 included: the rule itself)."""
+    controller (step 0 included: the rule itself). The step-0 evaluation must cost exactly
+    ``rule_cost`` (the rule's), or training stops there with a RuntimeError."""
 
-    def __init__(self, params: Mapping[str, Any], factors: Sequence[float], *args, **kwargs):
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        factors: Sequence[float],
+        rule_cost: float,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.rule_params = dict(params)
         self.factors = tuple(factors)
+        self.rule_cost = rule_cost
 
     def controller(self) -> ResidualController:
         return ResidualController(self.model, self.rule_params, self.factors)
+
+    def evaluate_now(self) -> None:
+        super().evaluate_now()
+        first = self.rows[0]
+        if len(self.rows) == 1 and first["mean_total_cost"] != self.rule_cost:
+            raise RuntimeError(
+                "the untrained residual policy is not the rule: its validation cost "
+                f"{first['mean_total_cost']} at step {first['timesteps']}, the rule's "
+                f"{self.rule_cost} (logit_bias too weak?)"
+            )
 
 
 # --------------------------------------------------------------------------- training
@@ -334,20 +354,16 @@ def train_residual(
     check_batch_size(params, env.num_envs)
     steps = params["timesteps"]
     freq = eval_freq if eval_freq > 0 else steps + 1
-    evaluator = _ResidualEvalCallback(base, factors, scenario, list(validation_seeds), freq)
+    rule = ResidualController(None, base, factors)
+    rule_validation_cost = float(
+        evaluate(scenario, rule, list(validation_seeds))["total_cost"].mean()
+    )
+    evaluator = _ResidualEvalCallback(
+        base, factors, rule_validation_cost, scenario, list(validation_seeds), freq
+    )
     trained = fit(model, "ppo", steps, params, [evaluator], evaluator, progress_bar, "residual_ppo")
     curve = trained.learning_curve
-    rule_validation = ResidualController(None, base, factors)
-    rule_validation_cost = float(
-        evaluate(scenario, rule_validation, list(validation_seeds))["total_cost"].mean()
-    )
-    first = curve.iloc[0]
-    if int(first["timesteps"]) != 0 or float(first["mean_total_cost"]) != rule_validation_cost:
-        raise RuntimeError(
-            "the untrained residual policy is not the rule: its validation cost "
-            f"{float(first['mean_total_cost'])} at step {int(first['timesteps'])}, the rule's "
-            f"{rule_validation_cost} (logit_bias too weak?)"
-        )
+    assert int(curve["timesteps"].iloc[0]) == 0, "the first evaluation is at step 0"
     best = int(curve["mean_total_cost"].to_numpy().argmin())  # the first of equals, as kept
     selected_timesteps = int(curve["timesteps"].iloc[best])
     return ResidualResult(
