@@ -348,7 +348,7 @@ def test_a_policy_that_does_not_start_at_the_rule_is_refused() -> None:
 def test_hyperparams_file_and_overrides() -> None:
     params = load_residual_hyperparams("ppo", None, "regime_switching")
     assert params["n_steps"] == 180 and params["factors"] == FACTORS
-    assert params["logit_bias"] == 3.0 and params["n_envs"] == 32
+    assert params["logit_bias"] == 3.0 and params["n_envs"] == 64
     assert load_residual_hyperparams("ppo", None, "default")["n_steps"] == 90
     assert load_residual_hyperparams("ppo", {"n_steps": 30}, "default")["n_steps"] == 30
     for overrides, match in [
