@@ -32,6 +32,7 @@ def test_frontier_runs_the_new_and_the_seed_scenarios_with_both_tracks() -> None
     joint = [a for a in spec.algos if a.hyperparam_overrides.get("schedule") == "joint"]
     critics = {a.hyperparam_overrides.get("central_critic", True) for a in joint}
     assert critics == {True, False}  # with and without the centralized critic
+    assert ("residual",) in {a.learners for a in spec.algos}  # corrections to the best rule
     for rule in ("tuned_echelon_free", "tuned_echelon_actions", "tuned_forecast_ss_free"):
         assert rule in spec.baselines and rule in spec.searched_baselines
 
@@ -85,7 +86,8 @@ def test_frontier_pipeline_on_a_new_scenario_at_a_tiny_budget(tmp_path) -> None:
     assert set(headline["policy"]) == set(spec.policies)
     assert headline["total_cost_mean"].gt(0).all()
     learners = headline[headline["kind"] == "learner"]
-    assert len(learners) == 5
+    assert len(learners) == len(spec.algos) == 6
+    assert "ppo-residual" in set(learners["policy"])  # the residual learner (learn/residual.py)
     # every learner is compared, paired, with the reference rule chosen on the tuning seeds
     assert learners["best_baseline"].isin(spec.baselines).all()
     assert learners["diff_to_reference_mean"].notna().all()
