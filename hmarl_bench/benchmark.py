@@ -38,6 +38,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -47,7 +48,10 @@ from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, bui
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.reuse import reuse_cells
-from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
+from hmarl_bench.harness.spec import AlgoSpec, BenchmarkError, BenchmarkSpec, load_benchmark
+
+if TYPE_CHECKING:
+    from hmarl_bench.config import Scenario
 
 __all__ = [
     "BenchmarkData",
@@ -100,7 +104,7 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 
 
-def _check_residual(algo, scenarios) -> None:
+def _check_residual(algo: AlgoSpec, scenarios: Sequence[Scenario]) -> None:
     """A residual entry's overrides against ``residual_<algo>.toml``, on every scenario."""
     from hmarl_bench.learn.checkpoints import check_batch_size
     from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS

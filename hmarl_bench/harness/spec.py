@@ -401,11 +401,6 @@ def _residual_entry(name: str, rounds: int, hyper: dict[str, Any], key: str) -> 
     return {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
 
 
-def _with_base_tuning(algo: AlgoSpec, spec_tuning: tuple[tuple[str, Any], ...]) -> AlgoSpec:
-    """A residual entry with the benchmark's tuning inputs among its hyperparams."""
-    return dataclasses.replace(algo, hyperparams=tuple(sorted((*algo.hyperparams, *spec_tuning))))
-
-
 def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
     """The ``[[external]]`` entries; a name must not repeat another policy's."""
     from hmarl_bench.harness.factory_refs import ExternalPolicyError, check_factory
@@ -527,7 +522,12 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     tuning_seed = _int(search.get("seed", 0), "tuning.seed", 0)
     if residual:
         base = tuple(zip(BASE_TUNING_KEYS, (tuning, candidate_episodes, tuning_seed), strict=True))
-        algos = tuple(_with_base_tuning(a, base) if a.is_residual else a for a in algos)
+        algos = tuple(
+            dataclasses.replace(a, hyperparams=tuple(sorted((*a.hyperparams, *base))))
+            if a.is_residual
+            else a
+            for a in algos
+        )
     spec = BenchmarkSpec(
         name=name,
         description=str(data.get("description", "")),
