@@ -29,7 +29,13 @@ from hmarl_bench.run_args import (
     VALIDATION_SEED_BASE,
     RunArgs,
 )
-from hmarl_bench.run_folder import RunFolderError, default_run_folder, make_run_folder, write_config
+from hmarl_bench.run_folder import (
+    RunFolderError,
+    code_record,
+    default_run_folder,
+    make_run_folder,
+    write_config,
+)
 from hmarl_bench.run_report import (
     compare_with_baselines,
     mean_and_ci,
@@ -148,6 +154,7 @@ def run_rounds(
             "eval_seeds": [EVAL_SEED_BASE + i for i in range(args.eval_episodes)],
             "done": [],
             "versions": versions(),
+            "code": code_record(),
         }
         write_config(out, config)
         start = None

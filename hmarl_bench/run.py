@@ -34,6 +34,7 @@ from hmarl_bench.run_args import (
 )
 from hmarl_bench.run_folder import (
     RunFolderError,
+    code_record,
     default_run_folder,
     make_run_folder,
     resume_args,
@@ -158,6 +159,7 @@ def _run(
             "train_seconds": 0.0,
             "timesteps_trained": 0,
             "versions": versions(),
+            "code": code_record(),
         }
         write_config(out, config)
     if not args.eval_only and config["status"] != "trained":

@@ -8,6 +8,10 @@
   is interrupted (``"interrupted"``), when training is done (``"trained"``) and at the end
   (``"complete"``), each time atomically, so a run stopped at any moment leaves a readable
   one. :func:`resume_args` reads it back and refuses options that contradict it.
+- :func:`code_record` is what ``config.json`` records under ``code``: a digest of the source
+  of every ``hmarl_bench`` module a run can reach (as a benchmark cell's fingerprint is
+  made) and, when the package sits in a git checkout, the commit. A run resumed under
+  other code says so and records that code too (``code_at_resume``).
 """
 
 from __future__ import annotations
@@ -15,17 +19,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hmarl_bench.harness.provenance import (
+    PACKAGE_DIR,
+    code_digest,
+    module_closure,
+    module_digests,
+)
 from hmarl_bench.run_args import RunArgs, given_options
 
 __all__ = [
     "RUN_OUTPUTS",
+    "RUN_ROOTS",
     "RunFolderError",
+    "code_record",
     "default_run_folder",
     "make_run_folder",
     "read_config",
@@ -49,6 +62,8 @@ RUN_OUTPUTS = (
     "rounds.md",
     "round_*",
 )
+#: Where a run's code starts: every module these reach by static imports is code it can run.
+RUN_ROOTS = ("hmarl_bench.run",)
 #: Options that may accompany ``--resume`` whatever the run recorded (display only).
 _FREE_ON_RESUME = {"resume", "progress"}
 
@@ -66,6 +81,41 @@ def default_run_folder(label: str) -> Path:
         n += 1
         out = base.with_name(f"{base.name}-{n}")
     return out
+
+
+def _git(*args: str) -> str | None:
+    """``git -C <the package's folder> args`` (stripped output), None without git or a
+    checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(PACKAGE_DIR), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def code_record(root: Path | None = None) -> dict[str, Any]:
+    """What code a run runs, for its ``config.json``: ``digest``, one hash over the source
+    of the ``modules`` ``hmarl_bench`` modules :data:`RUN_ROOTS` reach by static imports
+    (:mod:`hmarl_bench.harness.provenance`; an edit to any of them changes it, an edit
+    elsewhere does not); for the installed package in a git checkout, ``git_commit`` and
+    ``git_dirty`` (uncommitted changes to the package's files)."""
+    modules = module_closure(RUN_ROOTS, root)
+    record: dict[str, Any] = {
+        "digest": code_digest(module_digests(modules, root)),
+        "modules": len(modules),
+    }
+    commit = _git("rev-parse", "HEAD") if root is None else None
+    if commit:
+        status = _git("status", "--porcelain", "--", ".")
+        record["git_commit"] = commit
+        record["git_dirty"] = bool(status)
+    return record
 
 
 def _remove_outputs(out: Path) -> None:
@@ -146,6 +196,15 @@ def resume_args(args: RunArgs, argv: list[str] | None) -> tuple[RunArgs, dict[st
             f"--resume continues the run with the configuration in {out / 'config.json'}; "
             f"{flag} {value!r} differs from its {getattr(recorded, name)!r} (leave {flag} out)"
         )
+    code = code_record()
+    if config.get("code", {}).get("digest") != code["digest"]:
+        print(
+            f"warning: resuming {out} under other code than it started with (code digest "
+            f"{config.get('code', {}).get('digest', 'not recorded')}, now {code['digest']}); "
+            "config.json records both",
+            file=sys.stderr,
+        )
+        config["code_at_resume"] = code
     recorded.out, recorded.resume, recorded.force = str(out), str(out), False
     recorded.progress = args.progress
     return recorded, config

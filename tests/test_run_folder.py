@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from cli_helpers import run_fails
 
+from hmarl_bench.harness.provenance import PACKAGE_DIR
 from hmarl_bench.run import main
-from hmarl_bench.run_folder import RUN_OUTPUTS, default_run_folder
+from hmarl_bench.run_folder import RUN_OUTPUTS, code_record, default_run_folder
 
 TINY = [
     "--timesteps", "128", "--n-envs", "2", "--eval-episodes", "2", "--no-progress",
@@ -66,3 +68,30 @@ def test_resume_refuses_options_that_contradict_the_run(finished_run, capsys, tm
     err = run_fails(["--resume", str(tmp_path / "nothing")], capsys)
     assert "has no config.json" in err
     assert "--force" in run_fails(["--resume", str(run), "--force"], capsys)
+
+
+def test_the_code_record_follows_the_code_a_run_reaches(finished_run, tmp_path):
+    config = json.loads((finished_run / "config.json").read_text())
+    assert config["code"] == code_record()
+    assert config["code"]["modules"] > 20
+    copy = tmp_path / "hmarl_bench"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    same = code_record(copy)
+    assert same == {"digest": config["code"]["digest"], "modules": config["code"]["modules"]}
+    (copy / "benchmark.py").write_text((copy / "benchmark.py").read_text() + "\n# edit\n")
+    assert code_record(copy)["digest"] == same["digest"]  # not reached by a run
+    (copy / "reconciliation.py").write_text((copy / "reconciliation.py").read_text() + "\n# edit\n")
+    assert code_record(copy)["digest"] != same["digest"]  # the twin's rewards
+
+
+def test_resume_under_other_code_says_so_and_records_both(finished_run, capsys, tmp_path):
+    run = tmp_path / "interrupted"
+    run.mkdir()
+    config = json.loads((finished_run / "config.json").read_text())
+    old = {**config["code"], "digest": "0" * 16}
+    (run / "config.json").write_text(json.dumps({**config, "status": "interrupted", "code": old}))
+    assert main(["--resume", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert f"under other code than it started with (code digest {'0' * 16}, now " in err
+    resumed = json.loads((run / "config.json").read_text())
+    assert resumed["code"] == old and resumed["code_at_resume"] == code_record()
