@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +118,29 @@ def _check_residual(algo: AlgoSpec, scenarios: Sequence[Scenario]) -> None:
         check_batch_size(params, params["n_envs"])
 
 
+#: Seconds between redraws of the progress bar while cells run, so that its elapsed time
+#: keeps moving through hour-long cells (the MILP's) instead of looking stuck.
+HEARTBEAT_SECONDS = 10.0
+
+
+@contextmanager
+def _heartbeat(bar: tqdm, seconds: float) -> Iterator[None]:
+    """Redraw ``bar`` every ``seconds`` from a daemon thread until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(seconds):
+            bar.refresh()
+
+    thread = threading.Thread(target=beat, name="progress-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_benchmark(
     spec: BenchmarkSpec,
     out_dir: Path | str = "results",
@@ -157,19 +182,28 @@ def run_benchmark(
         unit="cell",
         disable=not progress,
         dynamic_ncols=True,
+        postfix=f"{len(todo)} to run" if todo else None,
     )
+
+    left = [len(todo)]
 
     def on_outcome(outcome: CellOutcome) -> None:
         path = store.write(outcome)
+        left[0] -= 1
         bar.update(1)
         if outcome.ok:
-            bar.set_postfix_str(f"{outcome.cell.cell_id} {outcome.seconds:.0f}s")
+            last = f"{outcome.cell.cell_id} {outcome.seconds:.0f}s"
+            bar.set_postfix_str(f"{left[0]} to run; last {last}" if left[0] else last)
         else:
             failed.append(outcome.cell.cell_id)
             tqdm.write(f"cell {outcome.cell.cell_id} failed: {outcome.error} (see {path})")
 
     try:
-        runner.run(todo, on_outcome)
+        if progress and todo:
+            with _heartbeat(bar, HEARTBEAT_SECONDS):
+                runner.run(todo, on_outcome)
+        else:
+            runner.run(todo, on_outcome)
     finally:
         bar.close()
         manifest.write_run_log(

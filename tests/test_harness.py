@@ -408,3 +408,34 @@ def test_reuse_from_needs_a_results_folder(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "no cells folder" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_the_progress_bar_keeps_moving_while_a_long_cell_runs(tmp_path, monkeypatch, capsys):
+    """An hour-long cell (the MILP's) must not leave the bar frozen: a heartbeat redraws it
+    while cells run, and stops with the run."""
+    import threading
+
+    from hmarl_bench.harness.executors import LocalExecutor
+
+    redrawn = threading.Event()
+    refreshes: list[int] = []
+
+    class CountingBar(benchmark.tqdm):
+        def refresh(self, *args, **kwargs):
+            refreshes.append(1)
+            if len(refreshes) >= 3:
+                redrawn.set()
+            return super().refresh(*args, **kwargs)
+
+    class SlowExecutor:  # a cell that only finishes once the bar was redrawn meanwhile
+        def run(self, cells, on_outcome):
+            assert redrawn.wait(10.0), "the bar was not redrawn while the cells ran"
+            LocalExecutor(1).run(cells, on_outcome)
+
+    monkeypatch.setattr(benchmark, "tqdm", CountingBar)
+    monkeypatch.setattr(benchmark, "HEARTBEAT_SECONDS", 0.01)
+    spec = baselines_only(tmp_path)
+    summary = benchmark.run_benchmark(spec, tmp_path / "out", SlowExecutor(), figures=False)
+    assert summary.n_ran == 4 and not summary.failed
+    assert "4 to run" in capsys.readouterr().err
+    assert not [t for t in threading.enumerate() if t.name == "progress-heartbeat"]
