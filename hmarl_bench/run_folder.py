@@ -110,7 +110,10 @@ def code_record(root: Path | None = None) -> dict[str, Any]:
         "digest": code_digest(module_digests(modules, root)),
         "modules": len(modules),
     }
-    commit = _git("rev-parse", "HEAD") if root is None else None
+    # the package's own files must be tracked there: an installed copy under a venv that
+    # happens to sit inside some checkout is not that checkout's code
+    tracked = root is None and _git("ls-files", "--error-unmatch", "__init__.py") is not None
+    commit = _git("rev-parse", "HEAD") if tracked else None
     if commit:
         status = _git("status", "--porcelain", "--", ".")
         record["git_commit"] = commit

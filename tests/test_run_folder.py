@@ -95,3 +95,32 @@ def test_resume_under_other_code_says_so_and_records_both(finished_run, capsys, 
     assert f"under other code than it started with (code digest {'0' * 16}, now " in err
     resumed = json.loads((run / "config.json").read_text())
     assert resumed["code"] == old and resumed["code_at_resume"] == code_record()
+
+
+def test_the_git_commit_is_recorded_only_for_a_tracked_package(tmp_path, monkeypatch):
+    import subprocess
+
+    from hmarl_bench import run_folder
+
+    def git(*args: str) -> str:
+        command = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+        return subprocess.run([*command, *args], check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    (tmp_path / "README").write_text("a checkout")
+    git("add", "README")
+    git("commit", "-q", "-m", "first")
+    package = tmp_path / "venv" / "hmarl_bench"  # an installed copy the checkout does not track
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(run_folder, "PACKAGE_DIR", package)
+    assert "git_commit" not in code_record()
+    git("add", "venv")
+    git("commit", "-q", "-m", "the package")
+    record = code_record()
+    assert record["git_commit"] == git("rev-parse", "HEAD").strip()
+    assert record["git_dirty"] is False
+    (package / "run.py").write_text((package / "run.py").read_text() + "\n# edit\n")
+    assert code_record()["git_dirty"] is True
+    (tmp_path / "README").write_text("edited outside the package")
+    git("checkout", "--", "venv")
+    assert code_record()["git_dirty"] is False  # only the package's files count
