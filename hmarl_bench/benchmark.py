@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,24 +185,22 @@ def run_benchmark(
         postfix=f"{len(todo)} to run" if todo else None,
     )
 
-    left = [len(todo)]
+    left = len(todo)
 
     def on_outcome(outcome: CellOutcome) -> None:
+        nonlocal left
         path = store.write(outcome)
-        left[0] -= 1
+        left -= 1
         bar.update(1)
         if outcome.ok:
             last = f"{outcome.cell.cell_id} {outcome.seconds:.0f}s"
-            bar.set_postfix_str(f"{left[0]} to run; last {last}" if left[0] else last)
+            bar.set_postfix_str(f"{left} to run; last {last}" if left else last)
         else:
             failed.append(outcome.cell.cell_id)
             tqdm.write(f"cell {outcome.cell.cell_id} failed: {outcome.error} (see {path})")
 
     try:
-        if progress and todo:
-            with _heartbeat(bar, HEARTBEAT_SECONDS):
-                runner.run(todo, on_outcome)
-        else:
+        with _heartbeat(bar, HEARTBEAT_SECONDS) if progress and todo else nullcontext():
             runner.run(todo, on_outcome)
     finally:
         bar.close()
