@@ -300,8 +300,12 @@ def _parser() -> argparse.ArgumentParser:
         "--readme",
         type=Path,
         default=None,
-        help="also copy the headline table into this README, between the markers "
-        "<!-- benchmark:NAME:headline --> and <!-- /benchmark:NAME:headline -->",
+        metavar="PAGE",
+        help="also write the benchmark's tables into this Markdown file: the headline "
+        "between <!-- benchmark:NAME:headline --> and <!-- /benchmark:NAME:headline --> "
+        "(the benchmark's page, docs/results/NAME.md), the short summary between "
+        "<!-- benchmark:NAME:summary --> and <!-- /benchmark:NAME:summary --> (README.md); "
+        "every block whose markers the file holds, links relative to it",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
@@ -314,16 +318,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_readme(readme: Path | None, name: str) -> None:
-    """Refuse a --readme that cannot take the headline, before hours of cells."""
+    """Refuse a --readme that cannot take the benchmark's blocks, before hours of cells."""
     if readme is None:
         return
-    key = f"benchmark:{name}:headline"
+    from hmarl_bench.harness.readme import marker_keys
+
     try:
         text = readme.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise BenchmarkError("--readme", f"cannot read {readme}: {err}") from None
-    if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
-        raise BenchmarkError("--readme", f"{readme} has no '<!-- {key} -->' ... block")
+    if not marker_keys(text, name):
+        raise BenchmarkError(
+            "--readme",
+            f"{readme} has no '<!-- benchmark:{name}:headline -->' or "
+            f"'<!-- benchmark:{name}:summary -->' ... block",
+        )
 
 
 def _check_out(root: Path) -> None:
@@ -353,12 +362,12 @@ def print_status(spec: BenchmarkSpec, root: Path) -> None:
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:
-    from hmarl_bench.harness.readme import readme_block, sync_readme
+    from hmarl_bench.harness.readme import sync_markdown
 
     if readme is None or not (root / "tables" / "headline.csv").is_file():
         return
-    changed = sync_readme(readme, name, readme_block(root))
-    print(f"{readme}: headline of '{name}' {'updated' if changed else 'already current'}")
+    for kind, changed in sync_markdown(readme, name, root).items():
+        print(f"{readme}: {kind} of '{name}' {'updated' if changed else 'already current'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

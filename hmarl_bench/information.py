@@ -237,7 +237,7 @@ def update_readme(readme: Path, name: str, block: str) -> None:
         raise InformationError(str(err)) from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m hmarl_bench.information",
         description=(
@@ -253,8 +253,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help="write under OUT/<benchmark>/information (default: --results)"
     )
-    parser.add_argument("--readme", type=Path, help="also copy the table into this README")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        metavar="PAGE",
+        help=f"also copy the table into this Markdown file (docs/results/NAME.md), between "
+        f"<!-- {README_KEY}:NAME --> and <!-- /{README_KEY}:NAME -->",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         table = regime_value(args.benchmark, args.results)
         if table.empty:

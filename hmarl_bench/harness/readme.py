@@ -1,9 +1,13 @@
-"""The README's result tables, made from a benchmark's committed ``tables/headline.csv``.
+"""Result tables for Markdown pages, made from a benchmark's committed ``tables/headline.csv``.
 
-Numbers in the README are never typed by hand: ``python -m hmarl_bench.benchmark NAME
---only-tables --readme README.md`` writes :func:`readme_block` between the README's markers
-``<!-- benchmark:NAME:headline -->`` and ``<!-- /benchmark:NAME:headline -->``, and a test
-checks that the README still equals what the committed results give.
+Numbers in the README and the documentation are never typed by hand: ``python -m
+hmarl_bench.benchmark NAME --only-tables --readme PAGE.md`` writes, into any Markdown file,
+the blocks whose markers it holds (:func:`sync_markdown`): :func:`readme_block` between
+``<!-- benchmark:NAME:headline -->`` and ``<!-- /benchmark:NAME:headline -->`` (the
+benchmark's page, ``docs/results/NAME.md``), and :func:`front_block`, a five-column summary,
+between ``<!-- benchmark:NAME:summary -->`` and ``<!-- /benchmark:NAME:summary -->`` (the
+README). Links in a block are relative to the page it is written into. Tests check that the
+committed pages still equal what the committed results give.
 
 The block is a compact view of the headline: one row per scenario, the mean total cost
 [95% CI] of every learner, of the seed's rule, of the best baseline on the store's own four
@@ -25,6 +29,7 @@ reference's gap to the bound closed (the differences to the best on store action
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +38,16 @@ from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkError
 from hmarl_bench.harness.tables import signed_ci
 
-__all__ = ["readme_block", "replace_marked", "summary_markdown", "sync_readme"]
+__all__ = [
+    "BLOCK_KINDS",
+    "front_block",
+    "front_markdown",
+    "readme_block",
+    "replace_marked",
+    "summary_markdown",
+    "sync_markdown",
+    "sync_readme",
+]
 
 SEED_RULE, BOUND = "seed_ss_actions", "clairvoyant"
 #: Up to this many learners the block is one table; beyond it, the compact three tables.
@@ -160,11 +174,22 @@ def _compact_markdown(headline: pd.DataFrame, learners: list[str], has_bound: bo
     return "\n".join(lines) + "\n"
 
 
-def readme_block(root: Path) -> str:
-    """The README block of the results folder ``root`` (``results/<benchmark>``)."""
+def _link(root: Path, page: Path | None) -> str:
+    """The path of ``root``'s ``tables/headline.md`` as a link from ``page`` (without a page:
+    from the project root, where the README is)."""
+    target = Path(root) / "tables" / "headline.md"
+    if page is None:
+        return f"results/{Path(root).name}/tables/headline.md"
+    relative = os.path.relpath(target.resolve(), Path(page).resolve().parent)
+    return Path(relative).as_posix()
+
+
+def readme_block(root: Path, page: Path | None = None) -> str:
+    """The headline block of the results folder ``root`` (``results/<benchmark>``), its link
+    relative to the Markdown file ``page`` it goes into."""
     root = Path(root)
     headline = pd.read_csv(root / "tables" / "headline.csv")
-    source = f"results/{root.name}/tables/headline.md"
+    source = _link(root, page)
     return (
         summary_markdown(headline)
         + "\nMean total cost per episode [95% bootstrap CI] over the held-out evaluation "
@@ -175,8 +200,99 @@ def readme_block(root: Path) -> str:
         "the same episodes, mean [95% CI of a bootstrap over training seeds and episodes]: "
         "beats (CI below 0), ties (CI contains 0) or loses (CI above 0). Every policy, "
         "IQM, fill rate, lost sales, inventories, gaps and the share of the reference's gap "
-        f"to the bound closed: [`{source}`]({source}).\n"
+        f"to the bound closed: [`results/{root.name}/tables/headline.md`]({source}).\n"
     )
+
+
+def front_markdown(headline: pd.DataFrame) -> str:
+    """Five columns, a row per scenario: the reference (mean cost and name), the bound, how
+    many learners beat / tie / lose the reference, and the closest learner's paired
+    difference to it (the learner with the lowest mean difference; a description of the
+    results, not a selection: every learner's row is in the headline)."""
+    missing = [c for c in PAIRED_COLUMNS if c not in headline]
+    if missing:
+        raise BenchmarkError(
+            "--readme",
+            f"the headline lacks {missing}: it was made before the paired statistics; remake "
+            "it with python -m hmarl_bench.benchmark NAME",
+        )
+    titles = [
+        "Scenario",
+        "reference (best rule on the tuning seeds)",
+        "clairvoyant bound",
+        "learners: beat / tie / lose it",
+        "closest learner − reference [95% CI]",
+    ]
+    rows = []
+    for scenario, frame in headline.groupby("scenario", sort=False):
+        by_policy = frame.set_index("policy")
+        reference = frame.iloc[0]["best_baseline"]
+        ref = (
+            f"{_cost(by_policy.loc[reference], ci=False)} ({reference})"
+            if isinstance(reference, str) and reference in by_policy.index
+            else "–"
+        )
+        bound = _cost(by_policy.loc[BOUND], ci=False) if BOUND in by_policy.index else "–"
+        learners = frame[frame["kind"] == "learner"]
+        verdicts = learners["verdict"].value_counts()
+        counts = " / ".join(str(int(verdicts.get(v, 0))) for v in ("beats", "ties", "loses"))
+        finite = learners[learners["diff_to_reference_mean"].notna()]
+        if len(finite):
+            best = finite.loc[finite["diff_to_reference_mean"].idxmin()]
+            closest = f"{_difference(best, '')} ({best['policy']})"
+        else:
+            closest = "–"
+        rows.append([str(scenario), ref, bound, counts, closest])
+    return "\n".join(_table(titles, rows)) + "\n"
+
+
+def front_block(root: Path, page: Path | None = None) -> str:
+    """The README's summary of the results folder ``root`` (:func:`front_markdown`), with
+    its caption and a link to the headline, relative to ``page``."""
+    root = Path(root)
+    headline = pd.read_csv(root / "tables" / "headline.csv")
+    source = _link(root, page)
+    return (
+        front_markdown(headline)
+        + "\nMean total cost per episode over the held-out evaluation episodes. The reference "
+        "is the rule with the lowest mean cost on the tuning seeds, chosen before the "
+        "evaluation episodes are looked at. A learner beats / ties / loses to it when the "
+        "95% CI of its paired difference of total cost (a bootstrap over training seeds and "
+        "episodes) lies below / contains / lies above 0; the closest learner is the one "
+        "with the lowest mean difference. Every policy and statistic: "
+        f"[`results/{root.name}/tables/headline.md`]({source}).\n"
+    )
+
+
+#: The blocks a Markdown page can hold for a benchmark: marker suffix -> block maker.
+BLOCK_KINDS = {"headline": readme_block, "summary": front_block}
+
+
+def marker_keys(text: str, name: str) -> list[str]:
+    """The kinds of ``BLOCK_KINDS`` whose markers for benchmark ``name`` are in ``text``."""
+    return [
+        kind
+        for kind in BLOCK_KINDS
+        if f"<!-- benchmark:{name}:{kind} -->" in text
+        and f"<!-- /benchmark:{name}:{kind} -->" in text
+    ]
+
+
+def sync_markdown(page: Path, name: str, root: Path) -> dict[str, bool]:
+    """Write every block of benchmark ``name`` whose markers ``page`` holds (the headline,
+    the summary) from the results folder ``root``; returns kind -> whether it changed.
+    Raises ``BenchmarkError`` when the page holds neither."""
+    kinds = marker_keys(Path(page).read_text("utf-8"), name)
+    if not kinds:
+        raise BenchmarkError(
+            "--readme",
+            f"{page} has no '<!-- benchmark:{name}:headline -->' or "
+            f"'<!-- benchmark:{name}:summary -->' ... block",
+        )
+    return {
+        kind: replace_marked(page, f"benchmark:{name}:{kind}", BLOCK_KINDS[kind](root, page))
+        for kind in kinds
+    }
 
 
 def replace_marked(readme: Path, key: str, block: str) -> bool:

@@ -145,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
         "--readme",
         type=Path,
         default=None,
-        help="also copy speed.txt into this README, between the markers "
+        metavar="PAGE",
+        help="also copy speed.txt into this Markdown file (docs/speed.md; with --quickstart, "
+        "quickstart.txt into README.md), between the markers "
         f"<!-- {README_KEY} --> and <!-- /{README_KEY} -->",
     )
     parser.add_argument(

@@ -183,7 +183,9 @@ def _parser() -> argparse.ArgumentParser:
         "--readme",
         type=Path,
         default=None,
-        help=f"also copy the table into this README between <!-- {README_KEY} --> and "
+        metavar="PAGE",
+        help="also copy the table into this Markdown file (docs/results/frontier_mpc.md) "
+        f"between <!-- {README_KEY} --> and "
         f"<!-- /{README_KEY} -->",
     )
     return parser
