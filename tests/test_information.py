@@ -54,13 +54,14 @@ def test_levels_are_scaled_by_the_told_regimes_multiplier():
 
 def test_the_committed_table_is_what_the_command_makes(tmp_path):
     """Remade from the committed frontier cells: the same bytes as the committed table and
-    the README's copy (the rerun with a = 0 also reproduces the stored reference rows)."""
+    the copy on the benchmark's documentation page (the rerun with a = 0 also reproduces the
+    stored reference rows)."""
     committed = ROOT / "results" / "frontier" / "information" / "regime_value.md"
     assert information.main(["frontier", "--results", str(ROOT / "results"), "--out",
                              str(tmp_path)]) == 0  # fmt: skip
     made = tmp_path / "frontier" / "information" / "regime_value.md"
     assert made.read_text("utf-8") == committed.read_text("utf-8")
-    readme = (ROOT / "README.md").read_text("utf-8")
+    readme = (ROOT / "docs" / "results" / "frontier.md").read_text("utf-8")
     start = f"<!-- {information.README_KEY}:frontier -->\n"
     block = readme.split(start, 1)[1].split(f"<!-- /{information.README_KEY}:frontier -->")[0]
     assert block == committed.read_text("utf-8")

@@ -2,7 +2,7 @@
 
 TorchRL and rl-zoo3 come with the ``interop`` extra (``pip install -e ".[interop]"``); their
 tests are skipped without it. RLlib and BenchMARL pin other gymnasium / torch versions and
-are checked by hand (README, "Using other libraries").
+are checked by hand (the documentation, "Using other libraries").
 """
 
 from __future__ import annotations

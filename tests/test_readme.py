@@ -1,4 +1,5 @@
-"""The README's result tables are the benchmark's own output, copied by the benchmark CLI."""
+"""The result tables of the README and the documentation pages are the benchmark's own
+output, written by the benchmark CLI (``--readme PAGE``) from the committed results."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from hmarl_bench.harness import readme
 from hmarl_bench.harness.spec import BenchmarkError
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"<!-- benchmark:(\w+):headline -->\n(.*?)<!-- /benchmark:\1:headline -->", re.S)
+BLOCK = re.compile(
+    r"<!-- benchmark:(\w+):(headline|summary) -->\n(.*?)<!-- /benchmark:\1:\2 -->", re.S
+)
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 
 
 def _predates_paired_statistics(name: str) -> bool:
@@ -22,44 +27,64 @@ def _predates_paired_statistics(name: str) -> bool:
     return path.is_file() and "diff_to_reference_mean" not in path.read_text("utf-8").split("\n")[0]
 
 
-BLOCKS = BLOCK.findall((ROOT / "README.md").read_text("utf-8"))
+#: (page, benchmark, kind, block) for every generated benchmark block of the README and docs.
+BLOCKS = [
+    (page, name, kind, block)
+    for page in [README, *sorted(DOCS.rglob("*.md"))]
+    for name, kind, block in BLOCK.findall(page.read_text("utf-8"))
+]
+
+
+def _id(page: Path, name: str, kind: str) -> str:
+    return f"{page.relative_to(ROOT)}:{name}:{kind}"
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("page", "name", "kind", "block"),
     [
         pytest.param(
+            page,
             name,
+            kind,
+            block,
+            id=_id(page, name, kind),
             marks=pytest.mark.xfail(
                 _predates_paired_statistics(name),
                 reason=f"results/{name} predate the paired statistics: run python -m "
-                f"hmarl_bench.benchmark {name} --readme README.md (it recomputes the stale "
-                "and incomplete cells)",
+                f"hmarl_bench.benchmark {name} --readme {page.relative_to(ROOT)} (it "
+                "recomputes the stale and incomplete cells)",
                 strict=True,
             ),
         )
-        for name, _ in BLOCKS
+        for page, name, kind, block in BLOCKS
     ],
 )
-def test_readme_tables_equal_the_committed_results(name):
-    assert {n for n, _ in BLOCKS} >= {"default", "hierarchy", "frontier", "frontier_mpc"}
-    block = dict(BLOCKS)[name]
-    assert block == readme.readme_block(ROOT / "results" / name), (
-        f"README's '{name}' table differs from results/{name}/tables/headline.csv; run "
-        f"python -m hmarl_bench.benchmark {name} --only-tables --readme README.md"
+def test_generated_tables_equal_the_committed_results(page, name, kind, block):
+    made = readme.BLOCK_KINDS[kind](ROOT / "results" / name, page)
+    assert block == made, (
+        f"{page.relative_to(ROOT)}'s '{name}' {kind} differs from "
+        f"results/{name}/tables/headline.csv; run python -m hmarl_bench.benchmark {name} "
+        f"--only-tables --readme {page.relative_to(ROOT)}"
     )
+
+
+def test_every_benchmark_page_holds_its_headline_and_the_readme_a_summary():
+    found = {(page.relative_to(ROOT).as_posix(), name, kind) for page, name, kind, _ in BLOCKS}
+    for name in ("default", "hierarchy", "frontier", "frontier_mpc"):
+        assert (f"docs/results/{name}.md", name, "headline") in found
+    assert {k for p, _, k in found if p == "README.md"} == {"summary"}
 
 
 def test_readme_speed_results_equal_the_committed_run():
     from hmarl_bench.speed.report import README_KEY, readme_block
 
-    text = (ROOT / "README.md").read_text("utf-8")
+    text = (DOCS / "speed.md").read_text("utf-8")
     start, end = f"<!-- {README_KEY} -->\n", f"<!-- /{README_KEY} -->"
     assert start in text and end in text
     block = text.split(start, 1)[1].split(end, 1)[0]
     assert block == readme_block(ROOT / "results" / "speed"), (
-        "README's speed results differ from results/speed/speed.txt; run "
-        "python -m hmarl_bench.speed --train --readme README.md"
+        "docs/speed.md's speed results differ from results/speed/speed.txt; run "
+        "python -m hmarl_bench.speed --train --readme docs/speed.md"
     )
 
 
@@ -171,7 +196,41 @@ def test_readme_block_reads_the_headline_csv(tmp_path):
     HEADLINE.to_csv(root / "tables" / "headline.csv", index=False)
     block = readme.readme_block(root)
     assert block.startswith(readme.summary_markdown(HEADLINE))
-    assert "results/demo/tables/headline.md" in block
+    assert "(results/demo/tables/headline.md)" in block
+    # written into docs/results/demo.md, the link climbs to the results folder
+    page = tmp_path / "docs" / "results" / "demo.md"
+    assert "(../../results/demo/tables/headline.md)" in readme.readme_block(root, page)
+
+
+def test_front_summary_has_five_columns_and_the_closest_learner():
+    frame = pd.concat([HEADLINE, pd.DataFrame([_row("a2c", "learner", 900.0, -50.0)])])
+    header, rule, row = readme.front_markdown(frame).strip().splitlines()
+    assert len(header.strip("|").split("|")) == 5
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells == [
+        "default",
+        "700 (tuned_ss_free)",
+        "600",
+        "1 / 0 / 1",  # a2c beats, ppo loses
+        "-50 [-55, -45] beats (a2c)",
+    ]
+
+
+def test_sync_markdown_writes_every_block_the_page_holds(tmp_path):
+    root = tmp_path / "results" / "demo"
+    (root / "tables").mkdir(parents=True)
+    HEADLINE.to_csv(root / "tables" / "headline.csv", index=False)
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- benchmark:demo:summary -->\n<!-- /benchmark:demo:summary -->\n"
+        "<!-- benchmark:demo:headline -->\nold\n<!-- /benchmark:demo:headline -->\n"
+    )
+    assert readme.sync_markdown(page, "demo", root) == {"headline": True, "summary": True}
+    text = page.read_text()
+    assert readme.front_block(root, page) in text and readme.readme_block(root, page) in text
+    assert readme.sync_markdown(page, "demo", root) == {"headline": False, "summary": False}
+    with pytest.raises(BenchmarkError, match="benchmark:other:summary"):
+        readme.sync_markdown(page, "other", root)
 
 
 def test_sync_readme_replaces_only_the_marked_block(tmp_path):
@@ -212,8 +271,8 @@ def test_the_cpu_torch_install_comes_before_any_command_that_would_pull_cuda():
 
 
 def test_the_glossary_is_near_the_top():
-    text = (ROOT / "README.md").read_text("utf-8")
-    top = text.split("## Quick start")[0]
+    text = (DOCS / "index.md").read_text("utf-8")
+    top = text.split("## What the benchmarks show")[0]
     for term in ("*seed system*", "*seed rule*", "*seed reward*", "*random seed*", "*slot*",
                  "*CTDE*", "*IQM*", "*normalized score*", "*reference*",
                  "*paired difference*"):  # fmt: skip
@@ -221,7 +280,7 @@ def test_the_glossary_is_near_the_top():
 
 
 def test_regenerating_a_committed_benchmark_says_recompute():
-    text = (ROOT / "README.md").read_text("utf-8")
+    text = (DOCS / "results" / "default.md").read_text("utf-8")
     assert "python -m hmarl_bench.benchmark default --recompute" in text
     assert "Regenerate everything with the first command above" not in text
 

@@ -238,7 +238,7 @@ def front_markdown(headline: pd.DataFrame) -> str:
         counts = " / ".join(str(int(verdicts.get(v, 0))) for v in ("beats", "ties", "loses"))
         finite = learners[learners["diff_to_reference_mean"].notna()]
         if len(finite):
-            best = finite.loc[finite["diff_to_reference_mean"].idxmin()]
+            best = finite.iloc[int(finite["diff_to_reference_mean"].to_numpy().argmin())]
             closest = f"{_difference(best, '')} ({best['policy']})"
         else:
             closest = "–"
