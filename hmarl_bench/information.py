@@ -29,7 +29,8 @@ The reference's stored cell (its tuned parameters and evaluation rows) and the c
 cell must be current (``python -m hmarl_bench.benchmark <name> --status``); the rerun with
 ``a = 0`` must reproduce the stored rows exactly, or the command stops. Writes
 ``results/<name>/information/regime_value.csv`` and ``.md``; ``--readme`` copies the table
-into the README between ``<!-- information:<name> -->`` markers.
+into a Markdown page (``docs/results/<name>.md``) between ``<!-- information:<name> -->``
+markers.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def regime_value(name: str, results: Path = Path("results")) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """The table as the README shows it."""
+    """The table as the documentation page shows it."""
     lines = [
         "| Scenario | reference | told the regime of | a | reference cost | informed cost | "
         "paired difference [95% CI] | share of the gap to the bound closed [95% CI] |",
@@ -223,14 +224,14 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def write(table: pd.DataFrame, block: str, folder: Path) -> None:
-    """``regime_value.csv`` and ``regime_value.md`` (``block``, the README's copy)."""
+    """``regime_value.csv`` and ``regime_value.md`` (``block``, the page's copy)."""
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "regime_value.csv", index=False, float_format="%.6g")
     (folder / "regime_value.md").write_text(block, "utf-8")
 
 
 def update_readme(readme: Path, name: str, block: str) -> None:
-    """Copy ``block`` between the README's ``information:<name>`` markers."""
+    """Copy ``block`` between the page's ``information:<name>`` markers."""
     try:
         replace_marked(readme, f"{README_KEY}:{name}", block)
     except BenchmarkError as err:

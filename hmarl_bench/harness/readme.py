@@ -296,8 +296,8 @@ def sync_markdown(page: Path, name: str, root: Path) -> dict[str, bool]:
 
 
 def replace_marked(readme: Path, key: str, block: str) -> bool:
-    """Replace the text between the README's markers ``<!-- KEY -->`` and ``<!-- /KEY -->``
-    with ``block``; returns whether the README changed. Raises ``BenchmarkError`` when the
+    """Replace the text between a Markdown file's markers ``<!-- KEY -->`` and ``<!-- /KEY -->``
+    with ``block``; returns whether the file changed. Raises ``BenchmarkError`` when the
     markers are missing."""
     start, end = f"<!-- {key} -->", f"<!-- /{key} -->"
     text = Path(readme).read_text("utf-8")

@@ -15,8 +15,9 @@ harder later it is low. A stored cell's own ``seconds`` are the measured truth: 
 shows them beside the estimate wherever a benchmark under ``--results`` holds a
 ``tuned_mpc_free`` cell of the scenario.
 
-Writes ``mpc.csv`` and ``mpc.md`` to ``--out``; ``--readme`` copies the table into the
-README between ``<!-- speed:mpc -->`` and ``<!-- /speed:mpc -->``.
+Writes ``mpc.csv`` and ``mpc.md`` to ``--out``; ``--readme`` copies the table into a
+Markdown page (``docs/results/frontier_mpc.md``) between ``<!-- speed:mpc -->`` and
+``<!-- /speed:mpc -->``.
 """
 
 from __future__ import annotations

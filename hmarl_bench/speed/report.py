@@ -238,11 +238,11 @@ def print_tables(rows: Sequence[Measurement], notes: Sequence[str]) -> str:
     return text
 
 
-#: The README's markers around the speed results (``--readme``).
+#: The markers around the speed results in ``docs/speed.md`` (``--readme``).
 README_KEY = "speed:results"
 
 
 def readme_block(out: Path) -> str:
-    """The README's copy of a speed run: ``speed.txt`` in ``out``, verbatim, as a text block
-    (so no speed figure in the README is typed by hand)."""
+    """The documentation's copy of a speed run: ``speed.txt`` in ``out``, verbatim, as a text
+    block (so no speed figure in the documentation is typed by hand)."""
     return "```text\n" + (Path(out) / "speed.txt").read_text("utf-8") + "```\n"
