@@ -40,6 +40,8 @@ def test_mkdocs_build_strict(tmp_path):
     # the results pages' links to the committed tables and figures are published with them
     assert (site / "results" / "frontier" / "tables" / "headline" / "index.html").is_file()
     assert (site / "results" / "frontier" / "figures" / "paired_difference.png").is_file()
+    # a list right after a paragraph line (as GitHub reads it) is a list on the site too
+    assert "<li>seed track:" in (site / "results" / "frontier" / "index.html").read_text("utf-8")
     # the quick start includes the committed timing verbatim
     quickstart = (ROOT / "results" / "speed" / "quickstart.txt").read_text("utf-8")
     first = quickstart.splitlines()[1]

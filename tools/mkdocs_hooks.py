@@ -1,4 +1,5 @@
-"""MkDocs hooks: publish the repository files that documentation pages link to.
+"""MkDocs hooks: publish the repository files that documentation pages link to, and read
+lists as GitHub does.
 
 The pages under ``docs/`` link to files outside it (``../../results/frontier/tables/headline.md``,
 a figure), relative links that work when the repository is browsed. MkDocs only knows the
@@ -6,6 +7,10 @@ files under ``docs/``, so this hook adds each linked file that exists in the rep
 the site under its repository path (``results/frontier/tables/headline.md``) and rewrites
 the page's link to point there. A link to a file that does not exist is left as it is, so
 ``mkdocs build --strict`` still fails on it.
+
+The pages are written to read on GitHub too, where a list may follow a paragraph line
+directly; Python-Markdown needs a blank line there, so :func:`_lists` adds one (outside code
+fences) before a list item whose previous line is an unindented text line.
 """
 
 from __future__ import annotations
@@ -20,6 +25,25 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 #: A Markdown link or image target: ``](target)`` or ``](target#anchor)``.
 LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
+ITEM = re.compile(r"^(?:[-*+]|\d+\.)\s")
+#: Line starts that are not paragraph text (a table row, a heading, a comment, a quote).
+NOT_TEXT = ("|", "#", "<!--", ">")
+
+
+def _lists(markdown: str) -> str:
+    """A blank line before a list item that directly follows an unindented paragraph line."""
+    out: list[str] = []
+    fenced = False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and ITEM.match(line) and out:
+            previous = out[-1]
+            text_line = previous.strip() and not previous[0].isspace()
+            if text_line and not ITEM.match(previous) and not previous.startswith(NOT_TEXT):
+                out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def _outside(page: Path, target: str) -> Path | None:
@@ -60,4 +84,4 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         target = os.path.relpath(path.relative_to(ROOT).as_posix(), here.as_posix())
         return f"]({Path(target).as_posix()}{match.group(2) or ''})"
 
-    return LINK.sub(rewrite, markdown)
+    return _lists(LINK.sub(rewrite, markdown))
