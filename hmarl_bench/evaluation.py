@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hmarl_bench.agents.actor import actor_observation
+from hmarl_bench.agents.actor import ModelActor
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.reconciliation import (
@@ -101,23 +101,25 @@ class RuleStores:
 class ModelStores:
     """A trained SB3 model (anything with ``predict``) acting for every store at once.
 
-    Maskable models receive the action masks; plain PPO acts unmasked and the twin cuts
-    its over-sized orders, exactly as in training. A centralized-critic model's actor
-    reads the local observations alone (:func:`~hmarl_bench.agents.policy.actor_observation`).
+    A recurrent model (RecurrentPPO) carries its LSTM state across the days of an episode
+    (:class:`~hmarl_bench.agents.actor.ModelActor`). Maskable models receive the action
+    masks; plain PPO acts unmasked and the twin cuts its over-sized orders, exactly as in
+    training. A centralized-critic model's actor reads the local observations alone
+    (:func:`~hmarl_bench.agents.actor.actor_observation`).
     """
 
     def __init__(self, model: Any, deterministic: bool = True) -> None:
         self.model = model
         self.deterministic = deterministic
         self.maskable = "Maskable" in type(model).__name__
+        self.actor = ModelActor(model)  # a recurrent model's LSTM state, day to day
 
     def __call__(self, obs: np.ndarray, masks: np.ndarray, view: ChainView) -> np.ndarray:
         b, s, d = obs.shape
         kwargs: dict[str, Any] = {"deterministic": self.deterministic}
         if self.maskable:
             kwargs["action_masks"] = masks.reshape(b * s, -1)
-        local = actor_observation(self.model, obs.reshape(b * s, d))
-        actions, _ = self.model.predict(local, **kwargs)
+        actions = self.actor.predict(obs.reshape(b * s, d), view.day, **kwargs)
         return np.asarray(actions, dtype=np.int64).reshape(b, s)
 
 

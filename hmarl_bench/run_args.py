@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hmarl_bench.cli_parser import OneLineParser
-from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS
+from hmarl_bench.learn.hyperparam_keys import ALGO_NAMES, HYPERPARAM_KEYS, check_algo
 
 __all__ = [
     "EVAL_SEED_BASE",
@@ -56,6 +56,15 @@ class RunArgs:
         """The args recorded in a run's ``config.json`` (keys it does not know ignored)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def _algo(value: str) -> str:
+    """argparse type of ``--algo``: a learner algorithm, or the one-line reason it is not."""
+    try:
+        check_algo(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
 
 
 def _parse_value(text: str) -> Any:
@@ -108,9 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--algo",
-        choices=["ppo", "maskable_ppo"],
+        type=_algo,
         default="ppo",
-        help="learner: SB3 PPO or sb3-contrib MaskablePPO (default: ppo)",
+        metavar="{" + ",".join(ALGO_NAMES) + "}",
+        help=(
+            "learner: SB3 PPO or A2C, sb3-contrib MaskablePPO, RecurrentPPO (an LSTM policy) "
+            "or TRPO (default: ppo). Value-based and continuous-action algorithms (DQN, "
+            "QR-DQN, SAC, TD3, TQC) do not fit the shared discrete-action learners and are "
+            "refused with the reason"
+        ),
     )
     parser.add_argument(
         "--scenario",

@@ -2,8 +2,11 @@
 
 ``seed`` (the default) is the seed system's interface (:mod:`hmarl_bench.agents.roles`);
 ``planner`` gives every role what a planner knows and lets it set order-up-to levels
-(:mod:`hmarl_bench.agents.planner`). :func:`make_roles` builds a track's three roles, the
-one place a track name is resolved.
+(:mod:`hmarl_bench.agents.planner`); ``view`` gives a learner everything a ChainView
+controller may read plus memory of the last k days, on the planner's actions
+(:mod:`hmarl_bench.agents.view_track`; ``"view:k"`` names k days of memory, ``"view"`` the
+default). :func:`make_roles` builds a track's three roles, the one place a track name is
+resolved.
 
 :class:`ChainState` is the *global state* of a centralized critic (MAPPO-style): every
 node's stock, position and pipeline, and the day, for every copy, as one vector in [0, 1]
@@ -35,19 +38,43 @@ from hmarl_bench.agents.planner import (
     pipeline_by_arrival,
 )
 from hmarl_bench.agents.roles import StoreRole, SupplierRole, WarehouseRole, _clip_unit
+from hmarl_bench.agents.view_track import (
+    DEFAULT_MEMORY_DAYS,
+    ViewStoreRole,
+    ViewSupplierRole,
+    ViewWarehouseRole,
+)
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin.state import pipeline_total
 
-__all__ = ["INTERFACES", "ChainState", "check_interface", "make_roles"]
+__all__ = ["INTERFACES", "ChainState", "check_interface", "make_roles", "parse_interface"]
 
 #: The interface tracks, by name; the first is the default.
-INTERFACES: tuple[str, ...] = ("seed", "planner")
+INTERFACES: tuple[str, ...] = ("seed", "planner", "view")
+
+
+def parse_interface(interface: str) -> tuple[str, int]:
+    """(track, memory days) of an interface name: ``"view:14"`` -> ("view", 14); the
+    memory is :data:`DEFAULT_MEMORY_DAYS` for a plain ``"view"`` (0 on the other tracks).
+    A ValueError lists the tracks for anything else."""
+    track, _, days = str(interface).partition(":")
+    if track not in INTERFACES or (days and track != "view"):
+        raise ValueError(
+            f"unknown interface {interface!r}; choose one of {list(INTERFACES)} "
+            "('view:k' for k days of memory)"
+        )
+    if track != "view":
+        return track, 0
+    if not days:
+        return track, DEFAULT_MEMORY_DAYS
+    if not days.isdigit() or int(days) < 1:
+        raise ValueError(f"interface {interface!r}: memory days must be an integer >= 1")
+    return track, int(days)
 
 
 def check_interface(interface: str) -> str:
     """``interface`` if it names a track; else a ValueError that lists them."""
-    if interface not in INTERFACES:
-        raise ValueError(f"unknown interface {interface!r}; choose one of {list(INTERFACES)}")
+    parse_interface(interface)
     return interface
 
 
@@ -55,9 +82,17 @@ def make_roles(
     scenario: Scenario, interface: str = "seed", horizon_mask: bool = True
 ) -> tuple[Role, Role, Role]:
     """The (store, warehouse, supplier) roles of a track. ``horizon_mask`` applies to the
-    planner track (the seed track has none)."""
-    if check_interface(interface) == "seed":
+    planner and view tracks (the seed track has none). Each call makes new roles: the view
+    track's roles hold their memory, one batch of episodes each."""
+    track, memory_days = parse_interface(interface)
+    if track == "seed":
         return StoreRole(scenario), WarehouseRole(scenario), SupplierRole(scenario)
+    if track == "view":
+        return (
+            ViewStoreRole(scenario, horizon_mask, memory_days),
+            ViewWarehouseRole(scenario, horizon_mask, memory_days),
+            ViewSupplierRole(scenario),
+        )
     return (
         PlannerStoreRole(scenario, horizon_mask),
         PlannerWarehouseRole(scenario, horizon_mask),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from hmarl_bench.agents.actor import actor_observation, local_dim
+from hmarl_bench.agents.actor import ModelActor, actor_observation, local_dim
 from hmarl_bench.agents.base import BaseAgent, Role
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.agents.masks import flat_mask
@@ -80,8 +80,10 @@ def check_spaces(model: Any, role: Role, source: str = "model") -> None:
 def load_model(path: str | Path, algo: str | None = None) -> Any:
     """Load an SB3 PPO or MaskablePPO model saved by ``model.save`` (a .zip file).
 
-    ``algo`` (``ppo`` / ``maskable_ppo``) picks the class; without it the file's stored
-    policy class decides. Raises :class:`ModelLoadError` for a missing or corrupt file.
+    ``algo`` (``ppo``, ``maskable_ppo``, ``recurrent_ppo``, ``a2c``, ``trpo``) picks the
+    class; without it the file's stored policy class decides (PPO for A2C and TRPO files,
+    whose policy class is PPO's: pass their algo). Raises :class:`ModelLoadError` for a
+    missing or corrupt file.
     """
     from hmarl_bench.learn.train import ALGOS  # local: training pulls in torch
 
@@ -101,12 +103,16 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
             )
     except (OSError, zipfile.BadZipFile) as err:
         raise ModelLoadError(f"{path} is not a readable SB3 model file: {err}") from err
+    # the stored policy class tells MaskablePPO and RecurrentPPO apart; PPO, A2C and TRPO
+    # share one (pass ``algo`` for A2C and TRPO)
     stored = "maskable_ppo" if "Maskable" in data else "ppo"
+    if "RecurrentActorCriticPolicy" in data:
+        stored = "recurrent_ppo"
     if algo is None:
         algo = stored
     if algo not in ALGOS:
         raise ModelLoadError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
-    if data and algo != stored:
+    if data and algo != stored and not (stored == "ppo" and algo in ("a2c", "trpo")):
         raise ModelLoadError(
             f"{path} holds a {ALGOS[stored].__name__} model, not {ALGOS[algo].__name__}; "
             f"pass --algo {stored}"
@@ -144,6 +150,7 @@ class PolicyAgent(BaseAgent):
         self.interface = interface
         self.learning = learning
         self.maskable = "Maskable" in type(model).__name__
+        self.actor = ModelActor(model)  # a recurrent model's LSTM state, day to day
         self.experiences: list[dict[str, Any]] = []
         self._last: tuple[np.ndarray, int] | None = None
 
@@ -167,11 +174,15 @@ class PolicyAgent(BaseAgent):
     def disable_learning(self) -> None:
         self.learning = False
 
-    def _predict(self, obs: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
+    def _predict(
+        self, obs: np.ndarray, masks: np.ndarray | None, day: int | None = None
+    ) -> np.ndarray:
         kwargs: dict[str, Any] = {"deterministic": not self.learning}
         if self.maskable and masks is not None:
             kwargs["action_masks"] = masks
-        actions, _ = self.model.predict(actor_observation(self.model, obs), **kwargs)
+        obs = np.asarray(obs)
+        rows = obs.reshape(-1, obs.shape[-1]) if self.actor.recurrent else obs
+        actions = self.actor.predict(rows, -1 if day is None else day, **kwargs)
         return np.asarray(actions, dtype=np.int64)
 
     def act(
@@ -181,7 +192,8 @@ class PolicyAgent(BaseAgent):
         state: DayState | None = None,
     ) -> int | np.ndarray:
         masks = None if action_mask is None else flat_mask(action_mask)  # int8 rows -> flat
-        prediction = self._predict(observation, masks).reshape(-1)
+        day = None if state is None else int(state.day)
+        prediction = self._predict(observation, masks, day).reshape(-1)
         action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)
@@ -190,7 +202,7 @@ class PolicyAgent(BaseAgent):
     def act_batch(
         self, observations: np.ndarray, action_masks: np.ndarray, state: DayState
     ) -> np.ndarray:
-        actions = self._predict(observations, action_masks)
+        actions = self._predict(observations, action_masks, int(state.day))
         if isinstance(self.role.action_space, spaces.MultiDiscrete):  # (B, K)
             return actions.reshape(len(observations), -1)
         return actions.reshape(len(observations))

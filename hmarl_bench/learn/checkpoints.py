@@ -90,7 +90,7 @@ def rollout_budget(requested: int, params: dict[str, Any], slots: int) -> Budget
 def check_batch_size(params: dict[str, Any], slots: int) -> None:
     """Refuse a minibatch larger than one rollout (``n_steps x slots`` transitions)."""
     rollout = int(params["n_steps"]) * int(slots)
-    if int(params["batch_size"]) > rollout:
+    if "batch_size" in params and int(params["batch_size"]) > rollout:  # A2C has none
         raise ValueError(
             f"hyperparameter 'batch_size' {params['batch_size']} is larger than the rollout, "
             f"n_steps {params['n_steps']} x {slots} slots = {rollout} transitions; lower "

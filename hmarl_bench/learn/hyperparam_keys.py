@@ -25,39 +25,64 @@ __all__ = [
     "INTERFACE_NAMES",
     "RESIDUAL",
     "RESIDUAL_KEYS",
+    "UNFIT_ALGOS",
     "check_algo",
     "check_values",
     "env_options",
     "hyperparams_file",
     "load_hyperparams",
+    "track_name",
 ]
 
-#: The learners' algorithms (SB3 PPO and sb3-contrib MaskablePPO).
-ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo")
+#: The learners' algorithms: SB3 PPO and A2C, sb3-contrib MaskablePPO, RecurrentPPO (an
+#: LSTM policy: memory across days) and TRPO; all on-policy with discrete actions, so each
+#: trains every role on the shared VecEnvs.
+ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo", "recurrent_ppo", "a2c", "trpo")
+#: Algorithms of Stable-Baselines3 / sb3-contrib that do not fit these learners, and why:
+#: named in the error an unknown algo gets.
+UNFIT_ALGOS: dict[str, str] = {
+    "dqn": "value-based, one agent per env (the learners share one policy over a VecEnv)",
+    "qrdqn": "value-based, one agent per env (the learners share one policy over a VecEnv)",
+    "sac": "continuous actions (the learners' actions are discrete)",
+    "td3": "continuous actions (the learners' actions are discrete)",
+    "ddpg": "continuous actions (the learners' actions are discrete)",
+    "tqc": "continuous actions (the learners' actions are discrete)",
+}
 HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
 #: The interface tracks (hmarl_bench.agents.interfaces.INTERFACES, named here torch- and
 #: gymnasium-free for the CLIs).
-INTERFACE_NAMES: tuple[str, ...] = ("seed", "planner")
+INTERFACE_NAMES: tuple[str, ...] = ("seed", "planner", "view")
 
 
 def hyperparams_file(role: str, algo: str, interface: str = "seed") -> Path:
     """A learner's hyperparameters file: ``<algo>.toml`` for the stores and
     ``<role>_<algo>.toml`` for an upper role on the seed track; ``planner_<role>_<algo>.toml``
-    (stores too) on the planner track."""
-    if interface == "planner":
-        return HYPERPARAM_DIR / f"planner_{role}_{algo}.toml"
+    (stores too) on the planner track, ``view_<role>_<algo>.toml`` on the view track."""
+    track = str(interface).partition(":")[0]
+    if track in ("planner", "view"):
+        return HYPERPARAM_DIR / f"{track}_{role}_{algo}.toml"
     return HYPERPARAM_DIR / (f"{algo}.toml" if role == "stores" else f"{role}_{algo}.toml")
 
 
 def env_options(params: dict[str, Any]) -> dict[str, Any]:
-    """The env keyword arguments a hyperparams dict sets: track, horizon mask, team
-    reward weight and the centralized critic's global state."""
+    """The env keyword arguments a hyperparams dict sets: track (on the view track with its
+    ``memory_days``: ``"view:k"``), horizon mask, team reward weight and the centralized
+    critic's global state."""
     return {
-        "interface": params.get("interface", "seed"),
+        "interface": track_name(params),
         "horizon_mask": bool(params.get("horizon_mask", True)),
         "team_weight": float(params.get("team_weight", 0.0)),
         "central_critic": bool(params.get("central_critic", False)),
     }
+
+
+def track_name(params: dict[str, Any]) -> str:
+    """The interface name the roles are built with: ``interface``, and on the view track
+    ``"view:<memory_days>"`` when the hyperparams set ``memory_days``."""
+    interface = str(params.get("interface", "seed"))
+    if interface == "view" and "memory_days" in params:
+        return f"view:{int(params['memory_days'])}"
+    return interface
 
 
 #: Keys passed to the SB3 algorithm's constructor.
@@ -72,6 +97,11 @@ MODEL_KEYS: tuple[str, ...] = (
     "n_steps",
     "batch_size",
     "n_epochs",
+    "normalize_advantage",  # A2C and TRPO
+    "target_kl",  # TRPO: the trust region's size
+    "n_critic_updates",  # TRPO
+    "cg_max_steps",  # TRPO: conjugate gradient steps
+    "use_rms_prop",  # A2C
 )
 #: Keys of a hyperparams file that are not SB3 constructor arguments.
 ENV_KEYS: tuple[str, ...] = (
@@ -85,6 +115,8 @@ ENV_KEYS: tuple[str, ...] = (
     "team_weight",  # 0..1: share of the chain's daily cost in the training reward
     "central_critic",  # true: the critic reads the chain's global state (learn/critic.py)
     "schedule",  # several learners: "alternate" (rounds, default) or "joint" (learn/joint.py)
+    "memory_days",  # view track: days of observed demand and orders in the observation
+    "lstm_hidden_size",  # recurrent_ppo: the LSTM's width
 )
 #: Every key a hyperparams file (and ``--hp``) may set.
 HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS
@@ -114,7 +146,13 @@ BASE_TUNING_KEYS: tuple[str, ...] = (
 
 
 def check_algo(algo: str) -> None:
-    """Refuse an algo name other than :data:`ALGO_NAMES`."""
+    """Refuse an algo name other than :data:`ALGO_NAMES` (saying why for an SB3 algorithm
+    that does not fit, :data:`UNFIT_ALGOS`)."""
+    if algo in UNFIT_ALGOS:
+        raise ValueError(
+            f"algo {algo!r} does not fit these learners: {UNFIT_ALGOS[algo]}; "
+            f"choose one of {sorted(ALGO_NAMES)}"
+        )
     if algo not in ALGO_NAMES:
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGO_NAMES)}")
 
@@ -215,6 +253,11 @@ def _check_learner_options(params: dict[str, Any]) -> None:
             f"hyperparameter 'interface' must be one of {list(INTERFACE_NAMES)}, "
             f"got {params['interface']!r}"
         )
+    days = params.get("memory_days", 1)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"hyperparameter 'memory_days' must be an integer >= 1, got {days!r}")
+    if "memory_days" in params and params.get("interface", "seed") != "view":
+        raise ValueError("hyperparameter 'memory_days' applies to interface = 'view' only")
     team = params.get("team_weight", 0.0)
     if isinstance(team, bool) or not isinstance(team, int | float) or not 0 <= team <= 1:
         raise ValueError(f"hyperparameter 'team_weight' must be in [0, 1], got {team!r}")

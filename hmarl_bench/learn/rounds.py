@@ -24,6 +24,7 @@ files in ``out`` and ``train_rounds(..., start=...)`` continues there.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ import pandas as pd
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.learn.checkpoints import Resume, StopFlag, latest_checkpoint, rollout_budget
 from hmarl_bench.learn.hierarchy import Learner, Policies, evaluate_policies, train_learner
+from hmarl_bench.learn.hyperparam_keys import env_options, track_name
 from hmarl_bench.learn.train import TrainResult
 
 __all__ = [
@@ -156,7 +158,7 @@ def train_rounds(
         raise ValueError("need at least one learner")
     if not eval_seeds:
         raise ValueError("need evaluation seeds to score every round")
-    interface = (hyperparams or {}).get("interface", "seed")
+    interface = track_name(hyperparams or {})
     policies = start.policies if start else Policies(interface=interface)
     results: list[RoundResult] = list(start.results) if start else []
     joint = (hyperparams or {}).get("schedule") == "joint"
@@ -209,7 +211,12 @@ def train_rounds(
                 )
             if trained.interrupted:
                 raise RoundsInterrupted(number, index, results)
-            policies = learner.with_model(policies, trained.model)
+            options = env_options(trained.hyperparams)  # the track as trained (view:k)
+            policies = dataclasses.replace(
+                learner.with_model(policies, trained.model),
+                interface=options["interface"],
+                horizon_mask=options["horizon_mask"],
+            )
             result.curves[learner.name] = trained.learning_curve
             result.train_seconds[learner.name] = trained.seconds
             result.timesteps[learner.name] = trained.timesteps
@@ -295,7 +302,7 @@ def rounds_start(
     number, index = len(done) // per_round + 1, len(done) % per_round
     if index == 0 and number > 1 and not (out / f"round_{number - 1}" / "episodes.csv").is_file():
         number, index = number - 1, per_round  # every learner trained; the scoring was cut
-    interface = (hyperparams or {}).get("interface", "seed")
+    interface = track_name(hyperparams or {})
     policies, results = Policies(interface=interface), []
     result = RoundResult(number, policies, pd.DataFrame())
     for k in range(1, number + 1):

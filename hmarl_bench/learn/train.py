@@ -9,6 +9,7 @@ is what the benchmark reports; final evaluation seeds are kept apart by the call
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import io
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sb3_contrib import MaskablePPO
-from stable_baselines3 import PPO
+from sb3_contrib import TRPO, MaskablePPO, RecurrentPPO
+from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
@@ -65,7 +66,15 @@ __all__ = [
     "train_store_policy",
 ]
 
-ALGOS: dict[str, type] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
+ALGOS: dict[str, type] = {
+    "ppo": PPO,
+    "maskable_ppo": MaskablePPO,
+    "recurrent_ppo": RecurrentPPO,
+    "a2c": A2C,
+    "trpo": TRPO,
+}
+#: The policy class name of each algo (an LSTM actor-critic for RecurrentPPO).
+POLICIES: dict[str, str] = {"recurrent_ppo": "MlpLstmPolicy"}
 #: The centralized-critic policy class of each algo (:mod:`hmarl_bench.learn.critic`).
 CRITIC_POLICIES: dict[str, type] = {
     "ppo": CentralCriticPolicy,
@@ -88,11 +97,23 @@ def make_model(
     and whose critic reads them all (:mod:`hmarl_bench.learn.critic`).
     """
     check_algo(algo)
+    accepted = set(inspect.signature(ALGOS[algo].__init__).parameters)
     kwargs = {k: hyperparams[k] for k in MODEL_KEYS if k in hyperparams}
+    unfit = sorted(set(kwargs) - accepted)
+    if unfit:
+        raise ValueError(f"hyperparameters {unfit} do not apply to {algo}; remove them")
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
-    policy: Any = "MlpPolicy"
+    policy: Any = POLICIES.get(algo, "MlpPolicy")
     policy_kwargs: dict[str, Any] = {"net_arch": {"pi": net_arch, "vf": net_arch}}
+    if "lstm_hidden_size" in hyperparams:
+        if algo != "recurrent_ppo":
+            raise ValueError("hyperparameter 'lstm_hidden_size' applies to recurrent_ppo only")
+        policy_kwargs["lstm_hidden_size"] = int(hyperparams["lstm_hidden_size"])
     if hyperparams.get("central_critic", False):
+        if algo not in CRITIC_POLICIES:
+            raise ValueError(
+                f"a centralized critic is available for {sorted(CRITIC_POLICIES)}, not {algo}"
+            )
         if local_dim is None:
             raise ValueError("a centralized critic needs the actor's local_dim")
         policy, policy_kwargs["local_dim"] = CRITIC_POLICIES[algo], int(local_dim)
