@@ -97,8 +97,13 @@ def main(argv: list[str] | None = None) -> int:
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
     """The resolved hyperparameters and the budget (raises ValueError for bad ones)."""
     from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
-    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, load_hyperparams
+    from hmarl_bench.learn.hyperparam_keys import (
+        check_role_algo,
+        hyperparams_file,
+        load_hyperparams,
+    )
 
+    check_role_algo("stores", args.algo)
     path = hyperparams_file("stores", args.algo, overrides.get("interface", "seed"))
     params = load_hyperparams(args.algo, overrides, path)
     params["n_envs"] = int(args.n_envs or params["n_envs"])

@@ -122,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="{" + ",".join(ALGO_NAMES) + "}",
         help=(
             "learner: SB3 PPO or A2C, sb3-contrib MaskablePPO, RecurrentPPO (an LSTM policy) "
-            "or TRPO (default: ppo). Value-based and continuous-action algorithms (DQN, "
-            "QR-DQN, SAC, TD3, TQC) do not fit the shared discrete-action learners and are "
-            "refused with the reason"
+            "or TRPO (default: ppo); DQN and QR-DQN for the warehouse or supplier learner "
+            "alone (--learners). Continuous-action algorithms (SAC, TD3, TQC) do not fit the "
+            "learners' discrete actions and are refused with the reason"
         ),
     )
     parser.add_argument(

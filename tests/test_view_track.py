@@ -140,7 +140,7 @@ def test_interface_names_and_memory_days():
 
 
 def test_unfit_algorithms_are_refused_with_the_reason():
-    for algo, reason in [("dqn", "value-based"), ("sac", "continuous"), ("tqc", "continuous")]:
+    for algo, reason in [("ddpg", "continuous"), ("sac", "continuous"), ("tqc", "continuous")]:
         with pytest.raises(ValueError, match=reason):
             check_algo(algo)
     done = subprocess.run(
@@ -218,3 +218,31 @@ def test_view_track_learners_train_and_evaluate(learners, algo):
     model = getattr(final.policies, learners[-1])
     role = make_roles(load_scenario("default"), "view:4")[1]
     assert model.observation_space.shape == role.observation_space.shape
+
+
+@pytest.mark.parametrize(("algo", "interface"), [("dqn", "view"), ("qrdqn", "seed")])
+def test_value_based_learners_train_the_warehouse_alone(algo, interface):
+    results = train_rounds(
+        "default",
+        parse_learners(["warehouse"]),
+        algo=algo,
+        timesteps=512,
+        n_envs=4,
+        hyperparams={"interface": interface, "learning_starts": 64, "buffer_size": 1000},
+        validation_seeds=[200, 201],
+        eval_seeds=[10, 11],
+    )
+    model = results[-1].policies.warehouse
+    assert type(model).__name__.lower() == algo
+    assert np.isfinite(results[-1].episodes["total_cost"]).all()
+
+
+def test_value_based_algos_refuse_the_shared_store_policy_and_joint_needs_ppo():
+    with pytest.raises(ValueError, match="not the stores' shared policy"):
+        train_store_policy("default", algo="dqn", timesteps=64)
+    with pytest.raises(ValueError, match="not the stores' shared policy"):
+        train_rounds("default", parse_learners(["stores"]), algo="qrdqn", timesteps=64,
+                     eval_seeds=[10])  # fmt: skip
+    with pytest.raises(ValueError, match="joint schedule"):
+        train_rounds("default", parse_learners(["stores", "warehouse"]), algo="a2c",
+                     timesteps=64, hyperparams={"schedule": "joint"}, eval_seeds=[10])  # fmt: skip

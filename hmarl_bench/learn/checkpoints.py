@@ -84,11 +84,14 @@ class Budget:
 def rollout_budget(requested: int, params: dict[str, Any], slots: int) -> Budget:
     """The :class:`Budget` of ``requested`` agent-steps with ``params["n_steps"]`` on
     ``slots`` VecEnv slots."""
-    return Budget(int(requested), int(params["n_steps"]), int(slots))
+    steps = params.get("n_steps", params.get("train_freq", 1))  # off-policy: train_freq
+    return Budget(int(requested), int(steps), int(slots))
 
 
 def check_batch_size(params: dict[str, Any], slots: int) -> None:
     """Refuse a minibatch larger than one rollout (``n_steps x slots`` transitions)."""
+    if "n_steps" not in params:  # off-policy: minibatches come from the replay buffer
+        return
     rollout = int(params["n_steps"]) * int(slots)
     if "batch_size" in params and int(params["batch_size"]) > rollout:  # A2C has none
         raise ValueError(

@@ -36,6 +36,7 @@ from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
+from hmarl_bench.learn.hyperparam_keys import check_role_algo
 from hmarl_bench.learn.train import (
     KPIEvalCallback,
     TrainResult,
@@ -280,6 +281,7 @@ def train_learner(
     go to ``log_dir/checkpoints`` every quarter of the budget.
     """
     scenario = load_scenario(scenario)
+    check_role_algo(learner.name, algo)
     interface = (hyperparams or {}).get("interface", "seed")
     policies = policies or Policies(interface=interface)
     path = learner.hyperparams_path(algo, interface)

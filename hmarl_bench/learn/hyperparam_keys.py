@@ -24,8 +24,10 @@ __all__ = [
     "MODEL_KEYS",
     "INTERFACE_NAMES",
     "RESIDUAL",
+    "ALONE_ALGOS",
     "RESIDUAL_KEYS",
     "UNFIT_ALGOS",
+    "check_role_algo",
     "check_algo",
     "check_values",
     "env_options",
@@ -37,12 +39,22 @@ __all__ = [
 #: The learners' algorithms: SB3 PPO and A2C, sb3-contrib MaskablePPO, RecurrentPPO (an
 #: LSTM policy: memory across days) and TRPO; all on-policy with discrete actions, so each
 #: trains every role on the shared VecEnvs.
-ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo", "recurrent_ppo", "a2c", "trpo")
+ALGO_NAMES: tuple[str, ...] = (
+    "ppo",
+    "maskable_ppo",
+    "recurrent_ppo",
+    "a2c",
+    "trpo",
+    "dqn",
+    "qrdqn",
+)
+#: Off-policy, value-based algorithms (SB3 DQN, sb3-contrib QR-DQN): one agent acting alone
+#: in each VecEnv slot, i.e. the warehouse or the supplier learner (one slot per copy), not
+#: the shared store policy (several agents of one copy in one VecEnv).
+ALONE_ALGOS: tuple[str, ...] = ("dqn", "qrdqn")
 #: Algorithms of Stable-Baselines3 / sb3-contrib that do not fit these learners, and why:
 #: named in the error an unknown algo gets.
 UNFIT_ALGOS: dict[str, str] = {
-    "dqn": "value-based, one agent per env (the learners share one policy over a VecEnv)",
-    "qrdqn": "value-based, one agent per env (the learners share one policy over a VecEnv)",
     "sac": "continuous actions (the learners' actions are discrete)",
     "td3": "continuous actions (the learners' actions are discrete)",
     "ddpg": "continuous actions (the learners' actions are discrete)",
@@ -102,6 +114,15 @@ MODEL_KEYS: tuple[str, ...] = (
     "n_critic_updates",  # TRPO
     "cg_max_steps",  # TRPO: conjugate gradient steps
     "use_rms_prop",  # A2C
+    "buffer_size",  # DQN / QR-DQN: replay buffer transitions
+    "learning_starts",  # DQN / QR-DQN
+    "tau",  # DQN / QR-DQN: soft update of the target network (1.0: hard)
+    "train_freq",  # DQN / QR-DQN: env steps (of every slot) between updates
+    "gradient_steps",  # DQN / QR-DQN
+    "target_update_interval",  # DQN / QR-DQN
+    "exploration_fraction",  # DQN / QR-DQN: share of the budget epsilon decays over
+    "exploration_initial_eps",  # DQN / QR-DQN
+    "exploration_final_eps",  # DQN / QR-DQN
 )
 #: Keys of a hyperparams file that are not SB3 constructor arguments.
 ENV_KEYS: tuple[str, ...] = (
@@ -155,6 +176,18 @@ def check_algo(algo: str) -> None:
         )
     if algo not in ALGO_NAMES:
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGO_NAMES)}")
+
+
+def check_role_algo(role: str, algo: str) -> None:
+    """Refuse an algo that cannot train ``role`` (``stores``, ``warehouse``, ``supplier``),
+    naming those that can: DQN and QR-DQN learn one agent acting alone per slot."""
+    check_algo(algo)
+    if algo in ALONE_ALGOS and role == "stores":
+        shared = [a for a in ALGO_NAMES if a not in ALONE_ALGOS]
+        raise ValueError(
+            f"{algo} learns one agent acting alone per VecEnv slot (the warehouse or supplier "
+            f"learner), not the stores' shared policy; for the stores choose one of {shared}"
+        )
 
 
 def load_hyperparams(

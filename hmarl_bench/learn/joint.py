@@ -119,6 +119,10 @@ class JointResult:
     timesteps: int = 0  # copy-days
 
 
+#: Algorithms the joint loop can drive: PPO's rollout buffer and update, without memory.
+JOINT_ALGOS: tuple[str, ...] = ("ppo", "maskable_ppo")
+
+
 def _observe(member: _Member, state: Any, chain: ChainState | None) -> np.ndarray:
     local = member.role.observe(state)
     batch = state.store_on_hand.shape[0]
@@ -156,6 +160,11 @@ def train_joint(
     (default: the seed's rules). ``policies`` models of learning roles are continued.
     ``on_eval(copy_days, cost)`` is called after each validation point; ``False`` stops.
     """
+    if algo not in JOINT_ALGOS:
+        raise ValueError(
+            f"the joint schedule runs PPO's rollout loop for every learner at once; "
+            f"choose one of {list(JOINT_ALGOS)} (or the alternate schedule for {algo})"
+        )
     scenario = load_scenario(scenario)
     if not learners:
         raise ValueError("need at least one learner")

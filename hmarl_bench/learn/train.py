@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sb3_contrib import TRPO, MaskablePPO, RecurrentPPO
-from stable_baselines3 import A2C, PPO
+from gymnasium import spaces as gym_spaces
+from sb3_contrib import QRDQN, TRPO, MaskablePPO, RecurrentPPO
+from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
@@ -39,10 +40,12 @@ from hmarl_bench.learn.checkpoints import (
 )
 from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
 from hmarl_bench.learn.hyperparam_keys import (
+    ALONE_ALGOS,
     HYPERPARAM_DIR,
     HYPERPARAM_KEYS,
     MODEL_KEYS,
     check_algo,
+    check_role_algo,
     env_options,
     hyperparams_file,
     load_hyperparams,
@@ -72,6 +75,8 @@ ALGOS: dict[str, type] = {
     "recurrent_ppo": RecurrentPPO,
     "a2c": A2C,
     "trpo": TRPO,
+    "dqn": DQN,
+    "qrdqn": QRDQN,
 }
 #: The policy class name of each algo (an LSTM actor-critic for RecurrentPPO).
 POLICIES: dict[str, str] = {"recurrent_ppo": "MlpLstmPolicy"}
@@ -105,6 +110,13 @@ def make_model(
     net_arch = list(hyperparams.get("net_arch", [64, 64]))
     policy: Any = POLICIES.get(algo, "MlpPolicy")
     policy_kwargs: dict[str, Any] = {"net_arch": {"pi": net_arch, "vf": net_arch}}
+    if algo in ALONE_ALGOS:  # a Q-network: one list of layers, one discrete action
+        policy_kwargs = {"net_arch": net_arch}
+        if not isinstance(env.action_space, gym_spaces.Discrete):
+            raise ValueError(
+                f"{algo} needs one discrete action per slot, but this role acts on "
+                f"{env.action_space} (one action per SKU); choose ppo or maskable_ppo"
+            )
     if "lstm_hidden_size" in hyperparams:
         if algo != "recurrent_ppo":
             raise ValueError("hyperparameter 'lstm_hidden_size' applies to recurrent_ppo only")
@@ -293,6 +305,7 @@ def train_store_policy(
     early with a checkpoint and ``interrupted`` set; ``resume`` continues from one.
     """
     scenario = load_scenario(scenario)
+    check_role_algo("stores", algo)
     interface = (hyperparams or {}).get("interface", "seed")
     path = hyperparams_file("stores", algo, interface)
     params = training_params(algo, hyperparams, timesteps, n_envs, path)
