@@ -35,6 +35,16 @@ A benchmark is plain values::
     timesteps = 1500000                  # copy-days
     eval_freq = 46080
 
+    [[algos]]                            # any learner by name (hmarl_bench.learn.registry)
+    learner = "mypkg.learners:MyLearner" # a registered name, "package.module:attribute"
+                                         # or "path/to/file.py:attribute" (relative to
+                                         # this file's folder)
+    label = "mine"                       # its name in the tables (default: name, else
+                                         # the learner's name or attribute)
+    name = "ppo"                         # optional: the task's algo
+    timesteps = 10000                    # the budget in the learner's own unit
+    options = { rounds = 2 }             # optional: learner-specific values (task.options)
+
     [[external]]                         # optional: bring your own policy
     name = "my_rule"                     # its name in the tables
     factory = "mypkg.policies:make"      # factory(scenario) -> a ChainController or a
@@ -72,6 +82,15 @@ puts both in the entry's ``hyperparams`` under
 It runs alone (no other learners, one round), with ``name = "ppo"``, needs tuning seeds,
 and reads ``experiments/hyperparams/residual_ppo.toml``.
 
+Every algo entry runs a learner of the registry (:mod:`hmarl_bench.learn.registry`): an
+entry without ``learner`` maps to a built-in one (no ``learners``, or ``"stores"``:
+``stores``; ``"residual"``: ``residual``; other roles: ``rounds`` with options
+``learners``, ``rounds`` and ``timesteps`` per role), keeping its label; an entry with
+``learner`` names it directly (``learners`` and ``rounds`` then go in ``options``). The
+learner's module is found when the config is read, without running it (a missing one
+fails here, in one line); the benchmark imports it and calls its ``check`` before any
+cell runs.
+
 Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
 seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
 """
@@ -87,6 +106,7 @@ from typing import Any
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import ScenarioError, load_scenario
 from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
+from hmarl_bench.learn.registry import LearnerError, check_learner, learner_module
 
 __all__ = [
     "ALGO_NAMES",
@@ -143,6 +163,10 @@ class AlgoSpec:
     rounds: int = 1
     role_timesteps: tuple[tuple[str, int], ...] = ()  # (learner, steps) pairs
     label: str = ""
+    #: The registry's learner (a name or an import path) and its module (fingerprints).
+    learner: str = "stores"
+    learner_module: str = ""
+    options: tuple[tuple[str, Any], ...] = ()  # sorted (key, value) pairs: task.options
 
     @property
     def hyperparam_overrides(self) -> dict[str, Any]:
@@ -154,14 +178,9 @@ class AlgoSpec:
         return self.label or self.name
 
     @property
-    def is_store_only(self) -> bool:
-        """The plain store learner (trained by ``train_store_policy``)."""
-        return self.learners == ("stores",) and self.rounds == 1
-
-    @property
     def is_residual(self) -> bool:
         """The residual learner (:mod:`hmarl_bench.learn.residual`)."""
-        return self.learners == (RESIDUAL,)
+        return self.learner == RESIDUAL
 
 
 @dataclass(frozen=True)
@@ -240,6 +259,8 @@ _ALGO_KEYS = {
     "learners",
     "rounds",
     "label",
+    "learner",
+    "options",
 }
 _EXTERNAL_KEYS = {"name", "factory"}
 _GENERALIZATION_KEYS = {"train_scenario"}
@@ -319,19 +340,20 @@ def _resolve_scenario(text: str, key: str, base: Path | None) -> str:
     return text
 
 
-def _algo(data: Any, key: str) -> AlgoSpec:
+def _algo(data: Any, key: str, base: Path | None = None) -> AlgoSpec:
     if not isinstance(data, dict):
         raise BenchmarkError(key, f"expected a table, got {type(data).__name__}")
     _unknown(data, _ALGO_KEYS, f"{key}.")
+    if "learner" in data:
+        return _learner_entry(data, key, base)
     name = _str(data.get("name"), f"{key}.name")
     if name not in ALGO_NAMES:
         raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
+    if "options" in data:
+        raise BenchmarkError(f"{key}.options", "options go with 'learner = ...' entries")
     if "timesteps" not in data:
         raise BenchmarkError(f"{key}.timesteps", "missing: the training budget in steps")
-    hyper = data.get("hyperparams", {})
-    if not isinstance(hyper, dict):
-        raise BenchmarkError(f"{key}.hyperparams", "expected a table of overrides")
-    n_envs = data.get("n_envs")
+    hyper = _hyperparams(data, key)
     learners = _learners(data.get("learners", "stores"), f"{key}.learners")
     rounds = _int(data.get("rounds", 1), f"{key}.rounds", 1)
     budgets = data["timesteps"]
@@ -352,16 +374,83 @@ def _algo(data: Any, key: str) -> AlgoSpec:
         label = _str(data["label"], f"{key}.label")
     if learners == (RESIDUAL,):
         hyper = _residual_entry(name, rounds, hyper, key)
+    # the registry's learner this entry runs (same label, so the same cell ids and tables)
+    learner, options = "stores", ()
+    if learners == (RESIDUAL,):
+        learner = RESIDUAL
+    elif learners != ("stores",) or rounds > 1:
+        learner = "rounds"
+        options = (("learners", learners), ("rounds", rounds), ("timesteps", dict(role_timesteps)))
     return AlgoSpec(
         name=name,
         timesteps=timesteps,
-        n_envs=None if n_envs is None else _int(n_envs, f"{key}.n_envs", 1),
+        n_envs=_n_envs(data, key),
         eval_freq=_int(data.get("eval_freq", 0), f"{key}.eval_freq", 0),
         hyperparams=tuple(sorted(hyper.items())),
         learners=learners,
         rounds=rounds,
         role_timesteps=role_timesteps if "learners" in data else (),
         label=label,
+        learner=learner,
+        learner_module=learner_module(learner),
+        options=options,
+    )
+
+
+def _hyperparams(data: dict[str, Any], key: str) -> dict[str, Any]:
+    hyper = data.get("hyperparams", {})
+    if not isinstance(hyper, dict):
+        raise BenchmarkError(f"{key}.hyperparams", "expected a table of overrides")
+    return hyper
+
+
+def _n_envs(data: dict[str, Any], key: str) -> int | None:
+    n_envs = data.get("n_envs")
+    return None if n_envs is None else _int(n_envs, f"{key}.n_envs", 1)
+
+
+def _learner_entry(data: dict[str, Any], key: str, base: Path | None) -> AlgoSpec:
+    """An entry that names its learner: ``learner = "<registered name or import path>"``."""
+    for legacy in ("learners", "rounds"):
+        if legacy in data:
+            raise BenchmarkError(
+                f"{key}.{legacy}",
+                "with 'learner = ...' give it in options (options = { learners = ... })",
+            )
+    text = _str(data["learner"], f"{key}.learner")
+    try:
+        learner = check_learner(text, base)
+    except LearnerError as err:
+        raise BenchmarkError(f"{key}.learner", str(err)) from None
+    builtin = learner in ("stores", "rounds", RESIDUAL)  # the SB3 learners
+    default = learner if ":" not in learner else learner.rpartition(":")[2].split(".")[-1]
+    name = _str(data.get("name", "ppo" if builtin else default), f"{key}.name")
+    if builtin and name not in ALGO_NAMES:
+        raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
+    label = _str(data.get("label", data.get("name", default)), f"{key}.label")
+    if not _NAME.match(label):
+        raise BenchmarkError(f"{key}.label", f"use letters, digits, '_', '.', '-'; got {label!r}")
+    options = data.get("options", {})
+    if not isinstance(options, dict):
+        raise BenchmarkError(f"{key}.options", "expected a table of the learner's options")
+    hyper = _hyperparams(data, key)
+    learners: tuple[str, ...] = ("stores",)
+    if learner == RESIDUAL:
+        hyper = _residual_entry(name, 1, hyper, key)
+        learners = (RESIDUAL,)
+    elif learner == "rounds" and "learners" in options:
+        learners = _learners(options["learners"], f"{key}.options.learners")
+    return AlgoSpec(
+        name=name,
+        timesteps=_int(data.get("timesteps", 0), f"{key}.timesteps", 0),
+        n_envs=_n_envs(data, key),
+        eval_freq=_int(data.get("eval_freq", 0), f"{key}.eval_freq", 0),
+        hyperparams=tuple(sorted(hyper.items())),
+        learners=learners,
+        label=label,
+        learner=learner,
+        learner_module=learner_module(learner),
+        options=tuple(sorted(options.items())),
     )
 
 
@@ -469,7 +558,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     if len(set(baselines)) != len(baselines):
         raise BenchmarkError("baselines", f"baselines repeat: {list(baselines)}")
     algos = tuple(
-        _algo(a, f"algos[{i}]") for i, a in enumerate(_list(data.get("algos", []), "algos"))
+        _algo(a, f"algos[{i}]", base) for i, a in enumerate(_list(data.get("algos", []), "algos"))
     )
     if len({a.policy for a in algos}) != len(algos):
         raise BenchmarkError("algos", f"algos repeat: {[a.policy for a in algos]}")
