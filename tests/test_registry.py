@@ -192,6 +192,17 @@ def test_a_users_learner_source_enters_its_cells_fingerprint(tmp_path):
     assert before["default__random"] == after["default__random"]
 
 
+def test_every_registered_learners_module_is_hashed_by_its_cells():
+    """The runner imports learners dynamically (invisible to the static graph), so each
+    registered learner's module must be a package module whose closure the cells add."""
+    runner = set(cells.code_modules(cells.LEARNER))
+    for name in registry.learner_names():
+        module = registry.learner_module(name)
+        assert module in provenance.import_graph().files
+        assert module not in runner  # reached only through the cell's own root
+        assert module in cells.learner_modules(module)
+
+
 @pytest.fixture
 def package_copy(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "src" / "hmarl_bench"
