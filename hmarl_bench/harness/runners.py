@@ -4,6 +4,9 @@
 it, so that the static import closure from the runner (the cell's fingerprint's ``code``
 part, :data:`hmarl_bench.harness.cells.RUNNER_ROOTS`) holds the modules that kind of cell
 runs and no others: a baseline cell does not go stale when the training code changes.
+A learner cell's runner imports its learner by name (:mod:`hmarl_bench.learn.registry`),
+which the static closure cannot see: the cell adds that learner's module as a root of its
+own (:func:`hmarl_bench.harness.cells.learner_modules`).
 """
 
 from __future__ import annotations
@@ -67,19 +70,19 @@ def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         )
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
     info = dict(trained.info)
-    if trained.evaluation_info is not None:  # facts about the episodes just scored
-        info.update(trained.evaluation_info(cell.evaluation_seeds))
+    evaluation_info = getattr(trained, "evaluation_info", None)
+    if evaluation_info is not None:  # facts about the episodes just scored
+        info.update(evaluation_info(cell.evaluation_seeds))
     result = {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
         "learning_curve": _curve_rows(trained.learning_curve),
         "info": info,
-        "_artifacts": dict(trained.artifacts),
+        "_artifacts": dict(getattr(trained, "artifacts", None) or {}),
     }
-    if cell.transfer_scenarios and trained.transfer is not None:
-        result["transfer"] = transfer_rows(
-            trained.transfer, cell.transfer_scenarios, cell.evaluation_seeds
-        )
+    transfer = getattr(trained, "transfer", None)
+    if cell.transfer_scenarios and transfer is not None:
+        result["transfer"] = transfer_rows(transfer, cell.transfer_scenarios, cell.evaluation_seeds)
     return result
 
 
