@@ -50,10 +50,10 @@ from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, bui
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.reuse import reuse_cells
-from hmarl_bench.harness.spec import AlgoSpec, BenchmarkError, BenchmarkSpec, load_benchmark
+from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 
 if TYPE_CHECKING:
-    from hmarl_bench.config import Scenario
+    pass
 
 __all__ = [
     "BenchmarkData",
@@ -81,41 +81,31 @@ class RunSummary:
 
 
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
-    """Fail early on bad hyperparameter overrides (or a minibatch larger than a rollout on
-    some scenario) rather than in every learner cell."""
-    if not any(c.kind == LEARNER for c in cells):
-        return
+    """Fail early, in one line, on a learner that cannot be imported or has no ``train``,
+    and on what its ``check(task)`` refuses (bad hyperparameter overrides, a minibatch
+    larger than a rollout on some scenario), rather than in every learner cell."""
     from hmarl_bench.config import load_scenario
-    from hmarl_bench.learn.checkpoints import check_batch_size
-    from hmarl_bench.learn.hierarchy import parse_learners
-    from hmarl_bench.learn.train import load_hyperparams
+    from hmarl_bench.harness.runners import learner_task
+    from hmarl_bench.learn.registry import LearnerError, resolve_learner
 
-    scenarios = [load_scenario(name) for name in spec.scenarios]
-    for i, algo in enumerate(spec.algos):
+    index = {algo.policy: i for i, algo in enumerate(spec.algos)}
+    checked: set[tuple[str, str]] = set()
+    for cell in cells:
+        if cell.kind != LEARNER or (cell.policy, cell.scenario) in checked:
+            continue
+        checked.add((cell.policy, cell.scenario))
+        key = f"algos[{index.get(cell.policy, 0)}]"
         try:
-            if algo.is_residual:
-                _check_residual(algo, scenarios)
-                continue
-            for learner in parse_learners(list(algo.learners)):
-                path = learner.hyperparams_path(algo.name)
-                params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
-                n_envs = int(algo.n_envs or params["n_envs"])
-                for scenario in scenarios:
-                    check_batch_size(params, learner.slots(scenario, n_envs))
+            learner = resolve_learner(cell.learner)
+        except LearnerError as err:
+            raise BenchmarkError(f"{key}.learner", str(err), spec.source) from None
+        check = getattr(learner, "check", None)
+        if not callable(check):
+            continue
+        try:
+            check(learner_task(cell, load_scenario(cell.scenario)))
         except ValueError as err:
-            raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
-
-
-def _check_residual(algo: AlgoSpec, scenarios: Sequence[Scenario]) -> None:
-    """A residual entry's overrides against ``residual_<algo>.toml``, on every scenario."""
-    from hmarl_bench.learn.checkpoints import check_batch_size
-    from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS
-    from hmarl_bench.learn.residual import load_residual_hyperparams
-
-    overrides = {k: v for k, v in algo.hyperparams if k not in BASE_TUNING_KEYS}
-    for scenario in scenarios:
-        params = load_residual_hyperparams(algo.name, overrides, scenario, n_envs=algo.n_envs)
-        check_batch_size(params, params["n_envs"])
+            raise BenchmarkError(f"{key}.hyperparams", str(err), spec.source) from None
 
 
 #: Seconds between redraws of the progress bar while cells run, so that its elapsed time

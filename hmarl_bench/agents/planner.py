@@ -83,7 +83,13 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import Role
-from hmarl_bench.agents.roles import MAX_COVER_DAYS, SupplierRole, _clip_unit, _closest_option
+from hmarl_bench.agents.roles import (
+    MAX_COVER_DAYS,
+    StoreRole,
+    SupplierRole,
+    _clip_unit,
+    _closest_option,
+)
 from hmarl_bench.config import Scenario
 from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.state import over_stores, pipeline_total, sku_total
@@ -164,13 +170,9 @@ class PlannerStoreRole(Role):
             *(f"nominal_demand_t+{j}" for j in range(self.window)),
         )
 
-    def room(self, position: np.ndarray) -> np.ndarray:
-        """(B, N) room under each slot's store capacity (shared by the store's SKUs)."""
-        if self.n_skus == 1:
-            return self.capacity - position
-        batch = position.shape[0]
-        store_position = position.reshape(batch, -1, self.n_skus).sum(axis=2)
-        return np.repeat(self.store_capacity - store_position, self.n_skus, axis=1)
+    #: (B, N) room under each slot's store capacity (shared by the store's SKUs): the seed
+    #: track's own function (it reads ``n_skus``, ``capacity`` and ``store_capacity``).
+    room = StoreRole.room
 
     def observe(self, state: Any, *, position: np.ndarray | None = None) -> np.ndarray:
         if position is None:

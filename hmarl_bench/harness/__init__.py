@@ -9,9 +9,10 @@
 - ``stats``: means, bootstrap CIs, IQM, probability of improvement, normalized scores.
 - ``tables`` / ``plots``: CSV, Markdown and LaTeX tables; seaborn figures (PNG and PDF).
 - ``clairvoyant``: the perfect-information MILP bound on cost.
-- ``hier_cells`` / ``generalization``: hierarchical learner cells (stores, warehouse,
-  supplier learning in rounds) and the table of policies run on scenarios they were not
-  trained on.
+- ``transfer`` / ``generalization``: learners run on scenarios they were not trained on
+  (the rows, and their table).
+
+Every learner cell runs through :mod:`hmarl_bench.learn.registry` (by name or import path).
 
 Modules are imported on use so that the harness works without the optional ones.
 """

@@ -2,10 +2,11 @@
 
 A benchmark is a list of independent cells:
 
-- ``learner``: (scenario x algo x training seed) trains a store policy, or the learners of
-  a hierarchical algo entry round by round (:mod:`hmarl_bench.harness.hier_cells`),
-  evaluates it on every evaluation seed and keeps its learning curve (validation seeds)
-  and its models; on the generalization scenario it also runs on the other scenarios;
+- ``learner``: (scenario x algo entry x training seed) trains the learner the entry names
+  (a registered name or a user's import path, :mod:`hmarl_bench.learn.registry`),
+  evaluates its controller on every evaluation seed and keeps its learning curve
+  (validation seeds) and its models; on the generalization scenario it also runs on the
+  other scenarios (:mod:`hmarl_bench.harness.transfer`);
 - ``baseline``: (scenario x baseline) tunes on the tuning seeds, evaluates on every
   evaluation seed in one batched pass, then runs the (tuned) controller on the tuning
   seeds too (``info["tuning_rows"]``): the reference, the best rule, is chosen there;
@@ -29,7 +30,10 @@ hash of three parts (:func:`fingerprint_parts`), each also stored with the resul
   imports, from its roots in :data:`RUNNER_ROOTS` (:mod:`hmarl_bench.harness.provenance`):
   editing the dynamics, rewards, a baseline or training makes cells stale, editing tables,
   figures or the README code does not; an ``external`` cell adds the source of its
-  factory's module (:func:`hmarl_bench.harness.factory_refs.factory_modules`);
+  factory's module (:func:`hmarl_bench.harness.factory_refs.factory_modules`); a
+  ``learner`` cell adds its learner's module, which the runner imports dynamically: for
+  the package's own learners the static closure from that module, for a user's the
+  SHA-256 of its source file (``learner:<module or path>``);
 - ``libraries``: Python's major.minor and the versions of numpy, scipy, torch,
   stable-baselines3 and sb3-contrib.
 
@@ -54,9 +58,10 @@ from typing import TYPE_CHECKING, Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.harness.factory_refs import factory_modules
+from hmarl_bench.harness.factory_refs import factory_modules, origin
 from hmarl_bench.harness.provenance import (
     code_digest,
+    import_graph,
     library_versions,
     module_closure,
     module_digests,
@@ -76,6 +81,7 @@ __all__ = [
     "build_cells",
     "episode_trace",
     "fingerprint_parts",
+    "learner_modules",
     "missing_fields",
     "rows_of",
     "write_atomic",
@@ -113,23 +119,20 @@ class Cell:
     eval_freq: int = 0
     hyperparams: tuple[tuple[str, Any], ...] = ()
     time_limit: float = 60.0
-    algo: str = ""  # the SB3 algo when ``policy`` is a hierarchical label
-    learners: tuple[str, ...] = ("stores",)
-    rounds: int = 1
-    role_timesteps: tuple[tuple[str, int], ...] = ()
+    algo: str = ""  # the algo when ``policy`` is a label (``ppo`` for ``ppo-warehouse``)
+    learners: tuple[str, ...] = ("stores",)  # roles whose hyperparameter files it reads
     transfer_scenarios: tuple[str, ...] = ()  # where a learner is also evaluated
     factory: str = ""  # an external policy's "module:attribute"
     tuning_budget: int = 0  # candidate-episodes of a searched baseline's tuning (0: none)
     tuning_seed: int = 0
+    learner: str = ""  # a learner's registered name or import path (hmarl_bench.learn.registry)
+    learner_module: str = ""  # the module (or file) of that learner, for the fingerprint
+    options: tuple[tuple[str, Any], ...] = ()  # the learner's options (sorted pairs)
     fingerprint: str = ""
 
     @property
     def algo_name(self) -> str:
         return self.algo or self.policy
-
-    @property
-    def is_store_only(self) -> bool:
-        return self.learners == ("stores",) and self.rounds == 1
 
     @property
     def cell_id(self) -> str:
@@ -138,18 +141,19 @@ class Cell:
         return f"{scenario}__{self.policy}{seed}"
 
 
-#: Cell fields added for hierarchical learners and searched baselines; left out of the
-#: values digest at their defaults, so adding a field does not change the digest of cells
-#: that do not use it.
+#: Cell fields added for hierarchical learners, searched baselines and the learner
+#: registry; left out of the values digest at their defaults, so adding a field does not
+#: change the digest of cells that do not use it.
 _NEW_FIELDS = {
     "algo": "",
     "learners": ("stores",),
-    "rounds": 1,
-    "role_timesteps": (),
     "transfer_scenarios": (),
     "factory": "",
     "tuning_budget": 0,
     "tuning_seed": 0,
+    "learner": "",
+    "learner_module": "",
+    "options": (),
 }
 
 
@@ -191,12 +195,26 @@ def fingerprint_parts(cell: Cell, scenario: Scenario | None = None) -> dict[str,
     modules = code_modules(cell.kind)
     if cell.kind == EXTERNAL:  # the brought policy's own module, found without running it
         modules = {**modules, **factory_modules(cell.factory)}
+    if cell.kind == LEARNER and cell.learner_module:
+        modules = {**modules, **learner_modules(cell.learner_module)}
     return {
         "values": _values_digest(cell, scenario),
         "code": code_digest(modules),
         "libraries": library_versions(),
         "modules": modules,
     }
+
+
+def learner_modules(module: str) -> dict[str, str]:
+    """The code a learner cell runs beyond its runner's closure: the learner's module,
+    imported by name at run time (invisible to the static graph). A module of the package
+    adds its static closure; a user's module or source file adds ``learner:<module or
+    path>`` with the SHA-256 of its source (the modules it imports are not hashed)."""
+    if module in import_graph().files:
+        return module_digests(module_closure([module]))
+    path = module if module.endswith(".py") else origin(module)
+    with open(path, "rb") as handle:
+        return {f"learner:{module}": hashlib.sha256(handle.read()).hexdigest()}
 
 
 def _fingerprint(parts: dict[str, Any]) -> str:
@@ -225,9 +243,11 @@ def build_cells(spec: BenchmarkSpec) -> list[Cell]:
                 hyperparams=algo.hyperparams,
                 algo="" if algo.policy == algo.name else algo.name,
                 learners=algo.learners,
-                rounds=algo.rounds,
-                role_timesteps=algo.role_timesteps,
                 transfer_scenarios=transfer,
+                tuning_seeds=spec.tuning_seeds,
+                learner=algo.learner,
+                learner_module=algo.learner_module,
+                options=algo.options,
                 **common,
             )
             for algo in spec.algos

@@ -17,10 +17,12 @@ colour, a README table) invalidate hours of stored cells, so a cell hashes only 
   follows every import of every module reached, module-level and function-local alike.
 - :func:`code_digest` hashes the source bytes of the modules in the closure.
 
-Dynamic imports (``importlib.import_module``) are not seen; the package has one, of a
+Dynamic imports (``importlib.import_module``) are not seen; the package has two: a
 policy's factory module outside the package (:mod:`hmarl_bench.harness.external`), whose
-source ``external`` cells hash on their own (:mod:`hmarl_bench.harness.factory_refs`); a
-dynamic import of a package module would need the import-graph test extended.
+source ``external`` cells hash on their own (:mod:`hmarl_bench.harness.factory_refs`), and a
+learner by name (:mod:`hmarl_bench.learn.registry`), whose module a ``learner`` cell adds as
+a root of its own (:func:`hmarl_bench.harness.cells.learner_modules`; tested for every
+registered learner); any other dynamic import of a package module would need the same.
 :func:`library_versions` gives the versions of the numerical and learning libraries whose
 upgrades can change results. Everything is cached per process: a benchmark fingerprints
 hundreds of cells.

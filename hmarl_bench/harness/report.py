@@ -50,7 +50,7 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
     """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
-    from hmarl_bench.harness.hier_cells import transfers_frame
+    from hmarl_bench.harness.transfer import transfers_frame
 
     rows, curves, solves, traces, tuning = [], [], [], {}, []
     results = CellStore(root).results(build_cells(spec))

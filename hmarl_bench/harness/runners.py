@@ -4,22 +4,24 @@
 it, so that the static import closure from the runner (the cell's fingerprint's ``code``
 part, :data:`hmarl_bench.harness.cells.RUNNER_ROOTS`) holds the modules that kind of cell
 runs and no others: a baseline cell does not go stale when the training code changes.
+A learner cell's runner imports its learner by name (:mod:`hmarl_bench.learn.registry`),
+which the static closure cannot see: the cell adds that learner's module as a root of its
+own (:func:`hmarl_bench.harness.cells.learner_modules`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
+from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
 from hmarl_bench.harness.cells import (
     BASELINE,
     CLAIRVOYANT,
@@ -30,9 +32,13 @@ from hmarl_bench.harness.cells import (
 )
 from hmarl_bench.harness.traces import episode_trace, rows_of
 
+if TYPE_CHECKING:
+    from hmarl_bench.learn.api import LearnerTask
+
 __all__ = [
     "RUNNERS",
     "execute_cell",
+    "learner_task",
     "run_baseline",
     "run_cell",
     "run_clairvoyant",
@@ -42,46 +48,71 @@ __all__ = [
 
 
 def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
-    from hmarl_bench.harness import hier_cells
+    """Any learner cell: the learner the cell names, found in the registry
+    (:mod:`hmarl_bench.learn.registry`), trains on a :class:`~hmarl_bench.learn.api.LearnerTask`
+    built from the cell; its controller is scored on the evaluation seeds like a rule's,
+    with its daily trace, learning curve, info, artifacts and, on the generalization
+    scenario, its transfer rows (:mod:`hmarl_bench.harness.transfer`)."""
+    from hmarl_bench.harness.transfer import transfer_rows
+    from hmarl_bench.learn.registry import LearnerError, resolve_learner
 
-    if not cell.is_store_only:
-        return hier_cells.run_hierarchy(cell, scenario)
-    from hmarl_bench.learn.train import train_store_policy
-
-    trained = train_store_policy(
-        scenario,
-        algo=cell.algo_name,
-        timesteps=cell.timesteps,
-        seed=int(cell.training_seed or 0),
-        n_envs=cell.n_envs,
-        hyperparams=dict(cell.hyperparams) or None,
-        eval_seeds=cell.validation_seeds,
-        eval_freq=cell.eval_freq,
-        progress_bar=False,
-    )
-    interface = dict(cell.hyperparams).get("interface", "seed")
-    controller = RoleController(stores=ModelStores(trained.model), interface=interface)
+    task = learner_task(cell, scenario)
+    trained = resolve_learner(cell.learner).train(task)
+    controller = getattr(trained, "controller", None)
+    if not (
+        callable(getattr(controller, "reset", None))
+        and callable(getattr(controller, "decide", None))
+    ):
+        raise LearnerError(
+            f"learner {cell.learner!r}: train() returned {type(trained).__name__} without a "
+            "controller (a Trained whose controller has reset(scenario, batch_size) and "
+            "decide(view); hmarl_bench.learn.api)"
+        )
     frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
-    buffer = io.BytesIO()
-    trained.model.save(buffer)
-    curve = trained.learning_curve
+    info = dict(trained.info)
+    evaluation_info = getattr(trained, "evaluation_info", None)
+    if evaluation_info is not None:  # facts about the episodes just scored
+        info.update(evaluation_info(cell.evaluation_seeds))
     result = {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
-        "learning_curve": rows_of(curve) if len(curve) else [],
-        "info": {
-            "train_seconds": float(trained.seconds),
-            "timesteps": int(trained.timesteps),  # whole rollouts
-            "timesteps_requested": int(trained.budget.requested),
-        },
-        "_artifacts": {"model.zip": buffer.getvalue()},
+        "learning_curve": _curve_rows(trained.learning_curve),
+        "info": info,
+        "_artifacts": dict(getattr(trained, "artifacts", None) or {}),
     }
-    if cell.transfer_scenarios:
-        from hmarl_bench.learn.hierarchy import Policies
-
-        policies = Policies(stores=trained.model, interface=interface)
-        result["transfer"] = hier_cells.transfer_rows(cell, policies)
+    transfer = getattr(trained, "transfer", None)
+    if cell.transfer_scenarios and transfer is not None:
+        result["transfer"] = transfer_rows(transfer, cell.transfer_scenarios, cell.evaluation_seeds)
     return result
+
+
+def learner_task(cell: Cell, scenario: Scenario) -> LearnerTask:
+    """What a learner cell asks of its learner: the scenario, the seeds it may use (never
+    the evaluation seeds), the budget, the algo, the hyperparameters and the options."""
+    from hmarl_bench.learn.api import LearnerTask
+
+    return LearnerTask(
+        scenario=scenario,
+        training_seed=int(cell.training_seed or 0),
+        validation_seeds=cell.validation_seeds,
+        tuning_seeds=cell.tuning_seeds,
+        timesteps=cell.timesteps,
+        eval_freq=cell.eval_freq,
+        algo=cell.algo_name,
+        hyperparams=dict(cell.hyperparams),
+        options=dict(cell.options),
+        n_envs=cell.n_envs,
+    )
+
+
+def _curve_rows(curve: Any) -> list[dict[str, Any]]:
+    """A learning curve as stored rows; ``validation_cost`` (the API's name) is also
+    stored as ``mean_total_cost`` (the name the tables and figures read) where absent."""
+    if curve is None or not len(curve):
+        return []
+    if "validation_cost" in curve.columns and "mean_total_cost" not in curve.columns:
+        curve = curve.assign(mean_total_cost=curve["validation_cost"])
+    return rows_of(curve)
 
 
 def run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:

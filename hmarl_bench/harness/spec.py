@@ -35,6 +35,16 @@ A benchmark is plain values::
     timesteps = 1500000                  # copy-days
     eval_freq = 46080
 
+    [[algos]]                            # any learner by name (hmarl_bench.learn.registry)
+    learner = "mypkg.learners:MyLearner" # a registered name, "package.module:attribute"
+                                         # or "path/to/file.py:attribute" (relative to
+                                         # this file's folder)
+    label = "mine"                       # its name in the tables (default: name, else
+                                         # the learner's name or attribute)
+    name = "ppo"                         # optional: the task's algo
+    timesteps = 10000                    # the budget in the learner's own unit
+    options = { rounds = 2 }             # optional: learner-specific values (task.options)
+
     [[external]]                         # optional: bring your own policy
     name = "my_rule"                     # its name in the tables
     factory = "mypkg.policies:make"      # factory(scenario) -> a ChainController or a
@@ -72,6 +82,15 @@ puts both in the entry's ``hyperparams`` under
 It runs alone (no other learners, one round), with ``name = "ppo"``, needs tuning seeds,
 and reads ``experiments/hyperparams/residual_ppo.toml``.
 
+Every algo entry runs a learner of the registry (:mod:`hmarl_bench.learn.registry`): an
+entry without ``learner`` maps to a built-in one (no ``learners``, or ``"stores"``:
+``stores``; ``"residual"``: ``residual``; other roles: ``rounds`` with options
+``learners``, ``rounds`` and ``timesteps`` per role), keeping its label; an entry with
+``learner`` names it directly (``learners`` and ``rounds`` then go in ``options``). The
+learner's module is found when the config is read, without running it (a missing one
+fails here, in one line); the benchmark imports it and calls its ``check`` before any
+cell runs.
+
 Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
 seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
 """
@@ -79,14 +98,21 @@ seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import ScenarioError, load_scenario
-from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
+from hmarl_bench.harness.algo_spec import ALGO_NAMES, AlgoSpec, parse_algo
+from hmarl_bench.harness.spec_values import NAME as _NAME
+from hmarl_bench.harness.spec_values import BenchmarkError
+from hmarl_bench.harness.spec_values import check_keys as _unknown
+from hmarl_bench.harness.spec_values import items as _list
+from hmarl_bench.harness.spec_values import number as _number
+from hmarl_bench.harness.spec_values import text as _str
+from hmarl_bench.harness.spec_values import whole as _int
+from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS
 
 __all__ = [
     "ALGO_NAMES",
@@ -102,66 +128,8 @@ __all__ = [
 #: Where the named benchmarks live (``experiments/benchmarks`` at the project root).
 BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks"
 
-ALGO_NAMES = ("ppo", "maskable_ppo")
 #: The searched baselines' budget when a config has no [tuning] table (candidate-episodes).
 DEFAULT_TUNING_CANDIDATE_EPISODES = 200_000
-
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-class BenchmarkError(ValueError):
-    """A benchmark config is invalid. ``key`` names the offending value."""
-
-    def __init__(self, key: str, message: str, source: str | None = None) -> None:
-        self.key, self.message, self.source = key, message, source
-        where = f"{source}: " if source else ""
-        at = f"key '{key}': " if key else ""
-        super().__init__(f"{where}{at}{message}")
-
-
-#: The roles that can learn (hmarl_bench.learn.hierarchy.LEARNERS), in round order.
-LEARNER_NAMES = ("stores", "warehouse", "supplier")
-#: Every name ``learners`` takes: the roles, or the residual learner alone.
-LEARNER_CHOICES = (*LEARNER_NAMES, RESIDUAL)
-
-
-@dataclass(frozen=True)
-class AlgoSpec:
-    """One learner: an SB3 algorithm, its budget and its hyperparameter overrides.
-
-    ``learners`` are the roles that learn (alternating for ``rounds`` rounds when there are
-    several); ``role_timesteps`` give each learner's budget where ``timesteps`` (the store
-    learner's budget) does not apply. ``label`` names the policy in cells and tables.
-    """
-
-    name: str
-    timesteps: int
-    n_envs: int | None = None
-    eval_freq: int = 0
-    hyperparams: tuple[tuple[str, Any], ...] = ()  # sorted (key, value) pairs: hashable
-    learners: tuple[str, ...] = ("stores",)
-    rounds: int = 1
-    role_timesteps: tuple[tuple[str, int], ...] = ()  # (learner, steps) pairs
-    label: str = ""
-
-    @property
-    def hyperparam_overrides(self) -> dict[str, Any]:
-        return dict(self.hyperparams)
-
-    @property
-    def policy(self) -> str:
-        """The policy's name in cells and tables."""
-        return self.label or self.name
-
-    @property
-    def is_store_only(self) -> bool:
-        """The plain store learner (trained by ``train_store_policy``)."""
-        return self.learners == ("stores",) and self.rounds == 1
-
-    @property
-    def is_residual(self) -> bool:
-        """The residual learner (:mod:`hmarl_bench.learn.residual`)."""
-        return self.learners == (RESIDUAL,)
 
 
 @dataclass(frozen=True)
@@ -231,53 +199,11 @@ _TOP_KEYS = {
     "external",
     "tuning",
 }
-_ALGO_KEYS = {
-    "name",
-    "timesteps",
-    "n_envs",
-    "eval_freq",
-    "hyperparams",
-    "learners",
-    "rounds",
-    "label",
-}
 _EXTERNAL_KEYS = {"name", "factory"}
 _GENERALIZATION_KEYS = {"train_scenario"}
 _CLAIRVOYANT_KEYS = {"enabled", "time_limit"}
 _STAT_KEYS = {"n_resamples", "confidence_level", "seed"}
 _TUNING_KEYS = {"candidate_episodes", "seed"}
-
-
-def _unknown(data: dict[str, Any], known: set[str], prefix: str) -> None:
-    for key in data:
-        if key not in known:
-            raise BenchmarkError(f"{prefix}{key}", f"unknown key; known keys: {sorted(known)}")
-
-
-def _int(value: Any, key: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BenchmarkError(key, f"expected a whole number, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise BenchmarkError(key, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def _number(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BenchmarkError(key, f"expected a number, got {type(value).__name__} {value!r}")
-    return float(value)
-
-
-def _str(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise BenchmarkError(key, f"expected a non-empty string, got {value!r}")
-    return value
-
-
-def _list(value: Any, key: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise BenchmarkError(key, f"expected a list, got {type(value).__name__} {value!r}")
-    return value
 
 
 def _seeds(data: dict[str, Any], key: str) -> tuple[int, ...]:
@@ -317,88 +243,6 @@ def _resolve_scenario(text: str, key: str, base: Path | None) -> str:
     except ScenarioError as err:
         raise BenchmarkError(key, str(err)) from None
     return text
-
-
-def _algo(data: Any, key: str) -> AlgoSpec:
-    if not isinstance(data, dict):
-        raise BenchmarkError(key, f"expected a table, got {type(data).__name__}")
-    _unknown(data, _ALGO_KEYS, f"{key}.")
-    name = _str(data.get("name"), f"{key}.name")
-    if name not in ALGO_NAMES:
-        raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
-    if "timesteps" not in data:
-        raise BenchmarkError(f"{key}.timesteps", "missing: the training budget in steps")
-    hyper = data.get("hyperparams", {})
-    if not isinstance(hyper, dict):
-        raise BenchmarkError(f"{key}.hyperparams", "expected a table of overrides")
-    n_envs = data.get("n_envs")
-    learners = _learners(data.get("learners", "stores"), f"{key}.learners")
-    rounds = _int(data.get("rounds", 1), f"{key}.rounds", 1)
-    budgets = data["timesteps"]
-    if isinstance(budgets, dict):
-        _unknown(budgets, set(learners), f"{key}.timesteps.")
-        missing = [n for n in learners if n not in budgets]
-        if missing:
-            raise BenchmarkError(f"{key}.timesteps", f"missing a budget for {missing}")
-        role_timesteps = tuple((n, _int(budgets[n], f"{key}.timesteps.{n}", 1)) for n in learners)
-        timesteps = role_timesteps[0][1]
-    else:
-        timesteps = _int(budgets, f"{key}.timesteps", 1)
-        role_timesteps = tuple((n, timesteps) for n in learners)
-    label = ""
-    if "learners" in data:
-        label = f"{name}-{'+'.join(learners)}" + (f"-r{rounds}" if rounds > 1 else "")
-    if "label" in data:
-        label = _str(data["label"], f"{key}.label")
-    if learners == (RESIDUAL,):
-        hyper = _residual_entry(name, rounds, hyper, key)
-    return AlgoSpec(
-        name=name,
-        timesteps=timesteps,
-        n_envs=None if n_envs is None else _int(n_envs, f"{key}.n_envs", 1),
-        eval_freq=_int(data.get("eval_freq", 0), f"{key}.eval_freq", 0),
-        hyperparams=tuple(sorted(hyper.items())),
-        learners=learners,
-        rounds=rounds,
-        role_timesteps=role_timesteps if "learners" in data else (),
-        label=label,
-    )
-
-
-def _learners(value: Any, key: str) -> tuple[str, ...]:
-    """``"stores+warehouse"`` -> ("stores", "warehouse"), in round order; ``"residual"``."""
-    names = [n.strip() for n in _str(value, key).split("+")]
-    for n in names:
-        if n not in LEARNER_CHOICES:
-            raise BenchmarkError(key, f"unknown learner {n!r}; choose from {list(LEARNER_CHOICES)}")
-    if len(set(names)) != len(names):
-        raise BenchmarkError(key, f"learners repeat: {names}")
-    if RESIDUAL in names and len(names) > 1:
-        raise BenchmarkError(
-            key,
-            f"the residual learner runs alone (it corrects the whole chain's rule); got {names}",
-        )
-    return tuple(n for n in LEARNER_CHOICES if n in names)
-
-
-def _residual_entry(name: str, rounds: int, hyper: dict[str, Any], key: str) -> dict[str, Any]:
-    """Check a residual entry; its overrides with lists as tuples (cells are hashable)."""
-    if name != "ppo":
-        raise BenchmarkError(
-            f"{key}.name",
-            f"the residual learner trains 'ppo' (its factors need no masks), not {name!r}",
-        )
-    if rounds != 1:
-        raise BenchmarkError(
-            f"{key}.rounds", f"the residual learner trains one round, got {rounds}"
-        )
-    reserved = sorted(set(hyper) & set(BASE_TUNING_KEYS))
-    if reserved:
-        raise BenchmarkError(
-            f"{key}.hyperparams.{reserved[0]}",
-            "set by the benchmark (its tuning_seeds and [tuning] table), not by an entry",
-        )
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
 
 
 def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
@@ -469,7 +313,8 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     if len(set(baselines)) != len(baselines):
         raise BenchmarkError("baselines", f"baselines repeat: {list(baselines)}")
     algos = tuple(
-        _algo(a, f"algos[{i}]") for i, a in enumerate(_list(data.get("algos", []), "algos"))
+        parse_algo(a, f"algos[{i}]", base)
+        for i, a in enumerate(_list(data.get("algos", []), "algos"))
     )
     if len({a.policy for a in algos}) != len(algos):
         raise BenchmarkError("algos", f"algos repeat: {[a.policy for a in algos]}")

@@ -13,6 +13,11 @@
 - :mod:`~hmarl_bench.learn.residual`: PPO corrections (factors on its levels) to the tuned
   reference rule.
 - :mod:`~hmarl_bench.learn.search`: Optuna hyperparameter search (``python -m``).
+- :mod:`~hmarl_bench.learn.api` / :mod:`~hmarl_bench.learn.registry`: the Learner interface
+  and the learners by name (the harness runs every learner cell through them); the
+  built-in ones' adapters: :mod:`~hmarl_bench.learn.store_learner`,
+  :mod:`~hmarl_bench.learn.rounds_learner`, :mod:`~hmarl_bench.learn.residual_learner`
+  (sharing :mod:`~hmarl_bench.learn.sb3_trained`).
 
 Importing this package imports nothing heavy; its modules pull in torch and SB3.
 """

@@ -36,7 +36,9 @@ __all__ = ["CURVE_COLUMNS", "Learner", "LearnerTask", "Trained"]
 #: The columns every learning curve has (a learner may add ``learner`` / ``round``):
 #: ``timesteps`` (decisions or samples trained on so far, the learner's own unit, step 0
 #: first where the learner evaluates its starting point) and ``validation_cost`` (mean
-#: total cost on the validation seeds).
+#: total cost on the validation seeds). The SB3 learners name the latter
+#: ``mean_total_cost`` (the name the tables and figures read); the harness copies a
+#: curve's ``validation_cost`` to ``mean_total_cost`` where the curve has only the former.
 CURVE_COLUMNS = ("timesteps", "validation_cost")
 
 
@@ -77,7 +79,11 @@ class Trained:
     validation evaluation with :data:`CURVE_COLUMNS`. ``artifacts``: file name -> bytes
     stored beside the cell (saved models). ``transfer``: optional, the same trained
     policy's controller on another scenario (``None`` where it cannot run there), for the
-    generalization rows.
+    generalization rows. ``evaluation_info``: optional, called by the harness once it has
+    scored ``controller`` on the evaluation seeds, with those seeds; what it returns is
+    added to ``info`` (facts about the held-out episodes: how often the controller left
+    its base rule, each round's policies scored on the same seeds). The learner never
+    sees those seeds while it trains.
     """
 
     controller: ChainController
@@ -85,10 +91,15 @@ class Trained:
     learning_curve: pd.DataFrame
     artifacts: dict[str, bytes] = field(default_factory=dict)
     transfer: Callable[[Scenario], ChainController | None] | None = None
+    evaluation_info: Callable[[tuple[int, ...]], dict[str, Any]] | None = None
 
 
 @runtime_checkable
 class Learner(Protocol):
-    """Anything with ``train(task) -> Trained`` (a class instance or a module object)."""
+    """Anything with ``train(task) -> Trained`` (a class instance or a module object).
+
+    It may also have ``check(task) -> None``, which the benchmark calls once per scenario
+    before any cell runs, to refuse bad hyperparameters or options early (ValueError).
+    """
 
     def train(self, task: LearnerTask) -> Trained: ...

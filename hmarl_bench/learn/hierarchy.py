@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
@@ -37,6 +36,7 @@ from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
 from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
 from hmarl_bench.learn.hyperparam_keys import check_role_algo
+from hmarl_bench.learn.system_reward import system_reward
 from hmarl_bench.learn.train import (
     KPIEvalCallback,
     TrainResult,
@@ -47,7 +47,6 @@ from hmarl_bench.learn.train import (
     training_params,
     training_weights,
 )
-from hmarl_bench.reconciliation import ReconciliationReport, reward
 
 __all__ = [
     "LEARNERS",
@@ -312,22 +311,6 @@ def train_learner(
 
 
 # --------------------------------------------------------------------------- evaluation
-
-
-def system_reward(reports: Sequence[ReconciliationReport], scenario: Scenario) -> np.ndarray:
-    """The system-level reward per copy (B,): every agent's reconciliation reward with the
-    scenario's weights (each store's, the warehouse's and the supplier's) summed over the
-    agents and over days ``warmup_days ..`` of the episode."""
-    total = 0.0
-    for r in reports:
-        if r.day < scenario.warmup_days:
-            continue
-        total = total + (
-            reward(r.stores, scenario.store_reward).sum(axis=1)
-            + reward(r.warehouse, scenario.warehouse_reward)
-            + reward(r.supplier, scenario.supplier_reward)
-        )
-    return np.asarray(total, dtype=float)
 
 
 def evaluate_policies(
