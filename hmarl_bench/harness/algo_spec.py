@@ -18,13 +18,11 @@ from hmarl_bench.harness.spec_values import BenchmarkError
 from hmarl_bench.harness.spec_values import check_keys as _unknown
 from hmarl_bench.harness.spec_values import text as _str
 from hmarl_bench.harness.spec_values import whole as _int
-from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
+from hmarl_bench.learn.hyperparam_keys import ALGO_NAMES, BASE_TUNING_KEYS, RESIDUAL, check_algo
 from hmarl_bench.learn.registry import LearnerError, check_learner, learner_module
 
 __all__ = ["ALGO_NAMES", "LEARNER_CHOICES", "LEARNER_NAMES", "AlgoSpec", "parse_algo"]
 
-#: The SB3 algorithms of the built-in learners.
-ALGO_NAMES = ("ppo", "maskable_ppo")
 #: The roles that can learn (hmarl_bench.learn.hierarchy.LEARNERS), in round order.
 LEARNER_NAMES = ("stores", "warehouse", "supplier")
 #: Every name ``learners`` takes: the roles, or the residual learner alone.
@@ -83,6 +81,14 @@ _ALGO_KEYS = {
 }
 
 
+def _check_algo(name: str, key: str) -> None:
+    """Refuse an algo the SB3 learners do not offer (saying why for one that does not fit)."""
+    try:
+        check_algo(name)
+    except ValueError as err:
+        raise BenchmarkError(f"{key}.name", str(err)) from None
+
+
 def parse_algo(data: Any, key: str, base: Path | None = None) -> AlgoSpec:
     if not isinstance(data, dict):
         raise BenchmarkError(key, f"expected a table, got {type(data).__name__}")
@@ -90,8 +96,7 @@ def parse_algo(data: Any, key: str, base: Path | None = None) -> AlgoSpec:
     if "learner" in data:
         return _learner_entry(data, key, base)
     name = _str(data.get("name"), f"{key}.name")
-    if name not in ALGO_NAMES:
-        raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
+    _check_algo(name, key)
     if "options" in data:
         raise BenchmarkError(f"{key}.options", "options go with 'learner = ...' entries")
     if "timesteps" not in data:
@@ -168,8 +173,8 @@ def _learner_entry(data: dict[str, Any], key: str, base: Path | None) -> AlgoSpe
     builtin = learner in ("stores", "rounds", RESIDUAL)  # the SB3 learners
     default = learner if ":" not in learner else learner.rpartition(":")[2].split(".")[-1]
     name = _str(data.get("name", "ppo" if builtin else default), f"{key}.name")
-    if builtin and name not in ALGO_NAMES:
-        raise BenchmarkError(f"{key}.name", f"unknown algo {name!r}; choose one of {ALGO_NAMES}")
+    if builtin:
+        _check_algo(name, key)
     label = _str(data.get("label", data.get("name", default)), f"{key}.label")
     if not _NAME.match(label):
         raise BenchmarkError(f"{key}.label", f"use letters, digits, '_', '.', '-'; got {label!r}")
