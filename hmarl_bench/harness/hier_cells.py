@@ -33,7 +33,7 @@ import pandas as pd
 
 from hmarl_bench.agents.policy import ModelLoadError
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
+from hmarl_bench.evaluation import DECIDE_MS, KPI_COLUMNS, evaluate
 from hmarl_bench.harness.cells import Cell
 from hmarl_bench.harness.traces import episode_trace, rows_of
 from hmarl_bench.learn.hierarchy import Policies, evaluate_policies, parse_learners
@@ -109,6 +109,7 @@ def run_hierarchy(cell: Cell, scenario: Scenario) -> dict[str, Any]:
             "timesteps": int(sum(sum(r.timesteps.values()) for r in results)),  # whole rollouts
             "timesteps_requested": int(sum(sum(r.timesteps_requested.values()) for r in results)),
             "rounds": [round_summary(r) for r in results],
+            DECIDE_MS: frame.attrs[DECIDE_MS],
         },
         "_artifacts": artifacts,
     }

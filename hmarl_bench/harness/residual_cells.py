@@ -26,7 +26,7 @@ import io
 from typing import Any
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.evaluation import evaluate
+from hmarl_bench.evaluation import DECIDE_MS, evaluate
 from hmarl_bench.harness.cells import Cell
 from hmarl_bench.harness.traces import episode_trace, rows_of
 from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
@@ -78,6 +78,7 @@ def run_residual(cell: Cell, scenario: Scenario) -> dict[str, Any]:
             "timesteps": int(trained.timesteps),  # whole rollouts
             "timesteps_requested": int(trained.budget.requested) if trained.budget else None,
             "cost_scale": trained.cost_scale,
+            DECIDE_MS: frame.attrs[DECIDE_MS],
             "rule_tuning_cost": trained.rule_tuning_cost,
             "rule_validation_cost": trained.rule_validation_cost,
             "selected_timesteps": trained.selected_timesteps,

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, ModelStores, RoleController, evaluate
+from hmarl_bench.evaluation import (
+    DECIDE_MS,
+    KPI_COLUMNS,
+    ModelStores,
+    RoleController,
+    evaluate,
+)
 from hmarl_bench.harness.cells import (
     BASELINE,
     CLAIRVOYANT,
@@ -73,6 +79,7 @@ def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
             "train_seconds": float(trained.seconds),
             "timesteps": int(trained.timesteps),  # whole rollouts
             "timesteps_requested": int(trained.budget.requested),
+            DECIDE_MS: frame.attrs[DECIDE_MS],
         },
         "_artifacts": {"model.zip": buffer.getvalue()},
     }
@@ -99,6 +106,7 @@ def run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "tune_seconds": tune_seconds,
         "evaluate_seconds": time.perf_counter() - start,
         "tuned_params": getattr(controller, "tuned_params", None),
+        DECIDE_MS: frame.attrs[DECIDE_MS],
     }
     if hasattr(controller, "solve_stats"):  # the rolling-horizon MILP's solve times
         info["mpc"] = {  # on the evaluation seeds (before the run on the tuning seeds)
@@ -151,7 +159,12 @@ def run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     return {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
-        "info": {"factory": cell.factory, "form": form, "build_seconds": build_seconds},
+        "info": {
+            "factory": cell.factory,
+            "form": form,
+            "build_seconds": build_seconds,
+            DECIDE_MS: frame.attrs[DECIDE_MS],
+        },
     }
 
 
