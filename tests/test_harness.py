@@ -330,6 +330,14 @@ def test_learners_bound_tables_and_figures_are_written(tmp_path):
     tables = {p.name for p in (root / "tables").iterdir()}
     assert {"headline.csv", "headline.md", "headline.tex", "per_seed.csv", "per_seed.md"} <= tables
     assert {
+        "headline_full.md",
+        "aggregate.md",
+        "aggregate.csv",
+        "performance_profile.csv",
+    } <= tables
+    aggregate = pd.read_csv(root / "tables" / "aggregate.csv").set_index("policy")
+    assert (aggregate["n_scenarios"] == 2).all() and aggregate.loc["ppo", "n_runs"] == 2
+    assert {
         "per_seed.tex",
         "summary.csv",
         "learning_curves.csv",
@@ -343,7 +351,7 @@ def test_learners_bound_tables_and_figures_are_written(tmp_path):
     bound = headline[headline["policy"] == "clairvoyant"]
     assert (bound["normalized_score"] == 1.0).all() and (bound["gap_to_bound_pct"] == 0).all()
     figures = {p.name for p in (root / "figures").iterdir() if p.stat().st_size > 1000}
-    for stem in ("total_cost", "cost_breakdown", "service_vs_cost", "per_seed"):
+    for stem in ("total_cost", "cost_breakdown", "service_vs_cost", "per_seed", "aggregate"):
         assert {f"{stem}.png", f"{stem}.pdf"} <= figures
     assert {"learning_curves.png", "episode_default.png", "episode_supplier_delay.pdf"} <= figures
 
