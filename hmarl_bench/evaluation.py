@@ -20,10 +20,18 @@ KPIs per episode, over days ``warmup_days ..`` (the warm-up is excluded):
 - ``store_holding_cost`` / ``warehouse_holding_cost``: ``holding_cost`` split by node
   [currency], from the stores' and the warehouse's reconciliation reports (the chain's cost
   is mostly warehouse holding, so figures show the two apart)
+
+Decision time: :func:`evaluate` times every ``controller.decide(view)`` call (wall clock,
+``time.perf_counter``) and puts ``1000 x (sum of those seconds) / (days x copies)`` in the
+frame's ``attrs["decide_ms_per_chain_day"]`` (:data:`DECIDE_MS`): milliseconds to decide
+one chain's orders (every store, the warehouse, the supplier) for one day, the batched
+call's time shared equally among its copies. Building the view and stepping the twin are
+not counted. It depends on the machine and its load, so it is a measurement, not a KPI.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -43,6 +51,7 @@ from hmarl_bench.reconciliation import (
 from hmarl_bench.twin import ChainView, DigitalTwin
 
 __all__ = [
+    "DECIDE_MS",
     "KPI_COLUMNS",
     "ChainController",
     "ModelStores",
@@ -54,6 +63,8 @@ __all__ = [
     "total_costs",
 ]
 
+#: The frame attribute (and cell ``info`` key) of the decision time per chain-day [ms].
+DECIDE_MS = "decide_ms_per_chain_day"
 KPI_COLUMNS = (
     "total_cost",
     "holding_cost",
@@ -222,19 +233,25 @@ def evaluate(
 ) -> pd.DataFrame:
     """Run one episode per seed (all seeds as one batch); one row of KPIs per seed.
 
-    With ``keep_reports`` the frame's ``attrs["reports"]`` holds the daily reports.
+    With ``keep_reports`` the frame's ``attrs["reports"]`` holds the daily reports;
+    ``attrs[DECIDE_MS]`` always holds the decision time per chain-day (module docstring).
     """
     scenario = load_scenario(scenario)
     controller = controller or RoleController()
     twin = DigitalTwin(scenario, batch_size=len(seeds))
     twin.reset(list(seeds))
     controller.reset(scenario, len(seeds))
-    reports = []
+    reports, decide_seconds = [], 0.0
     while not twin.done:
-        outcome = twin.step(*controller.decide(twin.view()))
+        view = twin.view()
+        start = time.perf_counter()
+        orders = controller.decide(view)
+        decide_seconds += time.perf_counter() - start
+        outcome = twin.step(*orders)
         reports.append(reconcile(outcome, scenario))
     kpis = kpis_from_reports(reports, scenario)
     frame = pd.DataFrame({"seed": list(seeds), **kpis})
+    frame.attrs[DECIDE_MS] = 1000.0 * decide_seconds / max(len(reports) * len(seeds), 1)
     if keep_reports:
         frame.attrs["reports"] = reports
     return frame

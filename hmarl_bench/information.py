@@ -23,7 +23,7 @@ These are *diagnostics*, as the clairvoyant bound is: they read the twin's hidde
 every controller, and run outside the controller interface on purpose. They are lower
 bounds on the value of the information (a policy could use it better than by scaling the
 rule's levels), measured on the benchmark's evaluation seeds with the paired bootstrap of
-the benchmark's tables (:func:`~hmarl_bench.harness.paired.paired_difference`).
+the benchmark's tables (:func:`~hmarl_bench.harness.stats.paired_difference`).
 
 The reference's stored cell (its tuned parameters and evaluation rows) and the clairvoyant
 cell must be current (``python -m hmarl_bench.benchmark <name> --status``); the rerun with
@@ -47,9 +47,9 @@ from hmarl_bench.baselines.chain_rule import LevelChain
 from hmarl_bench.baselines.registry import SEARCHED
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.harness.cells import BASELINE, CLAIRVOYANT, CellStore, build_cells
-from hmarl_bench.harness.paired import paired_difference
 from hmarl_bench.harness.readme import replace_marked
 from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
+from hmarl_bench.harness.stats import paired_difference
 from hmarl_bench.reconciliation import day_total_cost
 from hmarl_bench.twin import DigitalTwin
 

@@ -21,6 +21,7 @@ def _spec(name: str = "fp"):
             "baselines": ["seed_ss_actions", "random"],
             "training_seeds": [0],
             "tuning_seeds": [100],
+            "validation_seeds": [200],
             "evaluation_seeds": [10000, 10001],
             "algos": [{"name": "ppo", "timesteps": 256, "n_envs": 2}],
             "clairvoyant": {"enabled": False},

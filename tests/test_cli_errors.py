@@ -104,7 +104,7 @@ def test_a_benchmark_minibatch_larger_than_a_rollout_is_refused_before_any_cell(
     config = tmp_path / "big.toml"
     config.write_text(
         'name = "big"\nscenarios = ["default"]\nbaselines = ["random"]\ntraining_seeds = [0]\n'
-        "tuning_seeds = [100]\nevaluation_seeds = [1000]\n"
+        "tuning_seeds = [100]\nvalidation_seeds = [200]\nevaluation_seeds = [1000]\n"
         '[[algos]]\nname = "ppo"\ntimesteps = 256\nn_envs = 2\n'
         "hyperparams = { n_steps = 32, batch_size = 4096 }\n"
         "[clairvoyant]\nenabled = false\n"

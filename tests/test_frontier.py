@@ -21,7 +21,7 @@ def test_frontier_runs_the_new_and_the_seed_scenarios_with_both_tracks() -> None
     spec = load_benchmark("frontier")
     assert spec.scenarios[:6] == NEW_SCENARIOS  # the new ones first: they run first
     assert set(spec.scenarios[6:]) == set(SEED_SCENARIOS)
-    assert len(spec.training_seeds) >= 3 and spec.episodes == 20
+    assert len(spec.training_seeds) >= 5 and spec.episodes == 20
     assert spec.clairvoyant
     assert not set(spec.evaluation_seeds) & set(spec.tuning_seeds)
     tracks = {(a.learners, a.hyperparam_overrides.get("interface", "seed")) for a in spec.algos}
@@ -45,7 +45,8 @@ def test_frontier_shares_the_seed_scenarios_cells_with_hierarchy() -> None:
     others = tuple(s for s in SEED_SCENARIOS if s != "default")
     shared = [i for i in frontier if i in hierarchy and i.split("__")[0] in others]
     learners = [i for i in shared if frontier[i].kind == "learner"]
-    assert len(learners) == 3 * 5 * len(others)
+    seeds = len(load_benchmark("frontier").training_seeds)
+    assert len(learners) == seeds * 5 * len(others)
     assert any(i.endswith("tuned_echelon_free") for i in shared)
     different = [i for i in shared if frontier[i].fingerprint != hierarchy[i].fingerprint]
     assert not different
@@ -59,7 +60,7 @@ def _tiny_frontier() -> dict:
         baselines=["seed_ss_actions", "tuned_ss_free", "tuned_echelon_free"],
         training_seeds=[0],
         tuning_seeds=[100],
-        validation_seeds=[100],
+        validation_seeds=[200],
         evaluation_seeds=[10000, 10001],
         tuning={"candidate_episodes": 400, "seed": 0},
         clairvoyant={"enabled": False},

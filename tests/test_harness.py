@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from hmarl_bench import benchmark
+from hmarl_bench.evaluation import DECIDE_MS
 from hmarl_bench.harness import runners as runners_module
 from hmarl_bench.harness import stats
 from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
@@ -34,6 +35,7 @@ scenarios = ["default", "supplier_delay"]
 baselines = ["seed_ss_actions", "random"]
 training_seeds = [0]
 tuning_seeds = [100]
+validation_seeds = [200]
 evaluation_seeds = [10000, 10001]
 [[algos]]
 name = "ppo"
@@ -47,6 +49,15 @@ time_limit = 0.5
 [statistics]
 n_resamples = 200
 """
+
+
+def _untimed(root: Path) -> str:
+    """headline.csv without the decision time: a wall-clock measurement of each run, the
+    one column that differs between two runs of the same cells."""
+    headline = pd.read_csv(root / "tables" / "headline.csv")
+    deciders = headline["kind"] != "clairvoyant"  # the bound solves, it does not decide
+    assert headline.loc[deciders, DECIDE_MS].gt(0).all()
+    return headline.drop(columns=DECIDE_MS).to_csv(index=False)
 
 
 def write_config(tmp_path: Path, text: str, name: str = "bench") -> Path:
@@ -87,7 +98,8 @@ def counted_cells(monkeypatch):
 def test_evaluation_seeds_overlapping_other_seeds_are_rejected(tmp_path, key):
     text = BASELINES_ONLY.format(name="bad", extra="").replace("tuning_seeds = [100]", "")
     text = f"{key} = [7, 10001]\n" + text
-    with pytest.raises(BenchmarkError, match=rf"disjoint from {key}; both contain \[10001\]"):
+    match = rf"{key} and evaluation_seeds must be disjoint; both contain \[10001\]"
+    with pytest.raises(BenchmarkError, match=match):
         load_benchmark(write_config(tmp_path, text))
 
 
@@ -131,7 +143,7 @@ def test_shipped_benchmarks_load():
         "maskable_ppo-planner-critic",
     ]
     assert dict(default.algos[2].hyperparams)["interface"] == "planner"
-    assert len(default.training_seeds) >= 3 and default.clairvoyant  # 3 since stop 17
+    assert len(default.training_seeds) >= 5 and default.clairvoyant
     smoke = load_benchmark("smoke")
     assert smoke.algos[0].timesteps <= 4096 and smoke.episodes == 3 and smoke.clairvoyant
 
@@ -177,9 +189,11 @@ def _tuning(costs: dict[str, list[float]], scenario: str = "s") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_summary_mean_std_and_stratified_bootstrap():
-    # A learner whose seeds differ but whose episodes within a seed agree: resampling
-    # episodes within each training seed never changes the pooled mean -> a zero-width CI.
+def test_summary_mean_std_and_hierarchical_bootstrap():
+    # A learner whose seeds differ but whose episodes within a seed agree: all of its
+    # uncertainty is seed-to-seed. Resampling the two seeds gives means 10, 20, 30 with
+    # probabilities 1/4, 1/2, 1/4, so the 95% interval is [10, 30] (resampling episodes
+    # within each seed alone, as rliable's stratified scheme does, would give [20, 20]).
     rows = [("ppo", "learner", s, e, 10.0 + 20.0 * s) for s in (0, 1) for e in (1, 2, 3)]
     rows += [
         ("base", "baseline", None, e, c) for e, c in zip((1, 2, 3), (14.0, 20.0, 26.0), strict=True)
@@ -188,7 +202,7 @@ def test_summary_mean_std_and_stratified_bootstrap():
     ppo = summary.set_index("policy").loc["ppo"]
     assert ppo["mean"] == pytest.approx(20.0) and ppo["n"] == 6 and ppo["n_training_seeds"] == 2
     assert ppo["std"] == pytest.approx(np.std([10.0] * 3 + [30.0] * 3, ddof=1))
-    assert (ppo["ci_low"], ppo["ci_high"]) == pytest.approx((20.0, 20.0))
+    assert (ppo["ci_low"], ppo["ci_high"]) == pytest.approx((10.0, 30.0))
     base = summary.set_index("policy").loc["base"]
     assert base["mean"] == pytest.approx(20.0) and base["std"] == pytest.approx(6.0)
     assert 14.0 <= base["ci_low"] < 20.0 < base["ci_high"] <= 26.0
@@ -245,9 +259,10 @@ def test_resume_after_interrupt_skips_finished_cells(tmp_path, counted_cells):
 
     fresh = benchmark.run_benchmark(spec, tmp_path / "fresh", progress=False, figures=False)
     assert fresh.n_ran == 4
-    for name in ("headline.csv", "per_seed.csv", "summary.csv", "headline.tex"):
+    for name in ("per_seed.csv", "summary.csv", "per_seed.tex"):
         resumed = (out / spec.name / "tables" / name).read_bytes()
         assert resumed == (tmp_path / "fresh" / spec.name / "tables" / name).read_bytes()
+    assert _untimed(out / spec.name) == _untimed(tmp_path / "fresh" / spec.name)
 
     calls.clear()
     benchmark.run_benchmark(spec, out, progress=False, figures=False)
@@ -300,8 +315,7 @@ def test_process_pool_gives_the_same_tables_as_in_process(tmp_path):
         spec, tmp_path / "two", workers=2, progress=False, figures=False
     )
     assert summary.n_ran == 4 and not summary.failed
-    one = (tmp_path / "one" / spec.name / "tables" / "headline.csv").read_bytes()
-    assert one == (tmp_path / "two" / spec.name / "tables" / "headline.csv").read_bytes()
+    assert _untimed(tmp_path / "one" / spec.name) == _untimed(tmp_path / "two" / spec.name)
 
 
 def test_learners_bound_tables_and_figures_are_written(tmp_path):
@@ -316,6 +330,14 @@ def test_learners_bound_tables_and_figures_are_written(tmp_path):
     tables = {p.name for p in (root / "tables").iterdir()}
     assert {"headline.csv", "headline.md", "headline.tex", "per_seed.csv", "per_seed.md"} <= tables
     assert {
+        "headline_full.md",
+        "aggregate.md",
+        "aggregate.csv",
+        "performance_profile.csv",
+    } <= tables
+    aggregate = pd.read_csv(root / "tables" / "aggregate.csv").set_index("policy")
+    assert (aggregate["n_scenarios"] == 2).all() and aggregate.loc["ppo", "n_runs"] == 2
+    assert {
         "per_seed.tex",
         "summary.csv",
         "learning_curves.csv",
@@ -329,7 +351,7 @@ def test_learners_bound_tables_and_figures_are_written(tmp_path):
     bound = headline[headline["policy"] == "clairvoyant"]
     assert (bound["normalized_score"] == 1.0).all() and (bound["gap_to_bound_pct"] == 0).all()
     figures = {p.name for p in (root / "figures").iterdir() if p.stat().st_size > 1000}
-    for stem in ("total_cost", "cost_breakdown", "service_vs_cost", "per_seed"):
+    for stem in ("total_cost", "cost_breakdown", "service_vs_cost", "per_seed", "aggregate"):
         assert {f"{stem}.png", f"{stem}.pdf"} <= figures
     assert {"learning_curves.png", "episode_default.png", "episode_supplier_delay.pdf"} <= figures
 
@@ -360,9 +382,9 @@ def test_smoke_on_ray_matches_local_executor(tmp_path):
         spec, tmp_path / "ray", executor="ray", workers=2, progress=False, figures=False
     )
     assert not summary.failed
-    for name in ("headline.csv", "per_seed.csv"):
-        local = (tmp_path / "local" / "smoke" / "tables" / name).read_bytes()
-        assert local == (tmp_path / "ray" / "smoke" / "tables" / name).read_bytes()
+    local = (tmp_path / "local" / "smoke" / "tables" / "per_seed.csv").read_bytes()
+    assert local == (tmp_path / "ray" / "smoke" / "tables" / "per_seed.csv").read_bytes()
+    assert _untimed(tmp_path / "local" / "smoke") == _untimed(tmp_path / "ray" / "smoke")
 
 
 def test_bad_hyperparameter_override_fails_before_any_cell_runs(tmp_path, counted_cells):

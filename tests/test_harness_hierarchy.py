@@ -18,6 +18,7 @@ scenarios = ["default", "three_stores"]
 baselines = ["seed_ss_actions"]
 training_seeds = [0]
 tuning_seeds = [100]
+validation_seeds = [200]
 evaluation_seeds = [10000, 10001]
 [[algos]]
 name = "ppo"

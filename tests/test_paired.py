@@ -87,7 +87,7 @@ def test_the_paired_ci_of_a_policy_against_itself_is_exactly_zero():
     assert (ref["diff_to_reference_mean"], ref["diff_to_reference_ci_low"]) == (0.0, 0.0)
     assert ref["diff_to_reference_ci_high"] == 0.0 and ref["verdict"] == "reference"
     mine = _frame(_rows("rule", "baseline", DEMAND))
-    itself = paired.paired_difference(mine, mine.set_index("seed")["total_cost"])
+    itself = stats.paired_difference(mine, mine.set_index("seed")["total_cost"])
     assert (itself.mean, itself.ci_low, itself.ci_high) == (0.0, 0.0, 0.0)
 
 
@@ -110,12 +110,12 @@ def test_two_level_bootstrap_resamples_training_seeds():
         _rows("ppo", "learner", DEMAND + 10, training_seed=0)
         + _rows("ppo", "learner", DEMAND - 30, training_seed=1)
     )
-    result = paired.paired_difference(mine, reference, n_resamples=2000, rng=0)
+    result = stats.paired_difference(mine, reference, n_resamples=2000, rng=0)
     assert result.mean == pytest.approx(-10.0)
     assert result.n_training_seeds == 2 and result.n_episodes == len(EPISODES)
     assert result.ci_low == pytest.approx(-30.0) and result.ci_high == pytest.approx(10.0)
     assert paired.verdict(result) == "ties"
-    again = paired.paired_difference(mine, reference, n_resamples=2000, rng=0)
+    again = stats.paired_difference(mine, reference, n_resamples=2000, rng=0)
     assert again == result  # seeded
 
 
@@ -123,11 +123,11 @@ def test_share_of_the_gap_to_the_bound_closed_by_hand():
     reference = pd.Series(DEMAND, index=EPISODES)
     bound = reference - 40.0
     mine = _frame(_rows("p", "baseline", DEMAND - 10))
-    result = paired.paired_difference(mine, reference, bound, n_resamples=500)
+    result = stats.paired_difference(mine, reference, bound, n_resamples=500)
     assert result.gap_closed == pytest.approx(0.25)  # 10 of the 40
     assert result.gap_closed_ci_low == pytest.approx(0.25)
     assert result.gap_closed_ci_high == pytest.approx(0.25)
-    on_bound = paired.paired_difference(
+    on_bound = stats.paired_difference(
         _frame(_rows("b", "baseline", DEMAND - 40)), reference, bound
     )
     assert on_bound.gap_closed == pytest.approx(1.0)

@@ -22,6 +22,7 @@ name = "{name}"
 scenarios = ["default"]
 baselines = ["seed_ss_actions", "random", "tuned_ss_free"]
 tuning_seeds = [100, 101]
+validation_seeds = [200, 201]
 evaluation_seeds = [10000, 10001, 10002]
 {algos}
 [clairvoyant]

@@ -6,7 +6,9 @@
   cell runs; ``provenance``: the static import graph behind the fingerprint's code part;
   ``traces``: a cell's results as JSON-ready rows and daily traces.
 - ``executors``: run cells in-process, on a local process pool, or as Ray tasks.
-- ``stats``: means, bootstrap CIs, IQM, probability of improvement, normalized scores.
+- ``stats``: means, the one hierarchical bootstrap behind every CI (training seeds, then
+  episodes), IQM, paired differences, probability of improvement, normalized scores;
+  ``aggregate``: IQM, probability of improvement and performance profiles across scenarios.
 - ``tables`` / ``plots``: CSV, Markdown and LaTeX tables; seaborn figures (PNG and PDF).
 - ``clairvoyant``: the perfect-information MILP bound on cost.
 - ``transfer`` / ``generalization``: learners run on scenarios they were not trained on

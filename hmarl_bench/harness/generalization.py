@@ -1,11 +1,12 @@
 """The generalization table: learners trained on one scenario, run on every other one.
 
-For each learner policy and target scenario: the mean total cost (95% bootstrap CI,
-stratified by training seed) of the policies trained on the benchmark's
-``generalization.train_scenario`` and run unchanged on the target, against the same
-learner trained on the target itself and the target's best baseline, all on the same
-evaluation seeds. ``transfer gap`` = 100 x (transferred - trained there) / trained there.
-The target's "best baseline" is its reference: the best rule on its tuning seeds.
+For each learner policy and target scenario: the mean total cost (95% hierarchical
+bootstrap CI: training seeds, then episodes; :mod:`hmarl_bench.harness.stats`) of the
+policies trained on the benchmark's ``generalization.train_scenario`` and run unchanged
+on the target, against the same learner trained on the target itself and the target's
+best baseline, all on the same evaluation seeds. ``transfer gap`` = 100 x (transferred -
+trained there) / trained there. The target's "best baseline" is its reference: the best
+rule on its tuning seeds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hmarl_bench.harness.cells import write_atomic
-from hmarl_bench.harness.stats import _rng, _strata, bootstrap_ci
+from hmarl_bench.harness.stats import _rng, hierarchical_ci, seed_episode_grid
 from hmarl_bench.harness.tables import to_latex, to_markdown
 
 __all__ = ["generalization_table", "write_generalization"]
@@ -43,9 +44,9 @@ def generalization_table(
     """One row per (target scenario, learner policy); costs in currency per episode."""
     rows = []
     for (target, policy), group in transfers.groupby(["target_scenario", "policy"], sort=False):
-        strata = _strata(group, "total_cost")
-        low, high = bootstrap_ci(
-            strata, n_resamples=n_resamples, confidence_level=confidence_level,
+        grid = seed_episode_grid(group, "total_cost")  # training seeds x episodes
+        low, high = hierarchical_ci(
+            grid, n_resamples=n_resamples, confidence_level=confidence_level,
             rng=_rng(seed, "transfer", target, policy),
         )  # fmt: skip
         here = per_seed[(per_seed["scenario"] == target) & (per_seed["policy"] == policy)]
@@ -60,7 +61,7 @@ def generalization_table(
                 "train_scenario": group["train_scenario"].iloc[0],
                 "target_scenario": target,
                 "policy": policy,
-                "n_training_seeds": len(strata),
+                "n_training_seeds": int(group["training_seed"].nunique()),
                 "transferred_cost": transferred,
                 "transferred_ci_low": low,
                 "transferred_ci_high": high,

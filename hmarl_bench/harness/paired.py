@@ -11,13 +11,11 @@ the baselines that act through the store's four actions (not ``*_free``).
 **Paired differences.** Every policy runs on the same evaluation episodes (common random
 numbers), so a policy is compared with the reference episode by episode:
 ``d[t, e] = cost(policy, training seed t, episode e) - cost(reference, episode e)``
-[currency per episode]. Its mean is the reported difference; its 95% interval is a
-percentile bootstrap that resamples *training seeds and episodes* (two levels). Episodes
-are crossed with training seeds (every seed runs on the same episodes), so one replicate
-draws T seeds and E episodes with replacement and averages ``d`` over that T x E grid:
-the pairing with the reference and the correlation between seeds on an episode are kept.
-A baseline is one "seed" (T = 1), so only its episodes are resampled. The difference of
-a policy with itself is zero on every episode, so its interval is exactly [0, 0].
+[currency per episode]. Its mean and 95% interval (the hierarchical bootstrap: training
+seeds, then episodes, the same episode draw for both sides) are computed by
+:func:`hmarl_bench.harness.stats.paired_difference`; this module holds what that result
+is (:class:`PairedDifference`) and what it means (:func:`verdict`). The difference of a
+policy with itself is zero on every episode, so its interval is exactly [0, 0].
 
 **Share of the gap closed.** ``(reference - policy) / (reference - bound)`` on mean costs:
 1 = the policy reaches the clairvoyant bound, 0 = no better than the reference, negative
@@ -42,7 +40,6 @@ __all__ = [
     "ReferenceChoiceError",
     "References",
     "choose_references",
-    "paired_difference",
     "verdict",
 ]
 
@@ -117,71 +114,6 @@ class PairedDifference:
     gap_closed: float = np.nan
     gap_closed_ci_low: float = np.nan
     gap_closed_ci_high: float = np.nan
-
-
-_NONE = PairedDifference(np.nan, np.nan, np.nan, 0, 0)
-
-
-def _grid(mine: pd.DataFrame, seeds: pd.Index) -> np.ndarray:
-    """(T, E) total costs by training seed x evaluation seed; seeds missing an episode of
-    ``seeds`` are left out (a pair needs both sides)."""
-    keys = mine["training_seed"].astype("Int64").fillna(-1)
-    table = mine.assign(_t=keys.to_numpy()).pivot_table(
-        index="_t", columns="seed", values="total_cost", aggfunc="mean", sort=True
-    )
-    table = table.reindex(columns=seeds)
-    return table.dropna(axis=0, how="any").to_numpy(dtype=float)
-
-
-def paired_difference(
-    mine: pd.DataFrame,
-    reference: pd.Series,
-    bound: pd.Series | None = None,
-    n_resamples: int = 2000,
-    confidence_level: float = 0.95,
-    rng: np.random.Generator | int = 0,
-) -> PairedDifference:
-    """The paired difference of ``mine`` (rows with ``training_seed``, ``seed``,
-    ``total_cost``) to ``reference`` (total cost by evaluation seed), two-level bootstrap.
-
-    ``bound`` (total cost by seed) adds the share of the reference's gap to the bound
-    closed. Episodes the reference (or the bound) lacks are left out.
-    """
-    seeds = reference.dropna().index
-    if bound is not None:
-        seeds = seeds.intersection(bound.dropna().index, sort=False)
-    seeds = pd.Index(sorted(set(seeds) & set(mine["seed"])))
-    if not len(seeds) or mine.empty:
-        return _NONE
-    costs = _grid(mine, seeds)
-    if costs.size == 0:
-        return _NONE
-    diff = costs - reference.reindex(seeds).to_numpy(dtype=float)[None, :]  # (T, E)
-    n_seeds, n_episodes = diff.shape
-    generator = np.random.default_rng(rng)
-    seed_draws = generator.integers(0, n_seeds, size=(n_resamples, n_seeds))
-    episode_draws = generator.integers(0, n_episodes, size=(n_resamples, n_episodes))
-    replicates = diff[seed_draws[:, :, None], episode_draws[:, None, :]].mean(axis=(1, 2))
-    alpha = 1.0 - confidence_level
-    low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
-    result = {
-        "mean": float(diff.mean()),
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "n_training_seeds": n_seeds,
-        "n_episodes": n_episodes,
-    }
-    if bound is not None:
-        gap = reference.reindex(seeds).to_numpy(float) - bound.reindex(seeds).to_numpy(float)
-        if gap.mean() > 0:
-            shares = (0.0 - replicates) / gap[episode_draws].mean(axis=1)  # 0.0 - x: no -0.0
-            share_low, share_high = np.quantile(shares, [alpha / 2, 1 - alpha / 2])
-            result.update(
-                gap_closed=float((0.0 - diff.mean()) / gap.mean()),
-                gap_closed_ci_low=float(share_low),
-                gap_closed_ci_high=float(share_high),
-            )
-    return PairedDifference(**result)
 
 
 def verdict(difference: PairedDifference, is_reference: bool = False) -> str | None:

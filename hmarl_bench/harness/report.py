@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hmarl_bench.evaluation import KPI_COLUMNS
+from hmarl_bench.evaluation import DECIDE_MS, KPI_COLUMNS
 from hmarl_bench.harness.cells import BASELINE, CellStore, build_cells
 from hmarl_bench.harness.spec import BenchmarkSpec
 
@@ -36,6 +36,7 @@ class BenchmarkData:
     traces: dict[tuple, dict] = field(default_factory=dict)
     transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # generalization runs
     tuning: pd.DataFrame = field(default_factory=pd.DataFrame)  # baselines on tuning seeds
+    timing: pd.DataFrame = field(default_factory=pd.DataFrame)  # decision ms per cell
 
 
 def key_columns() -> list[str]:
@@ -52,7 +53,7 @@ def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
     """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
     from hmarl_bench.harness.transfer import transfers_frame
 
-    rows, curves, solves, traces, tuning = [], [], [], {}, []
+    rows, curves, solves, traces, tuning, timing = [], [], [], {}, [], []
     results = CellStore(root).results(build_cells(spec))
     for result in results:
         key = {
@@ -62,6 +63,7 @@ def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
             "training_seed": result["training_seed"],
         }
         rows += [{**key, **row} for row in result["rows"]]
+        timing.append({**key, DECIDE_MS: result["info"].get(DECIDE_MS)})  # None: not measured
         curves += [{**key, **row} for row in result.get("learning_curve", [])]
         solves += [{"scenario": result["scenario"], **s} for s in result["info"].get("solves", [])]
         if result["kind"] == BASELINE:
@@ -81,6 +83,7 @@ def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
         traces,
         transfers_frame(results),
         tuning_frame.drop(columns="training_seed"),
+        _numeric(pd.DataFrame(timing, columns=[*key_columns(), DECIDE_MS]), [DECIDE_MS]),
     )
 
 
@@ -127,7 +130,9 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
         "seed": spec.bootstrap_seed,
     }
     summary = stats.summarize(data.per_seed, **options)
-    headline = stats.headline(data.per_seed, summary, **options, tuning=data.tuning)
+    headline = stats.headline(
+        data.per_seed, summary, **options, tuning=data.tuning, timing=data.timing
+    )
     title = f"Benchmark '{spec.name}'" + (f": {spec.description}" if spec.description else "")
     paths = tables.write_tables(
         root / "tables",
@@ -139,6 +144,12 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
         title,
         tuning=data.tuning,
     )
+    from hmarl_bench.harness import aggregate
+
+    combined = aggregate.aggregate(data.per_seed, headline, **options)
+    paths += aggregate.write_aggregate(root / "tables", combined, title)
+    if figures and not combined.table.empty:
+        paths += _aggregate_figures(root / "figures", combined, headline)
     if figures:
         from hmarl_bench.harness import plots
 
@@ -159,4 +170,17 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
         )
         figures_dir = root / "figures" if figures else None
         paths += generalization.write_generalization(root / "tables", table, figures_dir, headline)
+    return paths
+
+
+def _aggregate_figures(out_dir: Path, combined, headline: pd.DataFrame) -> list[Path]:
+    """``aggregate.png/.pdf`` (and ``_1col``) in the figures' style."""
+    from hmarl_bench.harness.plots.aggregate import aggregate_figure
+    from hmarl_bench.harness.plots.style import WIDTHS, policy_styles, save, set_style
+
+    styles, paths = policy_styles(headline), []
+    for suffix, width in WIDTHS.items():
+        set_style(width)
+        fig = aggregate_figure(combined.table, combined.profile, styles, width)
+        paths += save(fig, out_dir, "aggregate" + suffix)
     return paths

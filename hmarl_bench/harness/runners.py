@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
-from hmarl_bench.evaluation import KPI_COLUMNS, evaluate
+from hmarl_bench.evaluation import DECIDE_MS, KPI_COLUMNS, evaluate
 from hmarl_bench.harness.cells import (
     BASELINE,
     CLAIRVOYANT,
@@ -77,7 +77,7 @@ def run_learner(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
         "learning_curve": _curve_rows(trained.learning_curve),
-        "info": info,
+        "info": {**info, DECIDE_MS: frame.attrs[DECIDE_MS]},
         "_artifacts": dict(getattr(trained, "artifacts", None) or {}),
     }
     transfer = getattr(trained, "transfer", None)
@@ -130,6 +130,7 @@ def run_baseline(cell: Cell, scenario: Scenario) -> dict[str, Any]:
         "tune_seconds": tune_seconds,
         "evaluate_seconds": time.perf_counter() - start,
         "tuned_params": getattr(controller, "tuned_params", None),
+        DECIDE_MS: frame.attrs[DECIDE_MS],
     }
     if hasattr(controller, "solve_stats"):  # the rolling-horizon MILP's solve times
         info["mpc"] = {  # on the evaluation seeds (before the run on the tuning seeds)
@@ -182,7 +183,12 @@ def run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     return {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),
-        "info": {"factory": cell.factory, "form": form, "build_seconds": build_seconds},
+        "info": {
+            "factory": cell.factory,
+            "form": form,
+            "build_seconds": build_seconds,
+            DECIDE_MS: frame.attrs[DECIDE_MS],
+        },
     }
 
 

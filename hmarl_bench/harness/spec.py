@@ -8,8 +8,8 @@ A benchmark is plain values::
     training_seeds = [0]                 # one learner cell per (scenario, algo, seed)
     tuning_seeds = [100, 101]            # baselines tune their parameters on these, and
                                          # the reference (best rule) is chosen on them
-    validation_seeds = [100, 101]        # learners' learning curve and model selection
-                                         # (optional; defaults to tuning_seeds)
+    validation_seeds = [200, 201]        # learners' learning curve and model selection
+                                         # (needed with algos; disjoint from the others)
     evaluation_seeds = [1000, 1001, 1002]  # held out: disjoint from all the seeds above
     episodes = 3                         # optional; must equal len(evaluation_seeds)
 
@@ -91,8 +91,9 @@ learner's module is found when the config is read, without running it (a missing
 fails here, in one line); the benchmark imports it and calls its ``check`` before any
 cell runs.
 
-Honest numbers: evaluation seeds must be disjoint from training, tuning and validation
-seeds; :func:`load_benchmark` raises :class:`BenchmarkError` naming the overlap.
+Honest numbers: training, tuning, validation and evaluation seeds must be pairwise
+disjoint; :func:`load_benchmark` raises :class:`BenchmarkError` naming the two sets and
+their overlap.
 """
 
 from __future__ import annotations
@@ -270,15 +271,22 @@ def _externals(value: Any, taken: set[str]) -> tuple[ExternalSpec, ...]:
     return tuple(out)
 
 
+#: Seed sets that must be pairwise disjoint, in the order errors name them.
+_SEED_SETS = ("training_seeds", "tuning_seeds", "validation_seeds", "evaluation_seeds")
+
+
 def _check_disjoint(spec: BenchmarkSpec) -> None:
-    held_out = set(spec.evaluation_seeds)
-    for key in ("training_seeds", "tuning_seeds", "validation_seeds"):
-        overlap = sorted(held_out & set(getattr(spec, key)))
-        if overlap:
-            raise BenchmarkError(
-                "evaluation_seeds",
-                f"evaluation seeds must be disjoint from {key}; both contain {overlap}",
-            )
+    """Training, tuning, validation and evaluation seeds pairwise disjoint: rules tune and
+    the reference is chosen on the tuning seeds, learners pick checkpoints on the
+    validation seeds, and scoring on seeds either has seen would flatter it."""
+    for i, first in enumerate(_SEED_SETS):
+        for second in _SEED_SETS[i + 1 :]:
+            overlap = sorted(set(getattr(spec, first)) & set(getattr(spec, second)))
+            if overlap:
+                key = "evaluation_seeds" if second == "evaluation_seeds" else second
+                raise BenchmarkError(
+                    key, f"{first} and {second} must be disjoint; both contain {overlap}"
+                )
 
 
 def benchmark_from_dict(
@@ -323,7 +331,7 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
     if not algos and not baselines and not externals:
         raise BenchmarkError("", "nothing to run: give 'algos', 'baselines' and/or 'external'")
     tuning = _seeds(data, "tuning_seeds")
-    validation = _seeds(data, "validation_seeds") if "validation_seeds" in data else tuning
+    validation = _seeds(data, "validation_seeds")
     residual = [i for i, a in enumerate(algos) if a.is_residual]
     if residual and not tuning:
         raise BenchmarkError(
@@ -407,6 +415,12 @@ def _build(data: dict[str, Any], base: Path | None) -> BenchmarkSpec:
         )
     if algos and not spec.training_seeds:
         raise BenchmarkError("training_seeds", "learners need at least one training seed")
+    if algos and not spec.validation_seeds:
+        raise BenchmarkError(
+            "validation_seeds",
+            "learners need validation seeds (learning curves, checkpoint choice), disjoint "
+            "from the tuning seeds: e.g. validation_seeds = [200, 201]",
+        )
     if not 0 < spec.confidence_level < 1:
         raise BenchmarkError("statistics.confidence_level", "must be in (0, 1)")
     if spec.clairvoyant_time_limit <= 0:

@@ -1,31 +1,39 @@
-"""Statistics over evaluation episodes, per scenario and policy.
+"""Statistics over evaluation episodes, per scenario and policy (docs/statistics.md).
 
 The input is the tidy per-episode frame of a benchmark: one row per (scenario, policy,
-training seed, evaluation seed) with the KPI columns. Learners pool their training seeds x
-evaluation episodes; their uncertainty is a *stratified* bootstrap (rliable's scheme):
-evaluation episodes are resampled within each training seed, and the statistic is taken on
-the pooled resample. Baselines and the bound are one stratum. The bootstrap is
-:func:`scipy.stats.bootstrap` (percentile intervals; each stratum is one of its samples,
-which it resamples independently) with a generator seeded from the benchmark's seed and
-the (scenario, policy, metric) names, so a table does not depend on which other policies
-ran or in which order.
+training seed, evaluation seed) with the KPI columns. Every interval of the tables comes
+from **one** resampling scheme, :func:`hierarchical_replicates`, a percentile bootstrap on
+the (training seed x evaluation episode) grid of a policy:
+
+- a replicate draws T training seeds with replacement, then E evaluation episodes with
+  replacement, and takes the statistic over that T x E grid. Every training seed ran on
+  the same evaluation episodes (common random numbers), so the episodes drawn are the same
+  for every drawn seed (a crossed, two-way bootstrap): seed-to-seed variance (how much the
+  result depends on the training run) and episode-to-episode variance (how much on the
+  demand stream) both enter the interval;
+- a rule (deterministic given the episode), the random baseline and the bound are one
+  "seed" (T = 1): only episodes are resampled;
+- a *paired* statistic (difference to the reference, probability of improvement, share of
+  the gap closed) is taken on the per-episode pairs, so the same resampled episode indices
+  serve both policies of the pair.
+
+Generators are seeded from the benchmark's seed and the (scenario, policy, statistic)
+names, so a table does not depend on which other policies ran or in which order.
 
 - ``iqm``: the interquartile mean, ``scipy.stats.trim_mean(x, 0.25)``.
 - ``best_baseline`` (the *reference*) and ``best_actions_baseline``: the best rule overall
   and the best rule acting through the store's four actions, chosen on the *tuning* seeds
   (:mod:`hmarl_bench.harness.paired`); ``diff_to_reference_*`` /
   ``diff_to_actions_reference_*``: each policy's paired difference of total cost to them
-  with a two-level bootstrap CI (training seeds and episodes), ``verdict`` /
-  ``verdict_actions`` (beats / ties / loses) and ``gap_closed``, the share of the
-  reference's gap to the bound the policy closes.
-- ``p_improvement``: P(X < Y) of the policy's total cost X against the reference's Y
-  (ties count one half, as rliable's probability of improvement), on *paired* episodes:
-  every policy ran on the same evaluation seeds, so episode e of X meets episode e of Y.
-  ``p_improvement_actions`` is the same against the best baseline that acts through the
-  store's four actions (not ``*_free``): the like-for-like comparison for a store learner.
-- ``normalized_score``: (random - cost) / (random - bound) on mean total costs:
-  0 = the random baseline, 1 = the clairvoyant bound.
-- ``gap_to_bound_pct``: 100 x (cost - bound) / bound on mean total costs.
+  (:func:`paired_difference`), ``verdict`` / ``verdict_actions`` (beats / ties / loses)
+  and ``gap_closed``, the share of the reference's gap to the bound the policy closes.
+- ``p_improvement``: P(X < Y) of the policy's total cost X against the reference's Y on
+  the same episode (ties count one half); ``p_improvement_actions`` against the best rule
+  on the store's four actions (not ``*_free``).
+- ``normalized_score``: (random - cost) / (random - bound) on mean total costs;
+  ``gap_to_bound_pct``: 100 x (cost - bound) / bound.
+- ``total_cost_worst``: the costliest single episode (over all training seeds);
+  ``decide_ms_per_chain_day``: the cells' measured decision time (when given).
 """
 
 from __future__ import annotations
@@ -35,77 +43,126 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from hmarl_bench.evaluation import KPI_COLUMNS
 from hmarl_bench.harness import paired
 
 __all__ = [
-    "bootstrap_ci",
+    "draw_indices",
     "headline",
+    "hierarchical_ci",
+    "hierarchical_replicates",
     "is_free_quantity",
     "iqm",
     "normalized_score",
+    "paired_difference",
     "paired_improvement",
+    "percentile_interval",
+    "seed_episode_grid",
     "summarize",
 ]
 
 GROUP = ["scenario", "policy"]
 RANDOM, BOUND = "random", "clairvoyant"
+Statistic = Callable[..., np.ndarray]
 
 
 def iqm(values: np.ndarray | Sequence[float], axis: int = -1) -> np.ndarray | float:
-    """Interquartile mean: the mean of the middle 50% of the values."""
-    return sps.trim_mean(np.asarray(values, dtype=float), 0.25, axis=axis)
-
-
-def _pooled(stat: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """A statistic of the strata pooled together (for scipy's multi-sample bootstrap)."""
-
-    def statistic(*strata: np.ndarray, axis: int = -1) -> np.ndarray:
-        return stat(np.concatenate(strata, axis=axis), axis=axis)
-
-    return statistic
+    """Interquartile mean: the mean of the middle 50% of the values, cutting
+    ``int(n / 4)`` values at each end (``scipy.stats.trim_mean(x, 0.25)``; a sort, which is
+    faster than scipy's partitions on the bootstrap's many rows)."""
+    x = np.sort(np.asarray(values, dtype=float), axis=axis)
+    n = x.shape[axis]
+    cut = int(0.25 * n)
+    return np.take(x, np.arange(cut, n - cut), axis=axis).mean(axis=axis)
 
 
 def _mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean(values, axis=axis)
 
 
-def bootstrap_ci(
-    strata: Sequence[np.ndarray],
-    statistic: Callable[..., np.ndarray] = _mean,
+# ------------------------------------------------------------- the one bootstrap scheme
+
+
+def draw_indices(
+    n_seeds: int, n_episodes: int, n_resamples: int, rng: np.random.Generator | int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The resampled (training seed, episode) indices of every replicate: ``(R, T)`` seed
+    draws, then ``(R, E)`` episode draws, both with replacement, from one generator. The
+    same episode draw serves every drawn seed (crossed design) and both sides of a pair."""
+    generator = np.random.default_rng(rng)
+    seeds = generator.integers(0, n_seeds, size=(n_resamples, n_seeds))
+    episodes = generator.integers(0, n_episodes, size=(n_resamples, n_episodes))
+    return seeds, episodes
+
+
+def hierarchical_replicates(
+    grid: np.ndarray,
+    statistic: Statistic = _mean,
+    n_resamples: int = 2000,
+    rng: np.random.Generator | int = 0,
+    draws: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """``statistic`` of ``grid`` (T training seeds x E episodes) on each of ``n_resamples``
+    hierarchical bootstrap replicates (:func:`draw_indices`, or the given ``draws``).
+
+    ``statistic(values, axis=-1)`` gets each replicate's T x E values flattened, shape
+    ``(R, T * E)``. Returns the ``(R,)`` replicates.
+    """
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 2 or grid.size == 0:
+        raise ValueError(f"expected a non-empty (seeds, episodes) grid, got shape {grid.shape}")
+    seeds, episodes = draws or draw_indices(*grid.shape, n_resamples, rng)
+    values = grid[seeds[:, :, None], episodes[:, None, :]]  # (R, T, E)
+    return statistic(values.reshape(len(values), -1), axis=-1)
+
+
+def percentile_interval(replicates: np.ndarray, confidence_level: float = 0.95) -> tuple:
+    """The percentile interval of bootstrap replicates: (low, high)."""
+    alpha = 1.0 - confidence_level
+    low, high = np.quantile(np.asarray(replicates, dtype=float), [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def hierarchical_ci(
+    grid: np.ndarray,
+    statistic: Statistic = _mean,
     n_resamples: int = 2000,
     confidence_level: float = 0.95,
     rng: np.random.Generator | int = 0,
 ) -> tuple[float, float]:
-    """Percentile CI of ``statistic`` on the pooled strata, resampling within each stratum.
-
-    One stratum is the ordinary bootstrap. A stratum with fewer than two values cannot be
-    resampled: then the interval is (nan, nan).
-    """
-    strata = [np.asarray(s, dtype=float) for s in strata]
-    if not strata or any(len(s) < 2 for s in strata):
+    """Percentile CI of ``statistic`` over a (training seed x episode) grid, resampling
+    seeds then episodes (:func:`hierarchical_replicates`). A grid with fewer than two
+    values cannot be resampled: then (nan, nan)."""
+    grid = np.asarray(grid, dtype=float)
+    if grid.size < 2:
         return (np.nan, np.nan)
-    result = sps.bootstrap(
-        tuple(strata),
-        _pooled(statistic),
-        n_resamples=n_resamples,
-        confidence_level=confidence_level,
-        method="percentile",
-        vectorized=True,
-        rng=np.random.default_rng(rng),
-    )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    replicates = hierarchical_replicates(grid, statistic, n_resamples, rng)
+    return percentile_interval(replicates, confidence_level)
 
 
 def _rng(seed: int, *names: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("|".join(names).encode())])
 
 
-def _strata(rows: pd.DataFrame, column: str) -> list[np.ndarray]:
-    groups = rows.groupby("training_seed", dropna=False, sort=True)[column]
-    return [g.dropna().to_numpy(dtype=float) for _, g in groups if g.notna().any()]
+def seed_episode_grid(
+    rows: pd.DataFrame, column: str = "total_cost", episodes: Sequence[int] | None = None
+) -> np.ndarray:
+    """``rows``' ``column`` as a (T, E) array: training seeds (sorted; a policy without
+    training seeds is one row) x evaluation seeds (sorted, or ``episodes`` in order).
+
+    A training seed lacking any of the episodes is left out, and so is (when ``episodes``
+    is not given) an episode missing from some seed: the grid must be complete.
+    """
+    keys = rows["training_seed"].astype("Int64").fillna(-1).to_numpy()
+    table = rows.assign(_t=keys).pivot_table(
+        index="_t", columns="seed", values=column, aggfunc="mean", sort=True, dropna=False
+    )
+    if episodes is not None:
+        table = table.reindex(columns=pd.Index(episodes))
+        return table.dropna(axis=0, how="any").to_numpy(dtype=float)
+    table = table.dropna(axis=0, how="all").dropna(axis=1, how="any")
+    return table.to_numpy(dtype=float)
 
 
 def summarize(
@@ -115,26 +172,28 @@ def summarize(
     confidence_level: float = 0.95,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Long table: one row per (scenario, policy, metric) with n, mean, std, CIs and IQM."""
+    """Long table: one row per (scenario, policy, metric) with n, mean, std, hierarchical
+    bootstrap CIs of the mean and the IQM, and the worst (largest) episode."""
     out = []
     for (scenario, policy), rows in episodes.groupby(GROUP, sort=False):
         for metric in metrics:
             if metric not in rows or rows[metric].notna().sum() == 0:
                 continue
-            strata = _strata(rows, metric)
-            values = np.concatenate(strata)
+            values = rows[metric].dropna().to_numpy(dtype=float)
+            grid = seed_episode_grid(rows, metric)
             ci = (n_resamples, confidence_level)
-            low, high = bootstrap_ci(strata, _mean, *ci, _rng(seed, scenario, policy, metric))
-            iqm_low, iqm_high = bootstrap_ci(
-                strata, iqm, *ci, _rng(seed, scenario, policy, metric, "iqm")
+            low, high = hierarchical_ci(grid, _mean, *ci, _rng(seed, scenario, policy, metric))
+            iqm_low, iqm_high = hierarchical_ci(
+                grid, iqm, *ci, _rng(seed, scenario, policy, metric, "iqm")
             )
+            learner = rows["training_seed"].notna()
             out.append(
                 {
                     "scenario": scenario,
                     "policy": policy,
                     "kind": rows["kind"].iloc[0],
                     "metric": metric,
-                    "n_training_seeds": len(strata) if rows["training_seed"].notna().any() else 0,
+                    "n_training_seeds": rows.loc[learner, "training_seed"].nunique(),
                     "n": len(values),
                     "mean": float(values.mean()),
                     "std": float(values.std(ddof=1)) if len(values) > 1 else np.nan,
@@ -143,9 +202,60 @@ def summarize(
                     "iqm": float(iqm(values)),
                     "iqm_ci_low": iqm_low,
                     "iqm_ci_high": iqm_high,
+                    "max": float(values.max()),
                 }
             )
     return pd.DataFrame(out)
+
+
+def paired_difference(
+    mine: pd.DataFrame,
+    reference: pd.Series,
+    bound: pd.Series | None = None,
+    n_resamples: int = 2000,
+    confidence_level: float = 0.95,
+    rng: np.random.Generator | int = 0,
+) -> paired.PairedDifference:
+    """The paired difference of ``mine`` (rows with ``training_seed``, ``seed``,
+    ``total_cost``) to ``reference`` (total cost by evaluation seed):
+    ``d[t, e] = cost(t, e) - reference(e)``, its mean and hierarchical bootstrap CI.
+
+    ``bound`` (total cost by seed) adds the share of the reference's gap to the bound
+    closed, from the same replicates (the bound paired by episode). Episodes the
+    reference (or the bound) lacks are left out.
+    """
+    seeds = reference.dropna().index
+    if bound is not None:
+        seeds = seeds.intersection(bound.dropna().index, sort=False)
+    seeds = pd.Index(sorted(set(seeds) & set(mine["seed"])))
+    none = paired.PairedDifference(np.nan, np.nan, np.nan, 0, 0)
+    if not len(seeds) or mine.empty:
+        return none
+    costs = seed_episode_grid(mine, "total_cost", seeds)
+    if costs.size == 0:
+        return none
+    diff = costs - reference.reindex(seeds).to_numpy(dtype=float)[None, :]  # (T, E)
+    draws = draw_indices(*diff.shape, n_resamples, rng)
+    replicates = hierarchical_replicates(diff, draws=draws)
+    low, high = percentile_interval(replicates, confidence_level)
+    result = {
+        "mean": float(diff.mean()),
+        "ci_low": low,
+        "ci_high": high,
+        "n_training_seeds": diff.shape[0],
+        "n_episodes": diff.shape[1],
+    }
+    if bound is not None:
+        gap = reference.reindex(seeds).to_numpy(float) - bound.reindex(seeds).to_numpy(float)
+        if gap.mean() > 0:
+            shares = (0.0 - replicates) / gap[draws[1]].mean(axis=1)  # 0.0 - x: no -0.0
+            share_low, share_high = percentile_interval(shares, confidence_level)
+            result.update(
+                gap_closed=float((0.0 - diff.mean()) / gap.mean()),
+                gap_closed_ci_low=share_low,
+                gap_closed_ci_high=share_high,
+            )
+    return paired.PairedDifference(**result)
 
 
 def paired_improvement(costs: pd.DataFrame, reference: pd.Series) -> pd.DataFrame:
@@ -182,16 +292,16 @@ def _p_improvement(
     confidence_level: float,
     rng: np.random.Generator,
 ) -> tuple[float, float, float]:
-    """P(cost below ``reference``'s on the same episode) with its stratified-bootstrap CI."""
+    """P(cost below ``reference``'s on the same episode) with its hierarchical CI."""
     if reference is None:
         return np.nan, np.nan, np.nan
     ref = episodes[episodes["policy"] == reference].set_index("seed")["total_cost"]
-    paired = paired_improvement(mine, ref)
-    if not len(paired):
+    pairs = paired_improvement(mine, ref)
+    if not len(pairs):
         return np.nan, np.nan, np.nan
-    strata = _strata(paired, "improvement")
-    low, high = bootstrap_ci(strata, _mean, n_resamples, confidence_level, rng)
-    return float(paired["improvement"].mean()), low, high
+    grid = seed_episode_grid(pairs, "improvement")
+    low, high = hierarchical_ci(grid, _mean, n_resamples, confidence_level, rng)
+    return float(pairs["improvement"].mean()), low, high
 
 
 def _reference_of(
@@ -233,7 +343,7 @@ def _paired_columns(
             diff = paired.PairedDifference(np.nan, np.nan, np.nan, 0, 0)
         else:
             ref = by_seed.get_group(reference).set_index("seed")["total_cost"]
-            diff = paired.paired_difference(
+            diff = paired_difference(
                 mine,
                 ref,
                 bound if suffix == "" else None,
@@ -253,6 +363,15 @@ def _paired_columns(
             row["gap_closed_ci_high"] = diff.gap_closed_ci_high
 
 
+def _decide_ms(timing: pd.DataFrame | None) -> pd.Series:
+    """Mean decision time per chain-day [ms] by (scenario, policy), over training seeds."""
+    name = "decide_ms_per_chain_day"
+    if timing is None or name not in timing or timing.empty:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=GROUP))
+    values = pd.to_numeric(timing[name], errors="coerce")
+    return values.groupby([timing["scenario"], timing["policy"]]).mean()
+
+
 def headline(
     episodes: pd.DataFrame,
     summary: pd.DataFrame,
@@ -260,8 +379,12 @@ def headline(
     confidence_level: float = 0.95,
     seed: int = 0,
     tuning: pd.DataFrame | None = None,
+    timing: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per (scenario, policy): the KPIs' means and CIs, IQM of total cost, the gap
+    """One row per (scenario, policy): the KPIs' means and CIs, IQM and worst episode of
+    total cost, the decision time (``timing``: the cells' ``decide_ms_per_chain_day`` by
+    scenario, policy and training seed, averaged over training seeds; NaN where a cell
+    did not measure it), the gap
     to the bound, the normalized score, and the comparison with the references (the best
     rule and the best rule on the store actions, both chosen on the tuning seeds:
     ``tuning`` has one row per (scenario, baseline, tuning seed) with ``total_cost``): the
@@ -273,7 +396,9 @@ def headline(
     wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
     cost = summary[summary["metric"] == "total_cost"].set_index(GROUP)
     table = cost[["kind", "n_training_seeds", "n"]].rename(columns={"n": "n_episodes"})
-    table = table.join(cost[["std", "iqm"]].add_prefix("total_cost_")).join(wide)
+    worst = cost[["std", "iqm", "max"]].rename(columns={"max": "worst"})
+    table = table.join(worst.add_prefix("total_cost_")).join(wide)
+    table["decide_ms_per_chain_day"] = _decide_ms(timing).reindex(table.index).to_numpy()
     table = table.reset_index()
     rows = []
     for scenario, group in table.groupby("scenario", sort=False):

@@ -1,11 +1,14 @@
 """Tables for write-ups: CSV (raw numbers), Markdown and LaTeX (booktabs), in one folder.
 
-- ``headline``: scenario x policy: total cost mean [95% CI], IQM, fill rate, lost sales,
-  store and warehouse inventory, gap to the clairvoyant bound, normalized score, the paired
-  difference to the reference and to the best rule on the store actions (95% two-level
-  bootstrap CI) with its verdict, the share of the reference's gap to the bound closed, and
-  the probabilities of improvement. The lowest mean cost of a scenario (the bound aside) is
-  in bold.
+- ``headline``: scenario x policy, eight columns: total cost mean [95% CI], the worst
+  episode, fill rate, the paired difference to the reference [95% CI] with its verdict,
+  and the decision time per chain-day. The lowest mean cost of a scenario (the bound
+  aside) is in bold. Every interval is the hierarchical bootstrap of
+  :mod:`hmarl_bench.harness.stats` (docs/statistics.md).
+- ``headline_full``: the same rows with every column: also IQM, lost sales, store and
+  warehouse inventory, gap to the clairvoyant bound, normalized score, the paired
+  difference to the best rule on the store actions with its verdict, the share of the
+  reference's gap to the bound closed, and the probabilities of improvement.
 - ``reference_choice``: every baseline's mean total cost on the tuning seeds, and which
   one each scenario's reference (and best rule on the store actions) is.
 - ``per_seed``: the long table, one row per (scenario, policy, training seed, episode).
@@ -29,6 +32,7 @@ from hmarl_bench.evaluation import KPI_COLUMNS
 from hmarl_bench.harness.cells import write_atomic
 
 __all__ = [
+    "FULL_COLUMNS",
     "HEADLINE_COLUMNS",
     "format_headline",
     "reference_choice",
@@ -85,25 +89,51 @@ def _gap_closed(row: pd.Series) -> str | None:
     )
 
 
-#: The headline table's columns: title (with units), value of a headline row, format.
+def _decide_ms(row: pd.Series) -> float:
+    return row.get("decide_ms_per_chain_day", math.nan)
+
+
+_TOTAL_COST = Column("Total cost [95% CI] (currency/episode)", _ci, "{}")
+_WORST = Column("Worst episode", lambda r: r.get("total_cost_worst", math.nan))
+_DIFF = Column("Paired difference to the reference [95% CI]", _diff(""), "{}")
+_VERDICT = Column("vs reference", lambda r: r.get("verdict"), "{}")
+_DECIDE = Column("Decision time (ms/chain-day)", _decide_ms, "{:,.3g}")
+_FILL_RATE = Column("Fill rate (%)", lambda r: 100 * r.get("fill_rate_mean", math.nan), "{:.1f}")
+
+#: The headline table's columns (8): what a reader compares first. Every other number is
+#: in the wide table (:data:`FULL_COLUMNS`, ``headline_full.md``) and ``headline.csv``.
 HEADLINE_COLUMNS = (
     Column("Scenario", lambda r: r["scenario"], "{}"),
     Column("Policy", lambda r: r["policy"], "{}"),
-    Column("Total cost [95% CI] (currency/episode)", _ci, "{}"),
+    _TOTAL_COST,
+    _WORST,
+    _FILL_RATE,
+    _DIFF,
+    _VERDICT,
+    _DECIDE,
+)
+
+#: The wide table's columns: title (with units), value of a headline row, format.
+FULL_COLUMNS = (
+    Column("Scenario", lambda r: r["scenario"], "{}"),
+    Column("Policy", lambda r: r["policy"], "{}"),
+    _TOTAL_COST,
     Column("IQM cost", lambda r: r["total_cost_iqm"]),
-    Column("Fill rate (%)", lambda r: 100 * r["fill_rate_mean"], "{:.1f}"),
+    _WORST,
+    _FILL_RATE,
     Column("Lost sales (units)", lambda r: r["lost_sales_mean"], "{:,.1f}"),
     Column("Mean store inventory (units)", lambda r: r["mean_store_inventory_mean"]),
     Column("Mean warehouse inventory (units)", lambda r: r["mean_warehouse_inventory_mean"]),
     Column("Gap to bound (%)", lambda r: r["gap_to_bound_pct"], "{:.1f}"),
     Column("Normalized score", lambda r: r["normalized_score"], "{:.2f}"),
-    Column("Paired difference to the reference [95% CI]", _diff(""), "{}"),
-    Column("vs reference", lambda r: r.get("verdict"), "{}"),
+    _DIFF,
+    _VERDICT,
     Column("Share of the reference's gap to the bound closed [95% CI]", _gap_closed, "{}"),
     Column("Paired difference to the best on store actions [95% CI]", _diff("_actions"), "{}"),
     Column("vs best on store actions", lambda r: r.get("verdict_actions"), "{}"),
     Column("P(better than the reference)", lambda r: r["p_improvement"], "{:.2f}"),
     Column("P(better than best on store actions)", lambda r: r["p_improvement_actions"], "{:.2f}"),
+    _DECIDE,
 )
 
 _PER_SEED_COLUMNS = ("scenario", "policy", "kind", "training_seed", "seed", *KPI_COLUMNS)
@@ -168,12 +198,12 @@ def _reference_choice_markdown(table: pd.DataFrame) -> str:
     return to_markdown(titles, cells)
 
 
-def format_headline(headline: pd.DataFrame) -> tuple[list[str], list[list[str | None]], list[int]]:
+def format_headline(
+    headline: pd.DataFrame, columns: tuple[Column, ...] = HEADLINE_COLUMNS
+) -> tuple[list[str], list[list[str | None]], list[int]]:
     """(titles, cells as text (None = missing), indices of each scenario's best row)."""
-    titles = [c.title for c in HEADLINE_COLUMNS]
-    cells = [
-        [_text(c.value(row), c.fmt) for c in HEADLINE_COLUMNS] for _, row in headline.iterrows()
-    ]
+    titles = [c.title for c in columns]
+    cells = [[_text(c.value(row), c.fmt) for c in columns] for _, row in headline.iterrows()]
     policies = headline[headline["kind"] != "clairvoyant"]
     best = policies.groupby("scenario", sort=False)["total_cost_mean"].idxmin()
     return titles, cells, [int(i) for i in best.dropna()]
@@ -310,6 +340,27 @@ def _bound_note(solves: pd.DataFrame | None) -> str:
     )
 
 
+_HEADLINE_NOTE = (
+    "\nTotal cost = holding + lost-sales penalty + ordering over the episode after warm-up; "
+    "mean over evaluation episodes (learners: over training seeds x episodes) with a 95% "
+    "hierarchical bootstrap CI (learners: training seeds, then episodes; rules: episodes); "
+    "worst episode = the costliest single episode; IQM = interquartile mean. Gap and "
+    "normalized score (0 = random, 1 = clairvoyant bound) use mean costs. The reference "
+    "is the baseline with the lowest mean total cost on the tuning seeds; the best on "
+    "store actions is chosen the same way among the baselines acting through the "
+    "store's four actions (not *_free). Paired difference = policy minus reference on "
+    "the same evaluation episodes (common random numbers), mean [95% CI of the same "
+    "hierarchical bootstrap, the same episodes drawn for both]; vs = beats (CI below 0), "
+    "ties (CI contains 0) or loses (CI above 0). Share of the gap closed = (reference - "
+    "policy) / (reference - bound): 1 = reaches the bound, 0 = no better than the "
+    "reference. P = probability that the policy's cost is below the reference's on the "
+    "same episode (ties 1/2). Decision time = wall milliseconds of the controller's "
+    "decisions per chain and day on the machine that ran the cell (– where the cell did "
+    "not measure it). Bold: lowest mean cost of the scenario. See docs/statistics.md; "
+    "every column is in headline_full.md and headline.csv.\n"
+)
+
+
 def _write(path: Path, text: str) -> Path:
     write_atomic(path, text.encode("utf-8"))
     return path
@@ -334,21 +385,7 @@ def write_tables(
         _write(out_dir / "summary.csv", summary.to_csv(index=False)),
     ]
     titles, cells, best = format_headline(headline)
-    note = (
-        "\nTotal cost = holding + lost-sales penalty + ordering over the episode after warm-up; "
-        "mean over evaluation episodes (learners: pooled over training seeds) with a 95% "
-        "bootstrap CI (stratified by training seed), IQM = interquartile mean. Gap and "
-        "normalized score (0 = random, 1 = clairvoyant bound) use mean costs. The reference "
-        "is the baseline with the lowest mean total cost on the tuning seeds; the best on "
-        "store actions is chosen the same way among the baselines acting through the "
-        "store's four actions (not *_free). Paired difference = policy minus reference on "
-        "the same evaluation episodes (common random numbers), mean [95% CI of a two-level "
-        "bootstrap over training seeds and episodes]; vs = beats (CI below 0), ties (CI "
-        "contains 0) or loses (CI above 0). Share of the gap closed = (reference - policy) / "
-        "(reference - bound): 1 = reaches the bound, 0 = no better than the reference. "
-        "P = probability that the policy's cost is below the reference's on the same "
-        "episode (ties 1/2). Bold: lowest mean cost of the scenario.\n"
-    )
+    note = _HEADLINE_NOTE
     note += _references_note(headline)
     note += _bound_note(solves)
     heading = f"# {title}\n\n" if title else ""
@@ -356,6 +393,11 @@ def write_tables(
         _write(out_dir / "headline.md", heading + to_markdown(titles, cells, best) + note)
     )
     written.append(_write(out_dir / "headline.tex", to_latex(titles, cells, best, caption=title)))
+    titles, cells, best = format_headline(headline, FULL_COLUMNS)
+    full = heading + to_markdown(titles, cells, best) + note
+    written.append(_write(out_dir / "headline_full.md", full))
+    tex = to_latex(titles, cells, best, caption=title)
+    written.append(_write(out_dir / "headline_full.tex", tex))
     columns, seed_cells = _per_seed_cells(per_seed)
     written.append(
         _write(out_dir / "per_seed.md", heading + to_markdown(columns, seed_cells, n_labels=3))
