@@ -30,6 +30,7 @@ def _tiny(algos: list[dict], **changes) -> dict:
         "scenarios": ["default"],
         "training_seeds": [0],
         "tuning_seeds": [100, 101],
+        "validation_seeds": [200, 201],
         "evaluation_seeds": [10000, 10001],
         "algos": algos,
         "tuning": {"candidate_episodes": 200, "seed": 0},
