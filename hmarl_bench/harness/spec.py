@@ -87,6 +87,7 @@ from typing import Any
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import ScenarioError, load_scenario
 from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS, RESIDUAL
+from hmarl_bench.locations import experiments_dir
 
 __all__ = [
     "ALGO_NAMES",
@@ -99,8 +100,8 @@ __all__ = [
     "load_benchmark",
 ]
 
-#: Where the named benchmarks live (``experiments/benchmarks`` at the project root).
-BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks"
+#: Where the named benchmarks live (``experiments/benchmarks``; see :mod:`hmarl_bench.locations`).
+BENCHMARK_DIR = experiments_dir("benchmarks")
 
 ALGO_NAMES = ("ppo", "maskable_ppo")
 #: The searched baselines' budget when a config has no [tuning] table (candidate-episodes).

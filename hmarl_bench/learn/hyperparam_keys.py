@@ -14,6 +14,7 @@ from typing import Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import RewardWeights
+from hmarl_bench.locations import experiments_dir
 
 __all__ = [
     "ALGO_NAMES",
@@ -34,7 +35,7 @@ __all__ = [
 
 #: The learners' algorithms (SB3 PPO and sb3-contrib MaskablePPO).
 ALGO_NAMES: tuple[str, ...] = ("ppo", "maskable_ppo")
-HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+HYPERPARAM_DIR = experiments_dir("hyperparams")
 #: The interface tracks (hmarl_bench.agents.interfaces.INTERFACES, named here torch- and
 #: gymnasium-free for the CLIs).
 INTERFACE_NAMES: tuple[str, ...] = ("seed", "planner")
