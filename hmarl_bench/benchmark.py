@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from hmarl_bench.cli_parser import OneLineParser
 from hmarl_bench.harness import manifest
-from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, build_cells
+from hmarl_bench.harness.cells import CellOutcome, CellStore, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.reuse import reuse_cells
@@ -80,15 +80,15 @@ class RunSummary:
     n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
 
 
-def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
+def _check_learners(spec: BenchmarkSpec) -> None:
     """Fail early on bad hyperparameter overrides (or a minibatch larger than a rollout on
-    some scenario) rather than in every learner cell."""
-    if not any(c.kind == LEARNER for c in cells):
+    some scenario) rather than in every learner cell: before the cells' fingerprints are
+    computed, and without importing torch, so the error comes within a second."""
+    if not spec.algos:
         return
     from hmarl_bench.config import load_scenario
-    from hmarl_bench.learn.checkpoints import check_batch_size
-    from hmarl_bench.learn.hierarchy import parse_learners
-    from hmarl_bench.learn.train import load_hyperparams
+    from hmarl_bench.learn.budget import check_batch_size, role_slots
+    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, learner_names, load_hyperparams
 
     scenarios = [load_scenario(name) for name in spec.scenarios]
     for i, algo in enumerate(spec.algos):
@@ -96,12 +96,12 @@ def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
             if algo.is_residual:
                 _check_residual(algo, scenarios)
                 continue
-            for learner in parse_learners(list(algo.learners)):
-                path = learner.hyperparams_path(algo.name)
+            for role in learner_names(list(algo.learners)):  # torch-free: errors come fast
+                path = hyperparams_file(role, algo.name)
                 params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
                 n_envs = int(algo.n_envs or params["n_envs"])
                 for scenario in scenarios:
-                    check_batch_size(params, learner.slots(scenario, n_envs))
+                    check_batch_size(params, role_slots(role, scenario.n_slots, n_envs))
         except ValueError as err:
             raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
 
@@ -162,6 +162,7 @@ def run_benchmark(
     start = time.perf_counter()
     started_at = manifest.now()
     root = Path(out_dir) / spec.name
+    _check_learners(spec)
     store = CellStore(root)
     cells = build_cells(spec)
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
@@ -171,7 +172,6 @@ def run_benchmark(
         print(f"{spec.name}: reused {len(reused)} cells stored under the same fingerprints in "
               f"{', '.join(str(p) for p in reuse_from)}")  # fmt: skip
     runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor
-    _check_learners(spec, todo)
     if todo or reused or not (root / manifest.MANIFEST).is_file():
         manifest.write_manifest(spec, root)
     failed: list[str] = []

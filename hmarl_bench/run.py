@@ -20,8 +20,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from hmarl_bench.run_args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
@@ -96,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
     """The resolved hyperparameters and the budget (raises ValueError for bad ones)."""
-    from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
+    from hmarl_bench.learn.budget import check_batch_size, rollout_budget
     from hmarl_bench.learn.hyperparam_keys import hyperparams_file, load_hyperparams
 
     path = hyperparams_file("stores", args.algo, overrides.get("interface", "seed"))
@@ -116,12 +114,8 @@ def _run(
     overrides: dict[str, Any],
     config: dict[str, Any] | None,
 ) -> int:
-    from hmarl_bench.agents.interfaces import make_roles
-    from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
-    from hmarl_bench.run_report import versions
-
     resuming = config is not None
-    try:
+    try:  # before torch is imported: a bad hyperparameter is one line at once
         params, budget = _plan(args, scenario, overrides)
         if resuming and params != config["hyperparams"]:
             raise ValueError(
@@ -130,6 +124,10 @@ def _run(
             )
     except ValueError as err:
         return _error(str(err))
+    from hmarl_bench.agents.interfaces import make_roles
+    from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
+    from hmarl_bench.run_report import versions
+
     model: Any = None
     if args.load and not (resuming and config.get("status") == "trained"):
         try:  # checked before anything is written
@@ -174,6 +172,7 @@ def _run(
 def _resume_point(args: RunArgs, out: Path, budget: Any, config: dict[str, Any]) -> Any:
     """The checkpoint an interrupted run continues from (None: start training anew)."""
     import numpy as np
+    import pandas as pd
 
     from hmarl_bench.learn.checkpoints import Resume, latest_checkpoint
 
@@ -261,6 +260,8 @@ def evaluate_run(
     args: RunArgs, scenario: Any, out: Path, config: dict[str, Any], model: Any
 ) -> int:
     """Run the model and the baselines on the held-out seeds; write the tables."""
+    import pandas as pd
+
     from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
     from hmarl_bench.run_report import compare_with_baselines, plot_learning_curve, print_table
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hmarl_bench.cli_parser import OneLineParser
-from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS
+from hmarl_bench.learn.hyperparam_keys import HYPERPARAM_KEYS, learner_names
 
 __all__ = [
     "EVAL_SEED_BASE",
@@ -224,10 +224,8 @@ def _check(parser: argparse.ArgumentParser, args: RunArgs) -> None:
         parser.error(f"--eval-freq must be >= 0 (0: ten evaluations per run), got {args.eval_freq}")
     if args.eval_only and not args.load:
         parser.error("--eval-only needs --load MODEL")
-    from hmarl_bench.learn.hierarchy import parse_learners
-
     try:
-        parse_learners(args.learners)
+        learner_names(args.learners)
     except ValueError as err:
         parser.error(f"--learners: {err}")
     if args.load and not is_store_only(args):
