@@ -127,3 +127,26 @@ def test_interop_extra_has_what_rl_zoo3_enjoy_imports() -> None:
     assert {"torchrl", "rl_zoo3", "moviepy", "requests"} <= names
     pytest.importorskip("rl_zoo3")
     import rl_zoo3.enjoy  # noqa: F401  (imports requests through load_from_hub)
+
+
+def _python_blocks(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.slow  # one interpreter per block (SB3, TorchRL, video encoding)
+@pytest.mark.parametrize("index", range(len(_python_blocks(ROOT / "docs" / "interop.md"))))
+def test_interop_page_examples_run_as_written(tmp_path, index) -> None:
+    block = _python_blocks(ROOT / "docs" / "interop.md")[index]
+    if "torchrl" in block:
+        pytest.importorskip("torchrl")
+    if "RecordVideo" in block:
+        pytest.importorskip("moviepy")
+    done = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    if "TimeAwareObservation" in block:
+        assert done.stdout.split() == ["180", "1.0"]
+    if "RecordVideo" in block:
+        written = sorted(p.name for p in (tmp_path / "videos").glob("*.mp4"))
+        assert written == ["store-episode-0.mp4", "vec-step-0-to-step-30.mp4"]
