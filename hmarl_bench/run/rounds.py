@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from hmarl_bench.config import Scenario
 from hmarl_bench.learn.hyperparam_keys import learner_names
-from hmarl_bench.run_args import (
+from hmarl_bench.run.args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
     VALIDATION_SEED_BASE,
     RunArgs,
 )
-from hmarl_bench.run_folder import (
+from hmarl_bench.run.folder import (
     RunFolderError,
     code_record,
     default_run_folder,
@@ -53,7 +53,7 @@ _ROUND_TITLES = {
 
 
 def _cell(row: pd.Series | dict[str, Any], column: str) -> str:
-    from hmarl_bench.run_report import mean_and_ci
+    from hmarl_bench.run.report import mean_and_ci
 
     return mean_and_ci(row, column)
 
@@ -142,7 +142,7 @@ def run_rounds(
         rounds_start,
         train_rounds,
     )
-    from hmarl_bench.run_report import compare_with_baselines, print_table, versions
+    from hmarl_bench.run.report import compare_with_baselines, print_table, versions
 
     learners = parse_learners(roles)
     if config is None:
