@@ -10,10 +10,10 @@ Public API::
 the twin and the PettingZoo/Gymnasium envs do not.
 
 Registered Gymnasium ids: ``hmarl_bench/Store-v0``, ``hmarl_bench/Warehouse-v0``,
-``hmarl_bench/Supplier-v0`` (keyword ``scenario=`` picks the scenario), each with
-``max_episode_steps=180`` (the longest shipped scenario's episode; each episode ends at its
-scenario's ``episode_days`` by the env's own truncation) and render modes ``"ansi"`` and
-``"rgb_array"``.
+``hmarl_bench/Supplier-v0`` (keyword ``scenario=`` picks the scenario), each made with a
+``TimeLimit`` of its scenario's ``episode_days`` (``env.spec.max_episode_steps``: 90 for
+``default``, 180 for the long scenarios) and render modes ``"ansi"``, ``"rgb_array"`` and
+``"human"`` (the text printed).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ try:
     from hmarl_bench.agents import BaseAgent, StoreAgent, SupplierAgent, WarehouseAgent
     from hmarl_bench.config import Scenario, ScenarioError, list_scenarios, load_scenario
     from hmarl_bench.envs import HMARLEnvironment, SingleAgentWrapper
-    from hmarl_bench.envs.single import MAX_EPISODE_STEPS, ROLE_AGENT_IDS
+    from hmarl_bench.envs.single import ROLE_AGENT_IDS
     from hmarl_bench.reconciliation import ReconciliationReport, reconcile, reward
     from hmarl_bench.twin import DigitalTwin
 except ModuleNotFoundError as _missing:  # run from a checkout without installing it
@@ -72,7 +72,6 @@ for _role, _agent in ROLE_AGENT_IDS.items():
     if _env_id not in gymnasium.registry:
         gymnasium.register(
             id=_env_id,
-            entry_point="hmarl_bench.envs.single:make_single_agent_env",
-            max_episode_steps=MAX_EPISODE_STEPS,
+            entry_point="hmarl_bench.envs.single:make_registered_env",  # its scenario's limit
             kwargs={"agent": _agent},
         )

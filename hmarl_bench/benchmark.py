@@ -80,6 +80,33 @@ class RunSummary:
     n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
 
 
+def _check_hyperparams(spec: BenchmarkSpec) -> None:
+    """Fail early on bad hyperparameter overrides of the built-in SB3 learners (or a
+    minibatch larger than a rollout on some scenario): before the cells' fingerprints are
+    computed, and without importing torch, so the error comes within a second. Every
+    learner, a user's too, is checked again by :func:`_check_learners` before cells run."""
+    if not spec.algos:
+        return
+    from hmarl_bench.config import load_scenario
+    from hmarl_bench.learn.budget import check_batch_size, role_slots
+    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, learner_names, load_hyperparams
+
+    scenarios = [load_scenario(name) for name in spec.scenarios]
+    for i, algo in enumerate(spec.algos):
+        if algo.learner not in ("stores", "rounds"):  # residual, HDPO, a user's: their check
+            continue
+        try:
+            for role in learner_names(list(algo.learners)):  # torch-free: errors come fast
+                interface = dict(algo.hyperparam_overrides).get("interface", "seed")
+                path = hyperparams_file(role, algo.name, interface)
+                params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)
+                n_envs = int(algo.n_envs or params["n_envs"])
+                for scenario in scenarios:
+                    check_batch_size(params, role_slots(role, scenario.n_slots, n_envs))
+        except ValueError as err:
+            raise BenchmarkError(f"algos[{i}].hyperparams", str(err), spec.source) from None
+
+
 def _check_learners(spec: BenchmarkSpec, cells: Sequence[Cell]) -> None:
     """Fail early, in one line, on a learner that cannot be imported or has no ``train``,
     and on what its ``check(task)`` refuses (bad hyperparameter overrides, a minibatch
@@ -152,6 +179,7 @@ def run_benchmark(
     start = time.perf_counter()
     started_at = manifest.now()
     root = Path(out_dir) / spec.name
+    _check_hyperparams(spec)
     store = CellStore(root)
     cells = build_cells(spec)
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]

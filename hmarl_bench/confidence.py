@@ -1,6 +1,6 @@
 """The mean and 95% bootstrap confidence interval of per-episode values.
 
-Shared by a run's tables (:mod:`hmarl_bench.run_report`) and the rounds of alternating
+Shared by a run's tables (:mod:`hmarl_bench.run.report`) and the rounds of alternating
 training (:mod:`hmarl_bench.learn.rounds`), which sits before the CLI in the flow.
 """
 

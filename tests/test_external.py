@@ -151,7 +151,7 @@ def test_object_with_act_and_reset_is_a_per_agent_policy(tmp_path, monkeypatch) 
     ("body", "words"),
     [
         ("return 'not a policy'", "returned a str, which is neither a ChainController"),
-        ("return lambda agent, obs, mask: 7", "must be an integer in \\[0, 4\\), got 7"),
+        ("return lambda agent, obs, mask: 7", "must be an integer in \\[0, 4\\) or None"),
         ("return lambda agent, obs, mask: 1.5", "must be an integer"),
         ("raise RuntimeError('boom')", "boom"),
     ],

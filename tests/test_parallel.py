@@ -222,7 +222,7 @@ def test_step_and_state_before_reset() -> None:
     with pytest.raises(RuntimeError, match="reset"):
         HMARLEnvironment("default", render_mode="ansi").render()
     with pytest.raises(ValueError, match="render_mode"):
-        HMARLEnvironment("default", render_mode="human")
+        HMARLEnvironment("default", render_mode="rgb_array_list")
 
 
 # --------------------------------------------------------------------------- observations

@@ -63,7 +63,7 @@ def test_columns_average_wide_chains_and_gap_narrow_ones() -> None:
 
 def test_render_modes_follow_gymnasium() -> None:
     with pytest.raises(ValueError, match="render_mode must be None or one of"):
-        HMARLEnvironment("default", render_mode="human")
+        HMARLEnvironment("default", render_mode="rgb_array_list")
     assert "rgb_array" in HMARLEnvironment.metadata["render_modes"]
     assert HMARLEnvironment.metadata["render_fps"] > 0
     with pytest.warns(UserWarning, match="without specifying any render mode"):

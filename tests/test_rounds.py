@@ -110,7 +110,7 @@ def test_cli_alternates_and_prints_every_round(tmp_path, capsys) -> None:
 
 def test_cli_store_only_run_is_todays_path(tmp_path, monkeypatch) -> None:
     """``--learners stores --rounds 1`` never enters the rounds code."""
-    import hmarl_bench.rounds_cli as rounds_cli
+    import hmarl_bench.run.rounds as rounds_cli
 
     def refuse(*args, **kwargs):
         raise AssertionError("the store-only run must keep its own path")

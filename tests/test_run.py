@@ -16,7 +16,7 @@ from stable_baselines3 import PPO
 
 from hmarl_bench import SingleAgentWrapper, list_scenarios
 from hmarl_bench.run import main
-from hmarl_bench.run_report import RUN_BASELINES, TABLE_COLUMNS
+from hmarl_bench.run.report import RUN_BASELINES, TABLE_COLUMNS
 
 ALGO_NAMES = ["ppo", "maskable_ppo"]
 TINY = [

@@ -10,7 +10,7 @@ from cli_helpers import run_fails
 
 from hmarl_bench.harness.provenance import PACKAGE_DIR
 from hmarl_bench.run import main
-from hmarl_bench.run_folder import RUN_OUTPUTS, code_record, default_run_folder
+from hmarl_bench.run.folder import RUN_OUTPUTS, code_record, default_run_folder
 
 TINY = [
     "--timesteps", "128", "--n-envs", "2", "--eval-episodes", "2", "--no-progress",
@@ -100,7 +100,7 @@ def test_resume_under_other_code_says_so_and_records_both(finished_run, capsys, 
 def test_the_git_commit_is_recorded_only_for_a_tracked_package(tmp_path, monkeypatch):
     import subprocess
 
-    from hmarl_bench import run_folder
+    from hmarl_bench.run import folder as run_folder
 
     def git(*args: str) -> str:
         command = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
@@ -119,7 +119,8 @@ def test_the_git_commit_is_recorded_only_for_a_tracked_package(tmp_path, monkeyp
     record = code_record()
     assert record["git_commit"] == git("rev-parse", "HEAD").strip()
     assert record["git_dirty"] is False
-    (package / "run.py").write_text((package / "run.py").read_text() + "\n# edit\n")
+    edited = package / "run" / "__main__.py"
+    edited.write_text(edited.read_text() + "\n# edit\n")
     assert code_record()["git_dirty"] is True
     (tmp_path / "README").write_text("edited outside the package")
     git("checkout", "--", "venv")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from hmarl_bench.run_report import (
+from hmarl_bench.run.report import (
     TABLE_COLUMNS,
     TERMINAL_COLUMNS,
     print_cell,

@@ -35,6 +35,7 @@ from typing import Any
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config.build import UnknownKeyError, check_alternatives, scenario_from_dict
 from hmarl_bench.config.scenario import Demand, Scenario, ScenarioError, Sku, Store
+from hmarl_bench.locations import experiments_dir
 
 __all__ = [
     "SCENARIO_DIR",
@@ -46,8 +47,8 @@ __all__ = [
     "scenario_path",
 ]
 
-#: Where the named scenarios live (``experiments/scenarios`` at the project root).
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "experiments" / "scenarios"
+#: Where the named scenarios live (``experiments/scenarios``; see :mod:`hmarl_bench.locations`).
+SCENARIO_DIR = experiments_dir("scenarios")
 
 #: (dataclass, field) pairs a file may leave out, besides fields marked ``OMIT_DEFAULT``.
 _OPTIONAL = {(Scenario, "name"), (Scenario, "description"), (Demand, "spikes")}

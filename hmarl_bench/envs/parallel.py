@@ -89,10 +89,10 @@ class HMARLEnvironment(ParallelEnv):
 
     ## Arguments
     ``scenario``: a Scenario, a scenario name or a path to a TOML file.
-    ``render_mode``: ``None``, ``"ansi"`` (``render()`` returns a day summary as text) or
-    ``"rgb_array"`` (a picture of the day: stock and pipeline per node, yesterday's sales,
-    lost sales and orders, the daily cost so far; for videos). Other modes raise a
-    ValueError.
+    ``render_mode``: ``None``, ``"ansi"`` (``render()`` returns a day summary as text),
+    ``"human"`` (that text printed to stdout at every reset and step) or ``"rgb_array"`` (a
+    picture of the day: stock and pipeline per node, yesterday's sales, lost sales and
+    orders, the daily cost so far; for videos). Other modes raise a ValueError.
     ``compiled``: ``True`` (default) runs each day (dynamics, reconciliation, observations,
     masks) as one compiled kernel (:mod:`hmarl_bench.envs.fused_kernel`, ~15x faster with
     one copy); ``False`` runs the numpy reference (the twin, ``reconcile`` and the roles).
@@ -216,6 +216,8 @@ class HMARLEnvironment(ParallelEnv):
         else:
             obs, masks = self._split(*(a[0] for a in self._fused.observe(state)))
         infos = {a: {"action_mask": masks[a]} for a in self.agents}
+        if self.render_mode == "human":
+            self.render()
         return obs, infos
 
     def _observations(self, position: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -330,6 +332,8 @@ class HMARLEnvironment(ParallelEnv):
         if self.render_mode == "rgb_array":
             system = infos[self.possible_agents[0]]["system"]
             self._cost_history.append((system["total_cost"], system["lost_sales_cost"]))
+        elif self.render_mode == "human":
+            self.render()
         return observations, rewards, terminations, truncations, infos
 
     def _compiled_step(self, values: list[Any]) -> tuple[dict, dict, dict]:
@@ -402,18 +406,23 @@ class HMARLEnvironment(ParallelEnv):
         return observations, rewards, infos
 
     def render(self) -> str | np.ndarray | None:
-        """The current day: text (``"ansi"``) or an RGB picture (``"rgb_array"``, uint8
-        (480, 640, 3)); see :mod:`hmarl_bench.envs.render`. Without a render mode it warns
-        and returns None, as Gymnasium's envs do."""
+        """The current day: text (``"ansi"``), an RGB picture (``"rgb_array"``, uint8
+        (480, 640, 3)), or ``"human"``: the text printed to stdout (returns None; ``reset``
+        and ``step`` print it too, Gymnasium's convention for "human"); see
+        :mod:`hmarl_bench.envs.render`. Without a render mode it warns and returns None, as
+        Gymnasium's envs do."""
         if self.render_mode is None:
             gymnasium.logger.warn(
                 "You are calling render method without specifying any render mode: "
-                "create the env with render_mode='ansi' or 'rgb_array'."
+                "create the env with render_mode='ansi', 'rgb_array' or 'human'."
             )
             return None
         args = (self.scenario, self.store_ids, self.twin_state, self.last_report)
         if self.render_mode == "ansi":
             return ansi_frame(*args)
+        if self.render_mode == "human":
+            print(ansi_frame(*args), flush=True)
+            return None
         return rgb_frame(*args, self._cost_history)
 
     def close(self) -> None:

@@ -1,4 +1,5 @@
-"""The chain's day as text (``"ansi"``) or as a picture (``"rgb_array"``).
+"""The chain's day as text (``"ansi"``; ``"human"`` prints it) or as a picture
+(``"rgb_array"``).
 
 Why a picture: SB3's ``make_vec_env`` asks every env for ``render_mode="rgb_array"``, and
 Gymnasium's ``RecordVideo`` and SB3's ``VecVideoRecorder`` film an agent through it. The
@@ -35,7 +36,8 @@ from hmarl_bench.twin.state import pipeline_total
 
 __all__ = ["FRAME_SHAPE", "RENDER_MODES", "ansi_frame", "check_render_mode", "rgb_frame"]
 
-RENDER_MODES = ("ansi", "rgb_array")
+#: ``"human"`` prints the ``"ansi"`` text to stdout (PettingZoo's ``render_test`` asks for it).
+RENDER_MODES = ("ansi", "rgb_array", "human")
 #: (height, width, channels) of an ``rgb_array`` frame (even sides, as video codecs want).
 FRAME_SHAPE = (480, 640, 3)
 

@@ -15,14 +15,12 @@ from hmarl_bench.envs.parallel import HMARLEnvironment, _plain
 from hmarl_bench.envs.render import RENDER_MODES
 from hmarl_bench.seeding import check_seed
 
-__all__ = ["MAX_EPISODE_STEPS", "ROLE_AGENT_IDS", "SingleAgentWrapper", "make_single_agent_env"]
-
-#: The registered ids' ``max_episode_steps``: the longest episode of the shipped scenarios
-#: (180 days; the original six last 90). It is a bound, not the horizon: the env truncates
-#: each episode at its scenario's ``episode_days`` itself, so Gymnasium's ``TimeLimit``
-#: never cuts a shipped scenario short. For a longer scenario of your own pass
-#: ``gymnasium.make(..., max_episode_steps=scenario.episode_days)``.
-MAX_EPISODE_STEPS = 180
+__all__ = [
+    "ROLE_AGENT_IDS",
+    "SingleAgentWrapper",
+    "make_registered_env",
+    "make_single_agent_env",
+]
 
 #: Which agent each registered id controls (``Store``: the first store slot of the scenario,
 #: ``store_1``, or ``store_1_sku_1`` with several SKUs).
@@ -48,8 +46,8 @@ class SingleAgentWrapper(gym.Env):
 
     ``agent`` defaults to the scenario's first store slot (``store_1``, or
     ``store_1_sku_1`` with several SKUs); an unknown id raises a ValueError listing the
-    scenario's agents. ``render_mode`` (``"ansi"`` or ``"rgb_array"``) applies when ``env``
-    is a scenario; a given env keeps its own.
+    scenario's agents. ``render_mode`` (``"ansi"``, ``"rgb_array"`` or ``"human"``) applies
+    when ``env`` is a scenario; a given env keeps its own.
 
     ``interface``, ``horizon_mask`` and ``team_weight`` build the multi-agent env on that
     track and with that reward (see :class:`HMARLEnvironment`) when ``env`` is not one
@@ -178,6 +176,21 @@ def make_single_agent_env(
     return SingleAgentWrapper(env, agent, central_critic=central_critic)
 
 
-# gymnasium.make reads the creator's render modes: "rgb_array_list" (RenderCollection) and
-# "human" (HumanRendering, which needs pygame) are then built on "rgb_array".
+def make_registered_env(**kwargs: Any) -> gym.Wrapper:
+    """Entry point of the registered ids: :func:`make_single_agent_env` inside a
+    ``TimeLimit`` of the scenario's own ``episode_days``.
+
+    The ids are registered without ``max_episode_steps`` because the episode's length
+    depends on the scenario made (90 days for ``default``, 180 for some), so this limit is
+    what ``env.spec.max_episode_steps`` reports and what ``TimeAwareObservation`` scales
+    time by. The env ends each episode at that day itself; the limit only declares it.
+    ``gymnasium.make(..., max_episode_steps=T)`` still wraps a limit of ``T`` around it.
+    """
+    env = make_single_agent_env(**kwargs)
+    return gym.wrappers.TimeLimit(env, max_episode_steps=env.env.scenario.episode_days)
+
+
+# gymnasium.make reads the creator's render modes: "rgb_array_list" (RenderCollection) is
+# then built on "rgb_array".
 make_single_agent_env.metadata = SingleAgentWrapper.metadata
+make_registered_env.metadata = SingleAgentWrapper.metadata

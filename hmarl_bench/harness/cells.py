@@ -67,6 +67,7 @@ from hmarl_bench.harness.provenance import (
     module_digests,
 )
 from hmarl_bench.harness.traces import TRACE_SLOTS, episode_trace, records_csv, rows_of
+from hmarl_bench.locations import experiments_dir
 
 if TYPE_CHECKING:
     from hmarl_bench.harness.spec import BenchmarkSpec
@@ -89,7 +90,7 @@ __all__ = [
 
 LEARNER, BASELINE, CLAIRVOYANT = "learner", "baseline", "clairvoyant"
 EXTERNAL = "external"
-HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+HYPERPARAM_DIR = experiments_dir("hyperparams")
 
 #: Where each kind of cell starts running: ``module:function`` roots of the static import
 #: closure whose source enters the fingerprint. A new kind adds its runner here (and to

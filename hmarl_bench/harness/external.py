@@ -18,7 +18,10 @@ per scenario, and accepts either of two returns:
   has one, ``reset()``, called before the evaluation). Observations and masks are exactly
   :class:`~hmarl_bench.envs.HMARLEnvironment`'s (float32 in [0, 1]; masks int8, a tuple
   of rows for a warehouse of several SKUs), and actions are that env's (an int, K ints for
-  a warehouse of several SKUs). :class:`AgentPolicyController` runs it.
+  a warehouse of several SKUs), or ``None`` to leave that agent on its built-in rule (the
+  seed's (s, S) for stores and warehouse, fulfil in full for the supplier), as
+  :class:`~hmarl_bench.envs.HMARLEnvironment`'s other agents are.
+  :class:`AgentPolicyController` runs it.
 
 Either runs through :func:`~hmarl_bench.evaluation.evaluate` on the benchmark's
 evaluation seeds, every seed one copy of one batch: the same demand streams as every other
@@ -34,6 +37,7 @@ recomputes its cells (the modules it imports in turn are not hashed).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +97,10 @@ class AgentPolicyController:
     ``action_masks`` on the day's view: what a controller knows at the start of the day);
     its actions become orders through the roles, as in the env. So a copy seeded with k
     runs exactly the episode of the env reset with seed k under the same policy.
+
+    An agent whose action is ``None`` follows its role's built-in rule that day
+    (``rule_actions`` of the day's view, as :meth:`HMARLEnvironment.rule_actions`), so a
+    policy for the stores alone leaves the warehouse and supplier on the seed's rules.
     """
 
     def __init__(self, policy: Any) -> None:
@@ -115,17 +123,21 @@ class AgentPolicyController:
         w_obs, w_masks = self.warehouse.observe(view), self.warehouse.action_masks(view)
         p_obs, p_masks = self.supplier.observe(view), self.supplier.action_masks(view)
         batch = store_obs.shape[0]
+        rules = _Rules(self, view)
         store_actions = np.empty((batch, len(self.store_ids)), dtype=np.int64)
         w_actions = np.empty((batch, self.n_skus), dtype=np.int64)
         p_actions = np.empty(batch, dtype=np.int64)
         for b in range(batch):  # the policy acts per agent: one call per agent and copy
             masks = store_masks[b].view(np.int8)
             for i, agent in enumerate(self.store_ids):
-                store_actions[b, i] = self._action(agent, store_obs[b, i], masks[i], 4)
+                action = self._action(agent, store_obs[b, i], masks[i], 4)
+                store_actions[b, i] = rules.stores[b, i] if action is None else action
             w_mask = gym_mask(w_masks[b], self._warehouse_sizes)
-            w_actions[b] = self._action("warehouse_1", w_obs[b], w_mask, 4, self.n_skus)
+            action = self._action("warehouse_1", w_obs[b], w_mask, 4, self.n_skus)
+            w_actions[b] = rules.warehouse[b] if action is None else action
             p_mask = p_masks[b].view(np.int8)
-            p_actions[b] = self._action("supplier_1", p_obs[b], p_mask, self.supplier.n_actions)
+            action = self._action("supplier_1", p_obs[b], p_mask, self.supplier.n_actions)
+            p_actions[b] = rules.supplier[b] if action is None else action
         warehouse = w_actions[:, 0] if self.n_skus == 1 else w_actions
         return (
             self.stores.order_quantities(store_actions, view),
@@ -135,9 +147,12 @@ class AgentPolicyController:
 
     def _action(
         self, agent: str, observation: np.ndarray, mask: Any, n: int, count: int = 1
-    ) -> int | np.ndarray:
-        """The policy's action for one agent, checked: ``count`` integers in [0, n)."""
+    ) -> int | np.ndarray | None:
+        """The policy's action for one agent, checked: ``count`` integers in [0, n), or
+        None (the agent's built-in rule)."""
         raw = self._act(agent, observation, mask)
+        if raw is None:
+            return None
         action = np.asarray(raw)
         if (
             action.size != count
@@ -148,6 +163,28 @@ class AgentPolicyController:
         ):
             what = "an integer" if count == 1 else f"{count} integers"
             raise ExternalPolicyError(
-                f"the policy's action for {agent} must be {what} in [0, {n}), got {raw!r}"
+                f"the policy's action for {agent} must be {what} in [0, {n}) or None (its "
+                f"built-in rule), got {raw!r}"
             )
         return action.astype(np.int64).reshape(-1) if count > 1 else int(action.reshape(-1)[0])
+
+
+class _Rules:
+    """The roles' built-in rule actions of one day, computed on first use (most policies
+    never return None)."""
+
+    def __init__(self, controller: AgentPolicyController, view: ChainView) -> None:
+        self._controller, self._view = controller, view
+
+    @functools.cached_property
+    def stores(self) -> np.ndarray:
+        return self._controller.stores.rule_actions(self._view)
+
+    @functools.cached_property
+    def warehouse(self) -> np.ndarray:
+        actions = self._controller.warehouse.rule_actions(self._view)
+        return actions.reshape(actions.shape[0], -1)  # (B, K), one SKU too
+
+    @functools.cached_property
+    def supplier(self) -> np.ndarray:
+        return self._controller.supplier.rule_actions(self._view)

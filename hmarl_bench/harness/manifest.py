@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from hmarl_bench.harness.cells import write_atomic
-from hmarl_bench.harness.spec import BENCHMARK_DIR, BenchmarkSpec
+from hmarl_bench.harness.spec import BenchmarkSpec
+from hmarl_bench.locations import CHECKOUT_DIR, experiments_dir
 
 __all__ = ["MANIFEST", "RUN_LOG", "config_label", "now", "write_manifest", "write_run_log"]
 
 MANIFEST, RUN_LOG = "manifest.json", "run_log.json"
-#: The project root (the folder holding ``experiments/``).
-PROJECT_ROOT = BENCHMARK_DIR.parents[1]
+#: The project root (the folder holding ``experiments/``) in a checkout.
+PROJECT_ROOT = CHECKOUT_DIR.parent
 PACKAGES = ("hmarl_bench", "numpy", "pandas", "scipy", "torch", "stable_baselines3", "ray")
 
 
@@ -47,6 +48,10 @@ def config_label(source: str | None) -> str | None:
     if not source:
         return None
     path = Path(source).resolve()
+    try:  # a shipped config, also when read from an installed package's copy
+        return "experiments/" + path.relative_to(experiments_dir().resolve()).as_posix()
+    except ValueError:
+        pass
     try:
         return path.relative_to(PROJECT_ROOT).as_posix()
     except ValueError:

@@ -114,6 +114,7 @@ from hmarl_bench.harness.spec_values import number as _number
 from hmarl_bench.harness.spec_values import text as _str
 from hmarl_bench.harness.spec_values import whole as _int
 from hmarl_bench.learn.hyperparam_keys import BASE_TUNING_KEYS
+from hmarl_bench.locations import experiments_dir
 
 __all__ = [
     "ALGO_NAMES",
@@ -126,8 +127,8 @@ __all__ = [
     "load_benchmark",
 ]
 
-#: Where the named benchmarks live (``experiments/benchmarks`` at the project root).
-BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks"
+#: Where the named benchmarks live (``experiments/benchmarks``; see :mod:`hmarl_bench.locations`).
+BENCHMARK_DIR = experiments_dir("benchmarks")
 
 #: The searched baselines' budget when a config has no [tuning] table (candidate-episodes).
 DEFAULT_TUNING_CANDIDATE_EPISODES = 200_000

@@ -34,8 +34,9 @@ from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
 from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.learn.budget import role_slots
 from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
-from hmarl_bench.learn.hyperparam_keys import check_role_algo
+from hmarl_bench.learn.hyperparam_keys import check_role_algo, learner_names
 from hmarl_bench.learn.system_reward import system_reward
 from hmarl_bench.learn.train import (
     KPIEvalCallback,
@@ -132,8 +133,9 @@ class Learner(ABC):
         return hyperparams_file(self.name, algo, interface)
 
     def slots(self, scenario: Scenario, n_envs: int) -> int:
-        """VecEnv slots of ``n_envs`` copies of the chain (one per copy for an upper role)."""
-        return n_envs
+        """VecEnv slots of ``n_envs`` copies of the chain (one per copy for an upper role,
+        one per store slot for the stores: :func:`~hmarl_bench.learn.budget.role_slots`)."""
+        return role_slots(self.name, scenario.n_slots, n_envs)
 
     def with_model(self, policies: Policies, model: Any) -> Policies:
         """``policies`` with this role's policy replaced by ``model``."""
@@ -164,9 +166,6 @@ class StoresLearner(Learner):
 
     def default_weights(self, scenario: Scenario) -> RewardWeights:
         return scenario.store_reward
-
-    def slots(self, scenario: Scenario, n_envs: int) -> int:
-        return n_envs * scenario.n_slots
 
 
 class _UpperLearner(Learner):
@@ -221,17 +220,9 @@ LEARNERS: dict[str, Learner] = {
 
 def parse_learners(text: str | Sequence[str]) -> tuple[Learner, ...]:
     """``"stores,warehouse"`` (or ``"stores+warehouse"``, or a list) -> learners in round
-    order. Raises ``ValueError`` for an empty, unknown or repeated name."""
-    names = text.replace("+", ",").split(",") if isinstance(text, str) else list(text)
-    names = [n.strip() for n in names]
-    if not names or any(not n for n in names):
-        raise ValueError(f"learners must be a non-empty list of {list(LEARNERS)}, got {text!r}")
-    for name in names:
-        if name not in LEARNERS:
-            raise ValueError(f"unknown learner {name!r}; choose from {list(LEARNERS)}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"learners repeat: {names}")
-    return tuple(LEARNERS[n] for n in LEARNERS if n in names)
+    order. Raises ``ValueError`` for an empty, unknown or repeated name
+    (:func:`~hmarl_bench.learn.hyperparam_keys.learner_names`)."""
+    return tuple(LEARNERS[name] for name in learner_names(text))
 
 
 # --------------------------------------------------------------------------- training

@@ -9,11 +9,13 @@ Stable-Baselines3 (which re-exports :func:`load_hyperparams`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import RewardWeights
+from hmarl_bench.locations import experiments_dir
 
 __all__ = [
     "ALGO_NAMES",
@@ -23,6 +25,7 @@ __all__ = [
     "HYPERPARAM_KEYS",
     "MODEL_KEYS",
     "INTERFACE_NAMES",
+    "LEARNER_NAMES",
     "RESIDUAL",
     "ALONE_ALGOS",
     "RESIDUAL_KEYS",
@@ -32,6 +35,7 @@ __all__ = [
     "check_values",
     "env_options",
     "hyperparams_file",
+    "learner_names",
     "load_hyperparams",
     "track_name",
 ]
@@ -60,10 +64,30 @@ UNFIT_ALGOS: dict[str, str] = {
     "ddpg": "continuous actions (the learners' actions are discrete)",
     "tqc": "continuous actions (the learners' actions are discrete)",
 }
-HYPERPARAM_DIR = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams"
+HYPERPARAM_DIR = experiments_dir("hyperparams")
 #: The interface tracks (hmarl_bench.agents.interfaces.INTERFACES, named here torch- and
 #: gymnasium-free for the CLIs).
 INTERFACE_NAMES: tuple[str, ...] = ("seed", "planner", "view")
+#: The roles that can learn, in the order a round trains them (the keys of
+#: hmarl_bench.learn.hierarchy.LEARNERS, named here torch-free for the CLIs' checks).
+LEARNER_NAMES: tuple[str, ...] = ("stores", "warehouse", "supplier")
+
+
+def learner_names(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"stores,warehouse"`` (or ``"stores+warehouse"``, or a list) -> role names in round
+    order. Raises ``ValueError`` for an empty, unknown or repeated name."""
+    names = text.replace("+", ",").split(",") if isinstance(text, str) else list(text)
+    names = [n.strip() for n in names]
+    if not names or any(not n for n in names):
+        raise ValueError(
+            f"learners must be a non-empty list of {list(LEARNER_NAMES)}, got {text!r}"
+        )
+    for name in names:
+        if name not in LEARNER_NAMES:
+            raise ValueError(f"unknown learner {name!r}; choose from {list(LEARNER_NAMES)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"learners repeat: {names}")
+    return tuple(n for n in LEARNER_NAMES if n in names)
 
 
 def hyperparams_file(role: str, algo: str, interface: str = "seed") -> Path:

@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("need validation seeds, --trials >= 1 and --timesteps >= 1")
         if max(seeds) >= 10000:
             raise ValueError("validation seeds must not be the evaluation seeds 10000..")
-        from hmarl_bench.run import parse_overrides
+        from hmarl_bench.run.args import parse_overrides
 
         frame = search(
             args.scenario, args.learners, args.algo, args.interface, args.trials,

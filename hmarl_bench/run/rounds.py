@@ -16,32 +16,29 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.learn.hierarchy import Learner, parse_learners
-from hmarl_bench.learn.rounds import ROUND_COLUMNS, RoundResult, round_summary
-from hmarl_bench.run_args import (
+from hmarl_bench.learn.hyperparam_keys import learner_names
+from hmarl_bench.run.args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
     VALIDATION_SEED_BASE,
     RunArgs,
 )
-from hmarl_bench.run_folder import (
+from hmarl_bench.run.folder import (
     RunFolderError,
     code_record,
     default_run_folder,
     make_run_folder,
     write_config,
 )
-from hmarl_bench.run_report import (
-    compare_with_baselines,
-    mean_and_ci,
-    print_table,
-    versions,
-)
+
+if TYPE_CHECKING:  # torch and pandas are imported once the inputs are checked
+    import pandas as pd
+
+    from hmarl_bench.learn.hierarchy import Learner
+    from hmarl_bench.learn.rounds import RoundResult
 
 __all__ = ["render_rounds", "run_rounds"]
 
@@ -56,11 +53,15 @@ _ROUND_TITLES = {
 
 
 def _cell(row: pd.Series | dict[str, Any], column: str) -> str:
+    from hmarl_bench.run.report import mean_and_ci
+
     return mean_and_ci(row, column)
 
 
 def render_rounds(rows: list[dict[str, Any]]) -> str:
     """The rounds as a Markdown table (mean [95% CI] over held-out episodes)."""
+    from hmarl_bench.learn.rounds import ROUND_COLUMNS
+
     head = "| round | " + " | ".join(_ROUND_TITLES[c] for c in ROUND_COLUMNS) + " |"
     lines = [head, "|---" * (len(ROUND_COLUMNS) + 1) + "|"]
     for row in rows:
@@ -72,6 +73,8 @@ def render_rounds(rows: list[dict[str, Any]]) -> str:
 def _print_round(result: RoundResult, names: str) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from hmarl_bench.learn.rounds import ROUND_COLUMNS, round_summary
 
     row = round_summary(result)
     table = Table(title=f"round {result.round} ({names}): {row['episodes']} held-out episodes")
@@ -86,24 +89,25 @@ def _print_round(result: RoundResult, names: str) -> None:
 
 
 def _plan(
-    args: RunArgs, scenario: Scenario, learners: tuple[Learner, ...], overrides: dict[str, Any]
+    args: RunArgs, scenario: Scenario, roles: tuple[str, ...], overrides: dict[str, Any]
 ) -> tuple[dict[str, dict], dict[str, Any]]:
-    """Each learner's resolved hyperparameters and budget (ValueError for bad ones)."""
-    from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
-    from hmarl_bench.learn.hyperparam_keys import load_hyperparams
+    """Each learning role's resolved hyperparameters and budget (ValueError for bad ones),
+    without importing torch."""
+    from hmarl_bench.learn.budget import check_batch_size, role_slots, rollout_budget
+    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, load_hyperparams
 
     params, budgets = {}, {}
-    for learner in learners:
-        values = load_hyperparams(args.algo, overrides, learner.hyperparams_path(args.algo))
+    for role in roles:
+        values = load_hyperparams(args.algo, overrides, hyperparams_file(role, args.algo))
         values["n_envs"] = int(args.n_envs or values["n_envs"])
         values["timesteps"] = int(args.timesteps or values["timesteps"])
-        slots = learner.slots(scenario, values["n_envs"])
+        slots = role_slots(role, scenario.n_slots, values["n_envs"])
         try:
             check_batch_size(values, slots)
         except ValueError as err:
-            raise ValueError(f"{learner.name}: {err}") from None
-        params[learner.name] = values
-        budgets[learner.name] = rollout_budget(values["timesteps"], values, slots)
+            raise ValueError(f"{role}: {err}") from None
+        params[role] = values
+        budgets[role] = rollout_budget(values["timesteps"], values, slots)
     return params, budgets
 
 
@@ -118,13 +122,10 @@ def run_rounds(
 
     ``config``: the recorded config.json of the run to resume (``args.resume``), or None.
     """
-    from hmarl_bench.learn.checkpoints import catch_sigint
-    from hmarl_bench.learn.rounds import RoundsInterrupted, rounds_start, train_rounds
-
-    learners = parse_learners(args.learners)
-    names = "+".join(learner.name for learner in learners)
-    try:
-        params, budgets = _plan(args, scenario, learners, overrides)
+    roles = learner_names(args.learners)
+    names = "+".join(roles)
+    try:  # before torch is imported: a bad hyperparameter is one line at once
+        params, budgets = _plan(args, scenario, roles, overrides)
         if config is not None and params != config["hyperparams"]:
             raise ValueError(
                 "the hyperparameters differ from the run's config.json (a hyperparams file "
@@ -133,6 +134,17 @@ def run_rounds(
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from hmarl_bench.learn.checkpoints import catch_sigint
+    from hmarl_bench.learn.hierarchy import parse_learners
+    from hmarl_bench.learn.rounds import (
+        RoundsInterrupted,
+        round_summary,
+        rounds_start,
+        train_rounds,
+    )
+    from hmarl_bench.run.report import compare_with_baselines, print_table, versions
+
+    learners = parse_learners(roles)
     if config is None:
         label = source.get("label", scenario.name)
         default = default_run_folder(f"{label}-{args.algo}-{names}-seed{args.seed}")

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hmarl_bench.cli_parser import OneLineParser
-from hmarl_bench.learn.hyperparam_keys import ALGO_NAMES, HYPERPARAM_KEYS, check_algo
+from hmarl_bench.learn.hyperparam_keys import (
+    ALGO_NAMES,
+    HYPERPARAM_KEYS,
+    check_algo,
+    learner_names,
+)
 
 __all__ = [
     "EVAL_SEED_BASE",
@@ -239,10 +244,8 @@ def _check(parser: argparse.ArgumentParser, args: RunArgs) -> None:
         parser.error(f"--eval-freq must be >= 0 (0: ten evaluations per run), got {args.eval_freq}")
     if args.eval_only and not args.load:
         parser.error("--eval-only needs --load MODEL")
-    from hmarl_bench.learn.hierarchy import parse_learners
-
     try:
-        parse_learners(args.learners)
+        learner_names(args.learners)
     except ValueError as err:
         parser.error(f"--learners: {err}")
     if args.load and not is_store_only(args):

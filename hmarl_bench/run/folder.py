@@ -32,7 +32,7 @@ from hmarl_bench.harness.provenance import (
     module_closure,
     module_digests,
 )
-from hmarl_bench.run_args import RunArgs, given_options
+from hmarl_bench.run.args import RunArgs, given_options
 
 __all__ = [
     "RUN_OUTPUTS",
@@ -63,7 +63,7 @@ RUN_OUTPUTS = (
     "round_*",
 )
 #: Where a run's code starts: every module these reach by static imports is code it can run.
-RUN_ROOTS = ("hmarl_bench.run",)
+RUN_ROOTS = ("hmarl_bench.run.__main__",)
 #: Options that may accompany ``--resume`` whatever the run recorded (display only).
 _FREE_ON_RESUME = {"resume", "progress"}
 

@@ -5,12 +5,12 @@ Seeds: the training env is seeded with ``--seed``; model selection uses validati
 ``EVAL_SEED_BASE + i``, the same for every run and every policy (common random numbers).
 The three sets never overlap.
 
-Every input is checked before the run folder is made (:mod:`hmarl_bench.run_args`, the
+Every input is checked before the run folder is made (:mod:`hmarl_bench.run.args`, the
 scenario, the hyperparameters, a minibatch no larger than a rollout, the folder itself),
 so a bad one is one line and exit status 2 with nothing written. Ctrl-C during training
 saves a checkpoint, ``config.json`` and the learning curve so far and exits with 130;
-``--resume RUN_DIR`` continues it (:mod:`hmarl_bench.run_folder`). ``--learners`` and
-``--rounds`` runs go to :mod:`hmarl_bench.rounds_cli`.
+``--resume RUN_DIR`` continues it (:mod:`hmarl_bench.run.folder`). ``--learners`` and
+``--rounds`` runs go to :mod:`hmarl_bench.run.rounds`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from hmarl_bench.run_args import (
+from hmarl_bench.run.args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
     VALIDATION_SEED_BASE,
@@ -32,7 +30,7 @@ from hmarl_bench.run_args import (
     parse_args,
     parse_overrides,
 )
-from hmarl_bench.run_folder import (
+from hmarl_bench.run.folder import (
     RunFolderError,
     code_record,
     default_run_folder,
@@ -82,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(err))
     try:
         if not is_store_only(args):
-            from hmarl_bench.rounds_cli import run_rounds
+            from hmarl_bench.run.rounds import run_rounds
 
             return run_rounds(args, scenario, source, overrides, config)
         return _run(args, scenario, source, overrides, config)
@@ -96,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
     """The resolved hyperparameters and the budget (raises ValueError for bad ones)."""
-    from hmarl_bench.learn.checkpoints import check_batch_size, rollout_budget
+    from hmarl_bench.learn.budget import check_batch_size, rollout_budget
     from hmarl_bench.learn.hyperparam_keys import (
         check_role_algo,
         hyperparams_file,
@@ -121,12 +119,8 @@ def _run(
     overrides: dict[str, Any],
     config: dict[str, Any] | None,
 ) -> int:
-    from hmarl_bench.agents.interfaces import make_roles
-    from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
-    from hmarl_bench.run_report import versions
-
     resuming = config is not None
-    try:
+    try:  # before torch is imported: a bad hyperparameter is one line at once
         params, budget = _plan(args, scenario, overrides)
         if resuming and params != config["hyperparams"]:
             raise ValueError(
@@ -135,6 +129,10 @@ def _run(
             )
     except ValueError as err:
         return _error(str(err))
+    from hmarl_bench.agents.interfaces import make_roles
+    from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
+    from hmarl_bench.run.report import versions
+
     model: Any = None
     if args.load and not (resuming and config.get("status") == "trained"):
         try:  # checked before anything is written
@@ -179,6 +177,7 @@ def _run(
 def _resume_point(args: RunArgs, out: Path, budget: Any, config: dict[str, Any]) -> Any:
     """The checkpoint an interrupted run continues from (None: start training anew)."""
     import numpy as np
+    import pandas as pd
 
     from hmarl_bench.learn.checkpoints import Resume, latest_checkpoint
 
@@ -266,8 +265,10 @@ def evaluate_run(
     args: RunArgs, scenario: Any, out: Path, config: dict[str, Any], model: Any
 ) -> int:
     """Run the model and the baselines on the held-out seeds; write the tables."""
+    import pandas as pd
+
     from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
-    from hmarl_bench.run_report import compare_with_baselines, plot_learning_curve, print_table
+    from hmarl_bench.run.report import compare_with_baselines, plot_learning_curve, print_table
 
     validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
     interface = config["hyperparams"].get("interface", "seed")
