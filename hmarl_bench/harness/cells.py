@@ -340,18 +340,18 @@ class CellStore:
     def error_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.cell_id}.error.json"
 
-    def _read(self, path: Path) -> dict[str, Any] | None:
-        """A stored result file, or None with a warning (once) when it is unreadable."""
+    def _read(self, path: Path, warn: bool = True) -> dict[str, Any] | None:
+        """A stored result file, or None (with a warning, once) when it is unreadable."""
         try:
             result = json.loads(path.read_text("utf-8"))
             if not isinstance(result, dict) or "fingerprint" not in result:
                 raise ValueError("not a cell result")
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            if path not in self._warned:
+            if warn and path not in self._warned:
                 self._warned.add(path)
                 print(
                     f"warning: stored cell {path} is corrupt or truncated ({err}); it counts "
-                    "as not stored and is computed again",
+                    "as not stored: a run of the benchmark computes it again",
                     file=sys.stderr,
                 )
             return None
@@ -423,7 +423,7 @@ class CellStore:
         if not path.is_file():
             failed = self.error_path(cell).is_file()
             return CellStatus(cell, "failed" if failed else "missing")
-        result = self._read(path)
+        result = self._read(path, warn=False)
         if result is None:
             return CellStatus(cell, "corrupt", f"{path} cannot be read")
         if result.get("fingerprint") == cell.fingerprint:
