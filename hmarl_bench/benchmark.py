@@ -436,6 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IncompleteResults as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # a full disk, a folder made read-only mid-run: files are atomic
+        print(f"error: {err}; the results stored before are intact: fix it and run again "
+              "(stored cells are skipped)", file=sys.stderr)  # fmt: skip
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
         return 130
@@ -456,6 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"error: cannot update {args.readme}: {err}", file=sys.stderr)
+        return 1
     if not args.no_figures:
         print(f"figures: {summary.root / 'figures'}")
     if summary.failed:

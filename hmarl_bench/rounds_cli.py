@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.config import Scenario
 from hmarl_bench.learn.hierarchy import Learner, parse_learners
 from hmarl_bench.learn.rounds import ROUND_COLUMNS, RoundResult, round_summary
@@ -221,7 +222,7 @@ def run_rounds(
             print(f"error: {err}", file=sys.stderr)
             return 2
     rows = [round_summary(r) for r in results]
-    (out / "rounds.md").write_text(render_rounds(rows), encoding="utf-8")
+    write_atomic(out / "rounds.md", render_rounds(rows))
 
     final = results[-1]
     label = f"{args.algo}:{names}"

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from hmarl_bench._atomic import save_atomic, write_atomic
 from hmarl_bench.run_args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
@@ -92,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
+    except RunFolderError as err:
+        return _error(str(err))
+    except OSError as err:  # a full disk: every run file is written atomically
+        print(f"error: {err}; files written before are intact (checkpoints: --resume "
+              f"{args.out} continues from the last one)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
@@ -232,8 +239,8 @@ def train_run(
             )
         except (ValueError, AssertionError) as err:  # SB3 asserts on some settings
             return _error(f"training failed: {err}")
-    result.model.save(out / "model.zip")
-    result.learning_curve.to_csv(out / "learning_curve.csv", index=False)
+    save_atomic(out / "model.zip", result.model.save)
+    write_atomic(out / "learning_curve.csv", result.learning_curve.to_csv(index=False))
     config["train_seconds"] = float(config.get("train_seconds", 0.0)) + result.seconds
     config["timesteps_trained"] = int(result.timesteps)
     if result.interrupted:

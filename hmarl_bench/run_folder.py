@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.harness.provenance import (
     PACKAGE_DIR,
     code_digest,
@@ -153,16 +153,9 @@ def make_run_folder(out: Path, force: bool = False) -> None:
 
 
 def write_config(out: Path, config: dict[str, Any]) -> None:
-    """Write ``out/config.json`` atomically (readers see the old file or the new one)."""
-    text = json.dumps(config, indent=2, default=str)
-    handle, tmp = tempfile.mkstemp(dir=out, prefix=".config.json.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, out / "config.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``out/config.json`` atomically (readers see the old file or the new one),
+    readable as the umask allows (typically 0644)."""
+    write_atomic(out / "config.json", json.dumps(config, indent=2, default=str))
 
 
 def read_config(out: Path) -> dict[str, Any]:

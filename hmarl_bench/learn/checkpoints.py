@@ -33,6 +33,8 @@ from typing import Any
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
+from hmarl_bench._atomic import save_atomic
+
 __all__ = [
     "Budget",
     "Checkpoint",
@@ -206,12 +208,12 @@ class RolloutCheckpoints(BaseCallback):
         steps = self.model.num_timesteps
         self.model.num_timesteps = self.steps_done
         try:
-            self.model.save(model_path)
+            save_atomic(model_path, self.model.save)
         finally:
             self.model.num_timesteps = steps
         normalizer = self.model.get_vec_normalize_env()
         if isinstance(normalizer, VecNormalize):
-            normalizer.save(str(stats_path))
+            save_atomic(stats_path, lambda tmp: normalizer.save(str(tmp)))
             return Checkpoint(model_path, self.steps_done, stats_path)
         return Checkpoint(model_path, self.steps_done)
 

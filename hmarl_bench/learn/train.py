@@ -24,6 +24,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
+from hmarl_bench._atomic import save_atomic
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
@@ -201,7 +202,7 @@ class KPIEvalCallback(BaseCallback):
         if cost < self.best_cost:
             self.best_cost = cost
             if self.best_model_path is not None:
-                self.model.save(self.best_model_path)
+                save_atomic(self.best_model_path, self.model.save)
             else:
                 buffer = io.BytesIO()
                 self.model.save(buffer)

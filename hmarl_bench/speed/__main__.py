@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
@@ -248,11 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes.append(f"Load average at the end {load[0]:.2f}.")
     import pandas as pd
 
-    pd.DataFrame([r.row() for r in rows]).to_csv(args.out / "speed.csv", index=False)
+    write_atomic(args.out / "speed.csv", pd.DataFrame([r.row() for r in rows]).to_csv(index=False))
     figures = plot_scaling(rows, args.out) if any(r.section == "scaling" for r in rows) else []
     notes.append(f"Wrote {', '.join(str(p) for p in [args.out / 'speed.csv', *figures])}.")
     text = print_tables(rows, notes)
-    (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
+    write_atomic(args.out / "speed.txt", text + "\n")
     if args.readme is not None:
         from hmarl_bench.harness.readme import replace_marked
 

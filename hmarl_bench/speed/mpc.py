@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
@@ -219,9 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stored is not None:
             cost = replace(cost, stored_cell_hours=stored[0], stored_in=stored[1])
         costs.append(cost)
-    pd.DataFrame([asdict(c) for c in costs]).to_csv(args.out / "mpc.csv", index=False)
+    write_atomic(args.out / "mpc.csv", pd.DataFrame([asdict(c) for c in costs]).to_csv(index=False))
     table = to_markdown(costs, spec.name, args.seconds)
-    (args.out / "mpc.md").write_text(table, encoding="utf-8")
+    write_atomic(args.out / "mpc.md", table)
     print(table, end="")
     print(f"wrote {args.out / 'mpc.csv'} and {args.out / 'mpc.md'}")
     if args.readme is not None:
