@@ -363,10 +363,14 @@ class CellStore:
             write_atomic(path, json.dumps(record, indent=1, default=str).encode())
             return path
         result = dict(outcome.result or {})
+        artifacts = []
         for name, data in result.pop("_artifacts", {}).items():
             # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
             target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
             write_atomic(self.models_dir / target, data)
+            artifacts.append(target)
+        if artifacts:  # what a copy of this cell (--reuse-from) must bring along
+            result["artifacts"] = sorted(artifacts)
         trace = result.get("info", {}).get("tuning_trace")
         if trace:  # a tuned baseline's search trace, one row per generation (or candidate)
             write_atomic(self.tuning_dir / f"{cell.cell_id}.csv", records_csv(trace))
