@@ -42,6 +42,7 @@ __all__ = [
     "default_run_folder",
     "make_run_folder",
     "read_config",
+    "clear_training",
     "resume_args",
     "write_config",
 ]
@@ -65,7 +66,9 @@ RUN_OUTPUTS = (
 #: Where a run's code starts: every module these reach by static imports is code it can run.
 RUN_ROOTS = ("hmarl_bench.run",)
 #: Options that may accompany ``--resume`` whatever the run recorded (display only).
-_FREE_ON_RESUME = {"resume", "progress"}
+_FREE_ON_RESUME = {"resume", "progress", "restart"}
+#: What ``--resume --restart`` deletes before training again from step 0.
+TRAINING_OUTPUTS = ("model.zip", "best_model.zip", "checkpoints", "tb", "learning_curve.csv")
 
 
 class RunFolderError(ValueError):
@@ -203,4 +206,15 @@ def resume_args(args: RunArgs, argv: list[str] | None) -> tuple[RunArgs, dict[st
         config["code_at_resume"] = code
     recorded.out, recorded.resume, recorded.force = str(out), str(out), False
     recorded.progress = args.progress
+    recorded.restart = args.restart
     return recorded, config
+
+
+def clear_training(out: Path) -> None:
+    """Delete what training wrote in ``out`` (:data:`TRAINING_OUTPUTS`), for ``--restart``."""
+    for name in TRAINING_OUTPUTS:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
