@@ -128,6 +128,8 @@ def _describe(status: CellStatus, store: CellStore) -> str:
         why = f"{status.reason}: no scores on the tuning seeds, where the reference is chosen"
     else:
         why = status.reason
+    if len(why) > 120:  # a long list of edited modules: --status has all of it
+        why = why[:100].rsplit(" ", 1)[0] + " ...; --status lists all"
     return f"cell {cell.cell_id} is {status.state}" + (f" ({why})" if why else "")
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmarl_bench._atomic import write_atomic
+from hmarl_bench._atomic import WriteError, write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
@@ -191,6 +191,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; a file that cannot be written (a full disk) is one line, status 1
+    (every output is written atomically: earlier files stay intact)."""
+    try:
+        return _main(argv)
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from hmarl_bench.harness.readme import replace_marked
     from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 
