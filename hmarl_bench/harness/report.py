@@ -167,11 +167,11 @@ def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) ->
             f"partial tables need it; recompute with: {command}"
         )
     states = sorted({s.state for s in bad})
-    mark = (
-        f"partial results: {len(bad)} of {len(build_cells(spec))} cells not current "
-        f"({', '.join(states)}: {_names([s.cell for s in bad])}); complete with: {command}"
+    mark = (  # stored in the tables and manifest: no paths (the command may name --out)
+        f"{len(bad)} of {len(build_cells(spec))} cells not current "
+        f"({', '.join(states)}: {_names([s.cell for s in bad])})"
     )
-    print(f"warning: {mark}", file=sys.stderr)
+    print(f"warning: partial results: {mark}; complete with: {command}", file=sys.stderr)
     return mark
 
 
