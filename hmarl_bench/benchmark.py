@@ -22,10 +22,16 @@ the fingerprint covers the cell's values, the code it runs and the libraries, so
 the result the cell would compute).
 
 ``--status`` runs nothing and lists every cell as current, stale (and why: its values,
-the code it runs, or the libraries changed), incomplete, missing, failed or corrupt.
+the code it runs, or the libraries changed), incomplete, missing, failed or corrupt; it
+exits 1 when any cell is not current (so CI can gate on it), else 0.
 
-Exit status: 0 when every cell is stored, 1 when some failed (the tables use the rest) or
-stored cells lack what the report needs, 2 for a bad config or arguments (an unwritable
+Tables come only from complete, current cells (:func:`hmarl_bench.harness.report.check_cells`):
+otherwise ``--only-tables``, or the table step of a run in which cells failed, stops with
+one line naming the cell and the command that recomputes it. ``--allow-missing`` makes
+tables of the current cells marked partial (``tables/*.md``, ``manifest.json``).
+
+Exit status: 0 when every cell is stored and tabulated, 1 when some failed or are not
+current (no tables then, unless ``--allow-missing``), 2 for a bad config or arguments (an unwritable
 ``--out``, a ``--readme`` without the benchmark's markers: both checked before any cell
 runs), 130 when interrupted.
 """
@@ -78,6 +84,7 @@ class RunSummary:
     seconds: float
     outputs: list[Path] = field(default_factory=list)
     n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
+    tables_error: str = ""  # why no tables were made (a cell not current), if so
 
 
 def _check_hyperparams(spec: BenchmarkSpec) -> None:
@@ -168,13 +175,15 @@ def run_benchmark(
     figures: bool = True,
     recompute: bool = False,
     reuse_from: Sequence[Path] = (),
+    allow_missing: bool = False,
 ) -> RunSummary:
     """Run the cells not yet stored (every cell with ``recompute``), then write the report
     from every stored cell. Without ``recompute``, missing cells stored under the same
     fingerprint in a ``reuse_from`` results folder are copied instead of run.
 
     ``manifest.json`` is rewritten only when cells run; this run's facts go to the
-    ignored ``run_log.json``.
+    ignored ``run_log.json``. When a cell failed (or is otherwise not current) no tables
+    are made (``tables_error`` says why) unless ``allow_missing``: then partial ones.
     """
     start = time.perf_counter()
     started_at = manifest.now()
@@ -241,10 +250,16 @@ def run_benchmark(
                 "failed": failed,
             },
         )
-    outputs = write_report(spec, root, figures)
+    tables_error = ""
+    try:
+        outputs = write_report(spec, root, figures, allow_missing)
+    except IncompleteResults as err:
+        outputs, tables_error = [], str(err)
     seconds = time.perf_counter() - start
     skipped = len(cells) - len(todo)
-    return RunSummary(root, len(cells), skipped, len(todo), failed, seconds, outputs, len(reused))
+    return RunSummary(
+        root, len(cells), skipped, len(todo), failed, seconds, outputs, len(reused), tables_error
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -313,6 +328,14 @@ def _parser() -> argparse.ArgumentParser:
         "stored there under the same fingerprint (same values, code and libraries) is copied "
         "instead of run",
     )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="make tables even when some cells are missing, stale, corrupt or failed: from "
+        "the current cells only, marked partial in tables/*.md and manifest.json (without "
+        "it such tables are refused; a missing baseline is refused even with it, since the "
+        "reference is chosen among all baselines)",
+    )
     parser.add_argument("--no-figures", action="store_true", help="write tables only")
     parser.add_argument(
         "--readme",
@@ -330,7 +353,8 @@ def _parser() -> argparse.ArgumentParser:
         "--status",
         action="store_true",
         help="run nothing: list each cell as current, stale (and why: values, code or "
-        "libraries changed), incomplete, missing, failed or corrupt",
+        "libraries changed), incomplete, missing, failed or corrupt; exit status 0 when "
+        "every cell is current, 1 otherwise (for CI)",
     )
     return parser
 
@@ -365,8 +389,9 @@ def _check_out(root: Path) -> None:
         raise BenchmarkError("--out", f"cannot write results under {root}: {err}") from None
 
 
-def print_status(spec: BenchmarkSpec, root: Path) -> None:
-    """One line per cell that is not current, then the counts (``--status``)."""
+def print_status(spec: BenchmarkSpec, root: Path) -> int:
+    """One line per cell that is not current, then the counts (``--status``); returns how
+    many cells are not current."""
     store = CellStore(root)
     counts: dict[str, int] = {}
     for cell in build_cells(spec):
@@ -377,6 +402,7 @@ def print_status(spec: BenchmarkSpec, root: Path) -> None:
             print(f"{status.state:8} {cell.cell_id}{reason}")
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
+    return sum(n for state, n in counts.items() if state != "current")
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:
@@ -408,11 +434,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
         if args.status:
-            print_status(spec, root)
-            return 0
+            return 1 if print_status(spec, root) else 0
         _check_readme(args.readme, spec.name)
         if args.only_tables:
-            paths = write_report(spec, root, not args.no_figures)
+            paths = write_report(spec, root, not args.no_figures, args.allow_missing)
             if not paths:
                 print(f"error: no stored cells under {root / 'cells'}", file=sys.stderr)
                 return 1
@@ -430,12 +455,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures=not args.no_figures,
             recompute=args.recompute,
             reuse_from=args.reuse_from,
+            allow_missing=args.allow_missing,
         )
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except IncompleteResults as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk, a folder made read-only mid-run: files are atomic
+        print(f"error: {err}; the results stored before are intact: fix it and run again "
+              "(stored cells are skipped)", file=sys.stderr)  # fmt: skip
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
@@ -445,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {summary.n_reused} of them reused" if summary.n_reused else "")
         + f", {summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
     )
+    if summary.tables_error:
+        print(f"error: {summary.tables_error}", file=sys.stderr)
+        return 1
     tables_dir = summary.root / "tables"
     if (tables_dir / "headline.md").is_file():
         print((tables_dir / "headline.md").read_text("utf-8"))
@@ -454,6 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"error: cannot update {args.readme}: {err}", file=sys.stderr)
+        return 1
     if not args.no_figures:
         print(f"figures: {summary.root / 'figures'}")
     if summary.failed:

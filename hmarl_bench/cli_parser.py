@@ -31,7 +31,12 @@ def check_outputs(
     ``--readme`` without the ``<!-- KEY -->`` ... ``<!-- /KEY -->`` block: before the minutes
     of work whose results would go there, not after."""
     if readme is not None:
-        text = readme.read_text("utf-8") if readme.is_file() else ""
+        if not readme.is_file():
+            parser.error(f"--readme: {readme} not found")
+        try:
+            text = readme.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--readme: cannot read {readme}: {err}")
         if f"<!-- {key} -->" not in text or f"<!-- /{key} -->" not in text:
             parser.error(f"--readme: {readme} has no <!-- {key} --> block")
     try:

@@ -35,7 +35,6 @@ markers.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,8 +42,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.baselines.chain_rule import LevelChain
 from hmarl_bench.baselines.registry import SEARCHED
+from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.harness.cells import BASELINE, CLAIRVOYANT, CellStore, build_cells
 from hmarl_bench.harness.readme import replace_marked
@@ -226,8 +227,8 @@ def markdown(table: pd.DataFrame) -> str:
 def write(table: pd.DataFrame, block: str, folder: Path) -> None:
     """``regime_value.csv`` and ``regime_value.md`` (``block``, the page's copy)."""
     folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "regime_value.csv", index=False, float_format="%.6g")
-    (folder / "regime_value.md").write_text(block, "utf-8")
+    write_atomic(folder / "regime_value.csv", table.to_csv(index=False, float_format="%.6g"))
+    write_atomic(folder / "regime_value.md", block)
 
 
 def update_readme(readme: Path, name: str, block: str) -> None:
@@ -238,8 +239,8 @@ def update_readme(readme: Path, name: str, block: str) -> None:
         raise InformationError(str(err)) from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> OneLineParser:
+    parser = OneLineParser(
         prog="python -m hmarl_bench.information",
         description=(
             "What knowing the hidden demand regime would be worth to a benchmark's "
@@ -265,14 +266,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        name = load_benchmark(args.benchmark).name
+    except BenchmarkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    folder = (args.out or args.results) / name / "information"
+    # before the minutes of work: a README without the block, an unwritable folder
+    check_outputs(parser, folder, args.readme, f"{README_KEY}:{name}")
     try:
         table = regime_value(args.benchmark, args.results)
         if table.empty:
             raise InformationError(f"{args.benchmark} has no scenario with hidden demand regimes")
-        name = load_benchmark(args.benchmark).name
         block = markdown(table)
-        folder = (args.out or args.results) / name / "information"
         try:
             write(table, block, folder)
         except OSError as err:

@@ -38,10 +38,21 @@ def test_a_minibatch_larger_than_the_rollout_is_refused():
         check_batch_size({"n_steps": 32, "batch_size": 129}, 4)
 
 
+def _fake_checkpoint(path) -> None:
+    """A zip with what SB3 saves (its ``data`` and ``policy.pth``), for the readability check."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data", "{}")
+        archive.writestr("policy.pth", b"weights")
+
+
 def test_latest_checkpoint_rounds_a_mid_rollout_checkpoint_down(tmp_path):
+    import pickle
+
     for steps in (128, 300):
-        (tmp_path / f"ppo_{steps}_steps.zip").write_bytes(b"")
-    (tmp_path / "ppo_vecnormalize_300_steps.pkl").write_bytes(b"")
+        _fake_checkpoint(tmp_path / f"ppo_{steps}_steps.zip")
+    (tmp_path / "ppo_vecnormalize_300_steps.pkl").write_bytes(pickle.dumps({"obs_rms": None}))
     found = latest_checkpoint(tmp_path, "ppo", 128)
     assert found.steps == 256 and found.model.name == "ppo_300_steps.zip"
     assert found.vecnormalize is not None

@@ -173,3 +173,94 @@ def test_a_failing_external_cell_is_recorded(tmp_path, monkeypatch) -> None:
     assert summary.failed == ["default__bad"]
     error = CellStore(tmp_path / "out" / "byop").error(build_cells(spec)[0])
     assert "ExternalPolicyError" in error["error"]
+
+
+class _Broken:
+    """The default rules' decisions, spoiled by ``spoil`` from day 3 on."""
+
+    def __init__(self, spoil) -> None:
+        from hmarl_bench.evaluation import RoleController
+
+        self.rules, self.spoil = RoleController(), spoil
+
+    def reset(self, scenario, batch_size) -> None:
+        self.rules.reset(scenario, batch_size)
+
+    def decide(self, view):
+        decision = self.rules.decide(view)
+        return self.spoil(*decision) if view.day >= 3 else decision
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (
+            lambda s, w, p: (s[:, :1], w, p),
+            r"store orders must have shape \(2, 2\); got shape \(2, 1\)",
+        ),  # noqa: E501
+        (lambda s, w, p: (5.0, w, p), r"store orders must have shape \(2, 2\); got shape \(\)"),
+        (lambda s, w, p: (s - 1e6, w, p), r"store orders must be finite whole units >= 0; got -"),
+        (
+            lambda s, w, p: (s, w * np.nan, p),
+            r"warehouse orders must be finite .*got nan \(copy 0\)",
+        ),  # noqa: E501
+        (lambda s, w, p: (s, w, p) if False else (s + np.inf, w, p), r"store orders .*got inf"),
+        (lambda s, w, p: (s + 0.5, w, p), r"store orders must be finite whole units .*\.5"),
+        (lambda s, w, p: (s, w, p + 3), r"supplier actions must be in \[0, 3\).*got 3"),
+        (lambda s, w, p: [s, w, p], r"decide\(\) must return a tuple .*got a list of 3"),
+        (lambda s, w, p: (s, w), r"decide\(\) must return a tuple .*got a tuple of 2"),
+        (lambda s, w, p: (s, "lots", p), r"warehouse orders must be numbers; got str 'lots'"),
+    ],
+)
+def test_a_brought_controller_is_checked_every_day(spoil, words) -> None:
+    from hmarl_bench.harness.external import CheckedController
+
+    controller = CheckedController(_Broken(spoil), "my_rule")
+    with pytest.raises(ExternalPolicyError, match=f"^policy 'my_rule', day 3: {words}") as err:
+        evaluate("default", controller, SEEDS[:2])
+    assert "\n" not in str(err.value)
+
+
+def test_checking_leaves_good_decisions_as_they_are() -> None:
+    from hmarl_bench.evaluation import RoleController
+    from hmarl_bench.harness.external import CheckedController
+
+    plain = evaluate("default", RoleController(), SEEDS)
+    checked = evaluate("default", CheckedController(RoleController(), "rules"), SEEDS)
+    pd.testing.assert_frame_equal(plain, checked)
+
+
+def test_a_per_agent_policy_error_names_the_policy_and_day(tmp_path, monkeypatch) -> None:
+    from hmarl_bench.harness.external import CheckedController
+
+    def policy(agent, observation, mask):
+        return [[1], [1, 2]] if agent == "supplier_1" else 1  # ragged: no action
+
+    controller = CheckedController(AgentPolicyController(policy), "ragged")
+    with pytest.raises(ExternalPolicyError, match=r"^policy 'ragged', day 0: .*supplier_1"):
+        evaluate("default", controller, SEEDS[:1])
+
+
+def test_a_bad_controller_fails_its_cell_with_the_policy_and_day(tmp_path, monkeypatch) -> None:
+    name = _module(
+        tmp_path,
+        monkeypatch,
+        "negative_policy_mod",
+        """
+        from hmarl_bench.evaluation import RoleController
+
+        class Negative(RoleController):
+            def decide(self, view):
+                stores, warehouse, supplier = super().decide(view)
+                return stores - 1e9, warehouse, supplier
+
+        def make(scenario):
+            return Negative()
+        """,
+    )
+    external = [{"name": "negative", "factory": f"{name}:make"}]
+    spec = benchmark_from_dict(_config(baselines=[], external=external))
+    summary = run_benchmark(spec, tmp_path / "out", progress=False, figures=False)
+    assert summary.failed == ["default__negative"]
+    error = CellStore(tmp_path / "out" / "byop").error(build_cells(spec)[0])["error"]
+    assert "policy 'negative', day 0: store orders must be finite whole units >= 0" in error

@@ -94,9 +94,14 @@ def test_the_update_of_the_readme_replaces_only_the_block(tmp_path):
         information.update_readme(readme, "y", "new\n")
 
 
-def test_an_unwritable_out_folder_is_a_clear_error(capsys):
-    code = information.main(["frontier", "--results", str(ROOT / "results"), "--out", "/proc/x"])
-    assert code == 2
+def test_an_unwritable_out_folder_is_a_clear_error(capsys, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("computed before checking the output folder")
+
+    monkeypatch.setattr(information, "regime_value", no_work)  # checked before any work
+    with pytest.raises(SystemExit) as exit_info:
+        information.main(["frontier", "--results", str(ROOT / "results"), "--out", "/proc/x"])
+    assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot write to /proc/x/frontier/information")
-    assert "Traceback" not in err
+    assert "error: --out: cannot write to /proc/x/frontier/information" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -90,7 +90,9 @@ def test_resume_under_other_code_says_so_and_records_both(finished_run, capsys, 
     config = json.loads((finished_run / "config.json").read_text())
     old = {**config["code"], "digest": "0" * 16}
     (run / "config.json").write_text(json.dumps({**config, "status": "interrupted", "code": old}))
-    assert main(["--resume", str(run)]) == 0
+    assert main(["--resume", str(run)]) == 2  # no checkpoint: refused, not a silent restart
+    assert "--restart" in capsys.readouterr().err
+    assert main(["--resume", str(run), "--restart"]) == 0
     err = capsys.readouterr().err
     assert f"under other code than it started with (code digest {'0' * 16}, now " in err
     resumed = json.loads((run / "config.json").read_text())

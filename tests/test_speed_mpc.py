@@ -59,7 +59,7 @@ def test_command_writes_the_table_and_the_readme_block(tmp_path) -> None:
         (["default", "--seconds", "0"], "--seconds must be a positive"),
         (["default", "--benchmark", "nope"], "--benchmark"),
         (["multi_sku"], "models one SKU"),
-        (["default", "--readme", "missing.md"], "has no <!-- speed:mpc --> block"),
+        (["default", "--readme", "missing.md"], "--readme: missing.md not found"),
     ],
 )
 def test_bad_input_is_a_one_line_error(argv, message, capsys) -> None:

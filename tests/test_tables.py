@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from hmarl_bench.harness.tables import _bound_note
 
@@ -54,10 +55,11 @@ def test_fingerprint_follows_hyperparameter_values_not_comments(tmp_path, monkey
     assert learner_fingerprint() != before
 
 
-def test_only_tables_warns_about_stale_cells(tmp_path, capsys):
+def test_only_tables_refuses_stale_cells_or_marks_tables_partial(tmp_path, capsys):
     import dataclasses
 
     from hmarl_bench import benchmark
+    from hmarl_bench.harness.report import IncompleteResults
     from hmarl_bench.harness.spec import benchmark_from_dict
 
     spec = benchmark_from_dict(
@@ -74,10 +76,10 @@ def test_only_tables_warns_about_stale_cells(tmp_path, capsys):
     benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False)
     capsys.readouterr()
     changed = dataclasses.replace(spec, tuning_seeds=(101,))
-    benchmark.write_report(changed, tmp_path / "stale", figures=False)
-    err = capsys.readouterr().err
-    assert "warning: 2 stored cell(s) were computed under another configuration" in err
-    assert "default__seed_ss_actions" in err
+    with pytest.raises(IncompleteResults, match="cell default__seed_ss_actions is stale"):
+        benchmark.write_report(changed, tmp_path / "stale", figures=False)
+    with pytest.raises(IncompleteResults, match="reference of scenario 'default'"):
+        benchmark.write_report(changed, tmp_path / "stale", figures=False, allow_missing=True)
 
 
 def test_headline_compares_with_the_best_baseline_overall_and_on_store_actions():

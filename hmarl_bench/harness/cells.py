@@ -47,15 +47,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench._toml import tomllib
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.harness.factory_refs import factory_modules, origin
@@ -318,31 +317,6 @@ class CellOutcome:
 # --------------------------------------------------------------------------- storing
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # what open() would give (mkstemp makes 0600 files)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class CellStore:
     """Results under ``root/cells/<cell-id>.json`` (errors: ``<cell-id>.error.json``),
     learners' models under ``root/models/<cell-id>.zip`` and tuned baselines' search traces
@@ -361,18 +335,18 @@ class CellStore:
     def error_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.cell_id}.error.json"
 
-    def _read(self, path: Path) -> dict[str, Any] | None:
-        """A stored result file, or None with a warning (once) when it is unreadable."""
+    def _read(self, path: Path, warn: bool = True) -> dict[str, Any] | None:
+        """A stored result file, or None (with a warning, once) when it is unreadable."""
         try:
             result = json.loads(path.read_text("utf-8"))
             if not isinstance(result, dict) or "fingerprint" not in result:
                 raise ValueError("not a cell result")
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            if path not in self._warned:
+            if warn and path not in self._warned:
                 self._warned.add(path)
                 print(
                     f"warning: stored cell {path} is corrupt or truncated ({err}); it counts "
-                    "as not stored and is computed again",
+                    "as not stored: a run of the benchmark computes it again",
                     file=sys.stderr,
                 )
             return None
@@ -410,10 +384,14 @@ class CellStore:
             write_atomic(path, json.dumps(record, indent=1, default=str).encode())
             return path
         result = dict(outcome.result or {})
+        artifacts = []
         for name, data in result.pop("_artifacts", {}).items():
             # "model.zip" -> <cell-id>.zip; a hierarchy's "warehouse.zip" -> <cell-id>.warehouse.zip
             target = f"{cell.cell_id}.zip" if name == "model.zip" else f"{cell.cell_id}.{name}"
             write_atomic(self.models_dir / target, data)
+            artifacts.append(target)
+        if artifacts:  # what a copy of this cell (--reuse-from) must bring along
+            result["artifacts"] = sorted(artifacts)
         trace = result.get("info", {}).get("tuning_trace")
         if trace:  # a tuned baseline's search trace, one row per generation (or candidate)
             write_atomic(self.tuning_dir / f"{cell.cell_id}.csv", records_csv(trace))
@@ -444,7 +422,7 @@ class CellStore:
         if not path.is_file():
             failed = self.error_path(cell).is_file()
             return CellStatus(cell, "failed" if failed else "missing")
-        result = self._read(path)
+        result = self._read(path, warn=False)
         if result is None:
             return CellStatus(cell, "corrupt", f"{path} cannot be read")
         if result.get("fingerprint") == cell.fingerprint:

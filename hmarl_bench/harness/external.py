@@ -30,6 +30,13 @@ on each day, copy after copy, so it should not keep memory between calls (a recu
 policy belongs in a ChainController); on big chains (1,000 stores) a ChainController that
 acts on whole arrays is much faster.
 
+Every day's decision of a brought policy is checked (:class:`CheckedController`, around
+either form; the built-in controllers skip it, so their hot path pays nothing): store
+orders of shape (B, N), warehouse orders (B, K) (or (B,) with one SKU) and supplier actions
+(B,), all whole numbers of units >= 0, finite, and supplier actions in [0, 3). Anything
+else fails the cell with one line naming the policy, the day and the offending value,
+rather than a numpy error deep in the twin or, worse, a quietly rounded order.
+
 A cell's fingerprint holds the SHA-256 of the factory module's source file in its ``code``
 part (:func:`~hmarl_bench.harness.factory_refs.factory_modules`): editing the module
 recomputes its cells (the modules it imports in turn are not hashed).
@@ -50,9 +57,11 @@ from hmarl_bench.config import Scenario
 from hmarl_bench.evaluation import ChainController
 from hmarl_bench.harness.factory_refs import ExternalPolicyError, origin, split_reference
 from hmarl_bench.twin import ChainView
+from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS
 
 __all__ = [
     "AgentPolicyController",
+    "CheckedController",
     "ExternalPolicyError",
     "load_factory",
     "make_controller",
@@ -153,7 +162,10 @@ class AgentPolicyController:
         raw = self._act(agent, observation, mask)
         if raw is None:
             return None
-        action = np.asarray(raw)
+        try:
+            action = np.asarray(raw)
+        except (TypeError, ValueError):  # ragged nesting: not an action
+            action = np.asarray(None)
         if (
             action.size != count
             or action.dtype.kind not in "iuf"  # not bool, not text
@@ -188,3 +200,76 @@ class _Rules:
     @functools.cached_property
     def supplier(self) -> np.ndarray:
         return self._controller.supplier.rule_actions(self._view)
+
+
+class CheckedController:
+    """A brought ChainController whose every decision is checked (module docstring).
+
+    Errors name the policy (``name``) and the day: ``policy 'my_rule', day 12: store
+    orders must be whole units >= 0; got -5.0 (copy 0, slot 1)``.
+    """
+
+    def __init__(self, controller: Any, name: str) -> None:
+        self.controller = controller
+        self.name = name
+        self._shapes: tuple[tuple[int, ...], ...] = ()
+
+    def reset(self, scenario: Scenario, batch_size: int) -> None:
+        self.controller.reset(scenario, batch_size)
+        self.n_supplier_actions = len(SUPPLIER_ACTIONS)
+        warehouse = (batch_size,) if scenario.n_skus == 1 else (batch_size, scenario.n_skus)
+        self._shapes = ((batch_size, scenario.n_slots), warehouse, (batch_size,))
+
+    def decide(self, view: ChainView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        where = f"policy '{self.name}', day {view.day}"
+        try:
+            decision = self.controller.decide(view)
+        except ExternalPolicyError as err:
+            raise ExternalPolicyError(f"{where}: {err}") from None
+        if not isinstance(decision, tuple) or len(decision) != 3:
+            got = type(decision).__name__ + (
+                f" of {len(decision)}" if isinstance(decision, tuple | list) else ""
+            )
+            raise ExternalPolicyError(
+                f"{where}: decide() must return a tuple (store orders, warehouse orders, "
+                f"supplier action); got a {got}"
+            )
+        labels = ("store orders", "warehouse orders", "supplier actions")
+        checked = tuple(
+            _checked(value, shape, label, where)
+            for value, shape, label in zip(decision, self._shapes, labels, strict=True)
+        )
+        store, warehouse, supplier = checked
+        high = supplier >= self.n_supplier_actions
+        if high.any():
+            copy = int(np.argmax(high))
+            raise ExternalPolicyError(
+                f"{where}: supplier actions must be in [0, {self.n_supplier_actions}) "
+                f"({', '.join(SUPPLIER_ACTIONS)}); got {supplier[copy].item()!r} (copy {copy})"
+            )
+        return store, warehouse, supplier.astype(np.int64, copy=False)
+
+
+def _checked(value: Any, shape: tuple[int, ...], label: str, where: str) -> np.ndarray:
+    """``value`` as an array of ``shape`` (a one-SKU warehouse may also give (B, 1)) of
+    finite whole numbers >= 0, or an :class:`ExternalPolicyError` naming the bad value."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise ExternalPolicyError(
+            f"{where}: {label} must be numbers; got {type(value).__name__} {value!r:.80}"
+        )
+    if array.shape != shape and not (len(shape) == 1 and array.shape == (*shape, 1)):
+        raise ExternalPolicyError(
+            f"{where}: {label} must have shape {shape}; got shape {array.shape}"
+        )
+    bad = ~np.isfinite(array) | (array < 0) | (array != np.round(array))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        at = f"copy {index[0]}" + (f", slot {index[1]}" if len(index) > 1 else "")
+        raise ExternalPolicyError(
+            f"{where}: {label} must be finite whole units >= 0; got {array[index].item()!r} ({at})"
+        )
+    return array.reshape(shape)

@@ -8,6 +8,10 @@ tables, leaves it byte for byte as it was, so ``git status`` stays clean.
 ``run_log.json`` holds the facts of one run (when, where, on which executor, how long,
 which cells ran or failed, absolute paths). They differ from run to run, so the file is
 ignored by git (``.gitignore``: ``results/**/run_log.json``).
+
+Tables made with ``--allow-missing`` from some cells only are marked in the manifest
+(``"partial"``: what is missing and the command that completes it); complete tables clear
+the mark. Both files are written atomically (temporary file, then ``os.replace``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ from hmarl_bench.harness.cells import write_atomic
 from hmarl_bench.harness.spec import BenchmarkSpec
 from hmarl_bench.locations import CHECKOUT_DIR, experiments_dir
 
-__all__ = ["MANIFEST", "RUN_LOG", "config_label", "now", "write_manifest", "write_run_log"]
+__all__ = [
+    "MANIFEST",
+    "RUN_LOG",
+    "config_label",
+    "mark_partial",
+    "now",
+    "write_manifest",
+    "write_run_log",
+]
 
 MANIFEST, RUN_LOG = "manifest.json", "run_log.json"
 #: The project root (the folder holding ``experiments/``) in a checkout.
@@ -83,3 +95,25 @@ def write_run_log(root: Path, facts: dict[str, Any]) -> Path:
     path = root / RUN_LOG
     write_atomic(path, (json.dumps(facts, indent=1, default=str) + "\n").encode())
     return path
+
+
+def mark_partial(root: Path, partial: str) -> None:
+    """Record in ``manifest.json`` that the tables under ``root`` are partial (``partial``:
+    what is missing), or clear the record (empty ``partial``). The file is rewritten only
+    when the mark changes, so complete tables leave it byte for byte as it was."""
+    path = root / MANIFEST
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        if not partial:
+            return
+        manifest = {}
+    if manifest.get("partial", "") == partial:
+        return
+    if partial:
+        manifest["partial"] = partial
+    else:
+        manifest.pop("partial", None)
+    write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())

@@ -5,6 +5,14 @@
 a function of the stored cells and the config alone (seeded bootstraps, seeded jitter,
 figures without timestamps), so remaking a report from the same cells gives the same
 bytes: ``--only-tables`` on a clean clone leaves ``git status`` clean.
+
+Tables come only from complete, current cells (:func:`check_cells`): a missing, stale,
+corrupt, failed or incomplete cell stops the report with one line naming it and the command
+that recomputes it, rather than tables that quietly leave a policy out (or switch the
+reference to another rule, or blank every normalized score when ``random`` is gone).
+``allow_missing`` (``--allow-missing``) tabulates the current cells and marks the tables
+partial, in ``headline.md`` and ``manifest.json``; never with a baseline missing, since the
+reference is chosen among all of a scenario's baselines.
 """
 
 from __future__ import annotations
@@ -16,14 +24,25 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench.evaluation import DECIDE_MS, KPI_COLUMNS
-from hmarl_bench.harness.cells import BASELINE, CellStore, build_cells
+from hmarl_bench.harness.cells import BASELINE, CellStatus, CellStore, build_cells
+from hmarl_bench.harness.manifest import config_label, mark_partial
 from hmarl_bench.harness.spec import BenchmarkSpec
 
-__all__ = ["BenchmarkData", "IncompleteResults", "collect", "key_columns", "write_report"]
+__all__ = [
+    "BenchmarkData",
+    "IncompleteResults",
+    "check_cells",
+    "collect",
+    "key_columns",
+    "not_current",
+    "recompute_command",
+    "write_report",
+]
 
 
 class IncompleteResults(RuntimeError):
-    """Stored cells lack what the report needs (e.g. baselines' tuning-seed scores)."""
+    """Tables would not be of complete, current cells: a cell is missing, stale, corrupt,
+    failed or stored without what the report needs (baselines' tuning-seed scores)."""
 
 
 @dataclass
@@ -91,39 +110,90 @@ def _names(cells: list) -> str:
     return ", ".join(c.cell_id for c in cells[:5]) + (", ..." if len(cells) > 5 else "")
 
 
-def _check_cells(spec: BenchmarkSpec, root: Path) -> None:
-    """Warn about stale cells (left out); refuse incomplete ones (no silent fallback)."""
-    store, cells = CellStore(root), build_cells(spec)
-    stale = store.stale(cells)
-    if stale:
-        print(
-            f"warning: {len(stale)} stored cell(s) were computed under another configuration "
-            f"and are left out of the tables ({_names(stale)}); run the benchmark without "
-            "--only-tables to recompute them",
-            file=sys.stderr,
-        )
-    incomplete = store.incomplete(cells)
-    if incomplete:
+def recompute_command(spec: BenchmarkSpec, root: Path) -> str:
+    """The command that computes ``spec``'s missing, stale, corrupt or failed cells under
+    ``root`` (a plain run: it skips the current cells and runs the others)."""
+    config = config_label(spec.source) or spec.name
+    if spec.source and Path(config).name == config:  # a config outside the project
+        config = str(spec.source)
+    out = root.parent
+    return f"python -m hmarl_bench.benchmark {config}" + (
+        "" if out == Path("results") else f" --out {out}"
+    )
+
+
+def _describe(status: CellStatus, store: CellStore) -> str:
+    """``default__random is failed (see cells/default__random.error.json)`` and the like."""
+    cell = status.cell
+    if status.state == "failed":
+        why = f"see {store.error_path(cell)}"
+    elif status.state == "incomplete":
+        why = f"{status.reason}: no scores on the tuning seeds, where the reference is chosen"
+    else:
+        why = status.reason
+    if len(why) > 120:  # a long list of edited modules: --status has all of it
+        why = why[:100].rsplit(" ", 1)[0] + " ...; --status lists all"
+    return f"cell {cell.cell_id} is {status.state}" + (f" ({why})" if why else "")
+
+
+def not_current(spec: BenchmarkSpec, root: Path) -> list[CellStatus]:
+    """The status of each of ``spec``'s cells under ``root`` that is not current."""
+    store = CellStore(root)
+    return [s for s in (store.status(c) for c in build_cells(spec)) if s.state != "current"]
+
+
+def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) -> str:
+    """Refuse tables from anything but complete, current cells (one line naming the first
+    cell that is not, and the command that recomputes it).
+
+    With ``allow_missing`` the tables are made from the current cells and marked partial:
+    returns that mark (empty when every cell is current). Even then a scenario's baseline
+    must be current: the reference (the best rule on the tuning seeds) is chosen among all
+    of them, and choosing it among the rest would switch it silently.
+    """
+    store = CellStore(root)
+    bad = not_current(spec, root)
+    if not bad:
+        return ""
+    command = recompute_command(spec, root)
+    if not allow_missing:
+        more = f" (and {len(bad) - 1} more not current)" if len(bad) > 1 else ""
         raise IncompleteResults(
-            f"{len(incomplete)} stored baseline cell(s) under {store.cells_dir} have no "
-            f"scores on the tuning seeds ({_names(incomplete)}): they were stored before the "
-            "reference (the best rule) was chosen on the tuning seeds, and choosing it on "
-            "the evaluation seeds instead would be biased. Run the benchmark without "
-            "--only-tables: it recomputes only these cells."
+            f"{_describe(bad[0], store)}{more}: no tables from incomplete results; recompute "
+            f"with: {command} (or add --allow-missing for partial tables)"
         )
+    references = [s for s in bad if s.cell.kind == BASELINE]
+    if references:
+        raise IncompleteResults(
+            f"{_describe(references[0], store)}: the reference of scenario "
+            f"'{references[0].cell.scenario}' is chosen among all its baselines, so even "
+            f"partial tables need it; recompute with: {command}"
+        )
+    states = sorted({s.state for s in bad})
+    mark = (  # stored in the tables and manifest: no paths (the command may name --out)
+        f"{len(bad)} of {len(build_cells(spec))} cells not current "
+        f"({', '.join(states)}: {_names([s.cell for s in bad])})"
+    )
+    print(f"warning: partial results: {mark}; complete with: {command}", file=sys.stderr)
+    return mark
 
 
-def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[Path]:
+def write_report(
+    spec: BenchmarkSpec, root: Path, figures: bool = True, allow_missing: bool = False
+) -> list[Path]:
     """Statistics, tables and figures from every stored cell; returns the files written.
 
-    Raises :class:`IncompleteResults` when stored cells lack what the report needs.
+    Raises :class:`IncompleteResults` when a cell is missing, stale, corrupt, failed or
+    incomplete (:func:`check_cells`); with ``allow_missing``, tables of the current cells
+    marked partial (in ``headline.md`` and ``manifest.json``).
     """
     from hmarl_bench.harness import stats, tables
 
-    _check_cells(spec, root)
+    partial = check_cells(spec, root, allow_missing)
     data = collect(spec, root)
     if data.per_seed.empty:
         return []
+    mark_partial(root, partial)
     options = {
         "n_resamples": spec.n_resamples,
         "confidence_level": spec.confidence_level,
@@ -143,6 +213,7 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
         data.solves,
         title,
         tuning=data.tuning,
+        partial=partial,
     )
     from hmarl_bench.harness import aggregate
 

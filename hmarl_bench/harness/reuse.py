@@ -7,17 +7,22 @@ and the library versions; it does not name the benchmark. So a cell of benchmark
 ``frontier`` whose id and fingerprint equal a complete, stored cell of benchmark
 ``hierarchy`` would compute exactly that result again (cells are deterministic given their
 seeds): :func:`reuse_cells` copies it instead, with its models. Anything else, a stale,
-incomplete, corrupt or missing source cell, is left to run.
+incomplete, corrupt or missing source cell, is left to run; so is a cell whose models are
+not in the source folder (``models/`` is not committed: a learner cell from a clone has
+its scores but not its policy), since a copy without them would be current to
+``--status`` yet have no model to load or transfer. Such cells are named in one line.
 
 ``python -m hmarl_bench.benchmark frontier --reuse-from results/hierarchy results/default``
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from hmarl_bench.harness.cells import Cell, CellStore, write_atomic
+from hmarl_bench.harness.cells import LEARNER, Cell, CellStore, write_atomic
 
 __all__ = ["reuse_cells"]
 
@@ -33,19 +38,33 @@ def _models(store: CellStore, cell: Cell) -> list[Path]:
     )
 
 
+def _models_present(store: CellStore, cell: Cell, result: dict[str, Any]) -> bool:
+    """Whether the models ``result`` was stored with are in ``store`` (its ``artifacts``;
+    a learner cell stored before they were listed needs at least its own model)."""
+    names = result.get("artifacts")
+    if names is None:
+        return cell.kind != LEARNER or bool(_models(store, cell))
+    return all((store.models_dir / name).is_file() for name in names)
+
+
 def reuse_cells(cells: Sequence[Cell], store: CellStore, sources: Sequence[Path]) -> list[Cell]:
     """Copy into ``store`` each of ``cells`` it lacks that a source results folder holds
     under the same fingerprint (complete, as :meth:`CellStore.load` requires); returns the
     cells copied. ``sources`` are results folders of other benchmarks (``results/hierarchy``);
     the first that has a cell wins. The cell file is copied byte for byte (its timings are
     those of the run that computed it), then its models."""
-    copied = []
+    copied, without_models = [], []
     stores = [CellStore(Path(s)) for s in sources if Path(s).resolve() != store.root.resolve()]
     for cell in cells:
         if store.is_done(cell):
             continue
+        lacking = []  # sources that hold the cell but not its models
         for source in stores:
-            if source.load(cell) is None:
+            result = source.load(cell)
+            if result is None:
+                continue
+            if not _models_present(source, cell, result):
+                lacking.append(str(source.models_dir))
                 continue
             for model in _models(source, cell):
                 write_atomic(store.models_dir / model.name, model.read_bytes())
@@ -53,4 +72,13 @@ def reuse_cells(cells: Sequence[Cell], store: CellStore, sources: Sequence[Path]
             store.error_path(cell).unlink(missing_ok=True)
             copied.append(cell)
             break
+        else:
+            if lacking:
+                without_models.append(f"{cell.cell_id} (not in {', '.join(lacking)})")
+    if without_models:
+        print(
+            f"note: {len(without_models)} cell(s) stored under the same fingerprint were not "
+            f"reused because their models are missing, so they run: {', '.join(without_models)}",
+            file=sys.stderr,
+        )
     return copied

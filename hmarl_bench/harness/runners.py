@@ -174,12 +174,13 @@ def run_clairvoyant(cell: Cell, scenario: Scenario) -> dict[str, Any]:
 def run_external(cell: Cell, scenario: Scenario) -> dict[str, Any]:
     """A policy brought by import path (:mod:`hmarl_bench.harness.external`), evaluated
     like a baseline: one batched pass over the evaluation seeds."""
-    from hmarl_bench.harness.external import make_controller
+    from hmarl_bench.harness.external import CheckedController, make_controller
 
     start = time.perf_counter()
     controller, form = make_controller(cell.factory, scenario)
     build_seconds = time.perf_counter() - start
-    frame = evaluate(scenario, controller, cell.evaluation_seeds, keep_reports=True)
+    checked = CheckedController(controller, cell.policy)  # every day's orders checked
+    frame = evaluate(scenario, checked, cell.evaluation_seeds, keep_reports=True)
     return {
         "rows": rows_of(frame),
         "trace": episode_trace(frame, scenario),

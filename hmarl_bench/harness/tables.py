@@ -375,8 +375,10 @@ def write_tables(
     solves: pd.DataFrame | None = None,
     title: str = "",
     tuning: pd.DataFrame | None = None,
+    partial: str = "",
 ) -> list[Path]:
-    """Write every table into ``out_dir``; returns the files written."""
+    """Write every table into ``out_dir``; returns the files written. ``partial`` (what
+    is missing, for tables made with ``--allow-missing``) heads every Markdown table."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
@@ -389,6 +391,7 @@ def write_tables(
     note += _references_note(headline)
     note += _bound_note(solves)
     heading = f"# {title}\n\n" if title else ""
+    heading += f"> **Partial results, not for comparison**: {partial}\n\n" if partial else ""
     written.append(
         _write(out_dir / "headline.md", heading + to_markdown(titles, cells, best) + note)
     )

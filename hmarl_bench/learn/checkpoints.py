@@ -7,7 +7,10 @@ re-exported here.
 **Checkpoints and Ctrl-C.** Weights only change between rollouts, so
 :class:`RolloutCheckpoints` saves at the start of a rollout (``<prefix>_<steps>_steps.zip``,
 plus ``<prefix>_vecnormalize_<steps>_steps.pkl`` with reward normalization), where the
-step count and the weights agree exactly. :func:`catch_sigint` turns the first Ctrl-C into a
+step count and the weights agree exactly; both files are written atomically (a kill or a
+full disk mid-save leaves no half file under the final name). :func:`latest_checkpoint`
+passes over a checkpoint that cannot be read anyway (named in a warning) to the one before
+it. :func:`catch_sigint` turns the first Ctrl-C into a
 :class:`StopFlag`; the callback then stops training at its next step and saves a checkpoint
 of the last completed rollout, which is where :func:`latest_checkpoint` resumes. A second
 Ctrl-C stops at once (``KeyboardInterrupt``).
@@ -15,9 +18,12 @@ Ctrl-C stops at once (``KeyboardInterrupt``).
 
 from __future__ import annotations
 
+import pickle
 import re
 import signal
+import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +33,7 @@ from typing import Any
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
+from hmarl_bench._atomic import save_atomic
 from hmarl_bench.learn.budget import Budget, check_batch_size, rollout_budget
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "check_batch_size",
     "latest_checkpoint",
     "rollout_budget",
+    "unreadable",
 ]
 
 
@@ -100,11 +108,41 @@ def _checkpoint_paths(folder: Path, prefix: str, steps: int) -> tuple[Path, Path
     )
 
 
-def latest_checkpoint(folder: Path, prefix: str, rollout: int) -> Checkpoint | None:
-    """The checkpoint with the most steps in ``folder`` (None if there is none).
+def unreadable(checkpoint: Checkpoint) -> str | None:
+    """Why ``checkpoint`` cannot be loaded (a truncated or corrupt file), or None.
 
-    A checkpoint from SB3's own ``CheckpointCallback`` may lie inside a rollout; its weights
-    are those of the rollout's start, so its steps are rounded down to it.
+    The model must be a complete zip holding SB3's ``data`` and ``policy.pth`` (every
+    member's CRC checked), and its reward-normalization statistics, if any, must unpickle.
+    """
+    try:
+        with zipfile.ZipFile(checkpoint.model) as archive:
+            damaged = archive.testzip()
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        return f"{checkpoint.model.name} is not a readable zip file ({err})"
+    if damaged is not None:
+        return f"{checkpoint.model.name} has a corrupt member {damaged!r}"
+    if not {"data", "policy.pth"} <= names:
+        return f"{checkpoint.model.name} is not a saved model (no data or policy.pth)"
+    if checkpoint.vecnormalize is not None:
+        try:
+            with checkpoint.vecnormalize.open("rb") as handle:
+                pickle.load(handle)
+        except Exception as err:  # noqa: BLE001 - any unpickling failure means unreadable
+            return f"{checkpoint.vecnormalize.name} cannot be read ({type(err).__name__})"
+    return None
+
+
+def latest_checkpoint(
+    folder: Path, prefix: str, rollout: int, bad: list[str] | None = None
+) -> Checkpoint | None:
+    """The readable checkpoint with the most steps in ``folder`` (None if there is none).
+
+    A truncated or corrupt one (:func:`unreadable`: a run killed while saving it, a full
+    disk) is named in a warning and the one before it is tried; ``bad`` (if given)
+    collects why each was passed over. A checkpoint from SB3's own ``CheckpointCallback``
+    may lie inside a rollout; its weights are those of the rollout's start, so its steps
+    are rounded down to it.
     """
     pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)_steps\.zip$")
     found = []
@@ -112,11 +150,18 @@ def latest_checkpoint(folder: Path, prefix: str, rollout: int) -> Checkpoint | N
         match = pattern.match(path.name)
         if match:
             found.append((int(match.group(1)), path))
-    if not found:
-        return None
-    steps, path = max(found)
-    stats = _checkpoint_paths(Path(folder), prefix, steps)[1]
-    return Checkpoint(path, steps // rollout * rollout, stats if stats.is_file() else None)
+    for steps, path in sorted(found, reverse=True):
+        stats = _checkpoint_paths(Path(folder), prefix, steps)[1]
+        checkpoint = Checkpoint(
+            path, steps // rollout * rollout, stats if stats.is_file() else None
+        )
+        why = unreadable(checkpoint)
+        if why is None:
+            return checkpoint
+        print(f"warning: checkpoint {path}: {why}; trying an earlier one", file=sys.stderr)
+        if bad is not None:
+            bad.append(why)
+    return None
 
 
 class RolloutCheckpoints(BaseCallback):
@@ -150,12 +195,12 @@ class RolloutCheckpoints(BaseCallback):
         steps = self.model.num_timesteps
         self.model.num_timesteps = self.steps_done
         try:
-            self.model.save(model_path)
+            save_atomic(model_path, self.model.save)
         finally:
             self.model.num_timesteps = steps
         normalizer = self.model.get_vec_normalize_env()
         if isinstance(normalizer, VecNormalize):
-            normalizer.save(str(stats_path))
+            save_atomic(stats_path, lambda tmp: normalizer.save(str(tmp)))
             return Checkpoint(model_path, self.steps_done, stats_path)
         return Checkpoint(model_path, self.steps_done)
 

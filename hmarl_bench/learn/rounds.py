@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._atomic import save_atomic, write_atomic
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.learn.checkpoints import Resume, StopFlag, latest_checkpoint, rollout_budget
 from hmarl_bench.learn.hierarchy import Learner, Policies, evaluate_policies, train_learner
@@ -178,8 +179,10 @@ def train_rounds(
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
                 for learner in learners:
-                    getattr(policies, learner.name).save(folder / f"{learner.name}.zip")
-                result.curves["joint"].to_csv(folder / "joint_learning_curve.csv", index=False)
+                    model = getattr(policies, learner.name)
+                    save_atomic(folder / f"{learner.name}.zip", model.save)
+                curve = result.curves["joint"].to_csv(index=False)
+                write_atomic(folder / "joint_learning_curve.csv", curve)
         for index, learner in enumerate(() if joint else learners):
             if resuming and index < start.learner:
                 continue
@@ -206,8 +209,9 @@ def train_rounds(
                 resume=start.resume if resuming and index == start.learner else None,
             )
             if folder is not None:
-                trained.learning_curve.to_csv(
-                    folder / f"{learner.name}_learning_curve.csv", index=False
+                write_atomic(
+                    folder / f"{learner.name}_learning_curve.csv",
+                    trained.learning_curve.to_csv(index=False),
                 )
             if trained.interrupted:
                 raise RoundsInterrupted(number, index, results)
@@ -222,15 +226,15 @@ def train_rounds(
             result.timesteps[learner.name] = trained.timesteps
             result.timesteps_requested[learner.name] = trained.budget.requested
             if folder is not None:
-                trained.model.save(folder / f"{learner.name}.zip")
+                save_atomic(folder / f"{learner.name}.zip", trained.model.save)
             if on_learner is not None:
                 on_learner(number, learner, trained)
         result.policies = policies
         result.episodes = evaluate_policies(scenario, policies, eval_seeds)
         if folder is not None:
-            result.episodes.to_csv(folder / "episodes.csv", index=False)
+            write_atomic(folder / "episodes.csv", result.episodes.to_csv(index=False))
             rows = [round_summary(r) for r in [*results, result]]
-            pd.DataFrame(rows).to_csv(Path(out) / "rounds.csv", index=False)
+            write_atomic(Path(out) / "rounds.csv", pd.DataFrame(rows).to_csv(index=False))
         results.append(result)
         if on_round is not None:
             on_round(result)

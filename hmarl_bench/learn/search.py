@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.agents.interfaces import INTERFACES
 
 __all__ = ["SEARCH_SPACE", "main", "sample_params", "search"]
@@ -124,7 +125,7 @@ def search(
     frame.insert(3, "seconds", frame["number"].map(seconds))
     frame.insert(0, "learners", learners)
     frame.insert(0, "scenario", scenario)
-    frame.to_csv(out / "trials.csv", index=False)
+    write_atomic(out / "trials.csv", frame.to_csv(index=False))
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if completed:
         space = {k: v for k, v in SEARCH_SPACE.items() if k not in (fixed or {})}
@@ -141,7 +142,7 @@ def search(
             lines += [f"{k} = {json.dumps(v)}" for k, v in values.items() if k != "reward"]
             for k, v in values.get("reward", {}).items():
                 lines.append(f"reward.{k} = {json.dumps(v)}")
-        (out / "best.toml").write_text("\n".join(lines) + "\n")
+        write_atomic(out / "best.toml", "\n".join(lines) + "\n")
     return frame
 
 
@@ -189,7 +190,11 @@ def _seeds(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    from hmarl_bench.cli_parser import check_outputs
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    check_outputs(parser, args.out, None, "")  # before any trial: the folder takes files
     try:
         seeds = _seeds(args.validation_seeds)
         if not seeds or args.trials < 1 or args.timesteps < 1:
@@ -208,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(frame.to_string(index=False))
     print(f"wrote {args.out / 'trials.csv'}")
     return 0

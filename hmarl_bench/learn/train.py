@@ -26,6 +26,7 @@ from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
+from hmarl_bench._atomic import save_atomic, write_atomic
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
@@ -162,7 +163,8 @@ class KPIEvalCallback(BaseCallback):
 
     Logs ``eval/mean_total_cost`` and ``eval/mean_store_reward`` (TensorBoard), keeps the
     model with the lowest mean total cost at ``best_model_path``, and records the learning
-    curve. ``on_eval(timesteps, cost)`` is called after each point; ``False`` stops
+    curve, rewritten atomically at ``curve_path`` after each point (so a killed run keeps
+    the points it made). ``on_eval(timesteps, cost)`` is called after each point; ``False`` stops
     training (a search's pruner). It evaluates with :func:`hmarl_bench.evaluation.evaluate`
     (the warehouse and supplier on their rules, all seeds as one batch, masks for maskable
     models) instead of SB3's EvalCallback so that selection uses the benchmark's own cost,
@@ -178,9 +180,11 @@ class KPIEvalCallback(BaseCallback):
         interface: str = "seed",
         horizon_mask: bool = True,
         on_eval: Callable[[int, float], bool] | None = None,
+        curve_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.on_eval = on_eval
+        self.curve_path = curve_path
         self.halted = False  # on_eval said stop
         self.scenario = scenario
         self.interface = interface
@@ -226,6 +230,8 @@ class KPIEvalCallback(BaseCallback):
             "fill_rate": float(frame["fill_rate"].mean()),
         }
         self.rows.append(row)
+        if self.curve_path is not None:  # after each point, atomically: a kill keeps it
+            write_atomic(self.curve_path, pd.DataFrame(self.rows).to_csv(index=False))
         self.logger.record("eval/mean_total_cost", cost)
         self.logger.record("eval/mean_store_reward", row["mean_reward"])
         self.logger.record("eval/fill_rate", row["fill_rate"])
@@ -234,7 +240,7 @@ class KPIEvalCallback(BaseCallback):
         if cost < self.best_cost:
             self.best_cost = cost
             if self.best_model_path is not None:
-                self.model.save(self.best_model_path)
+                save_atomic(self.best_model_path, self.model.save)
             else:
                 buffer = io.BytesIO()
                 self.model.save(buffer)
@@ -297,8 +303,9 @@ def train_store_policy(
     the learning curve and model selection every ``eval_freq`` environment steps (0: only at
     the start and the end). A ``reward`` table in the hyperparams replaces some of the
     scenario's store reward weights for training only. ``log_dir`` receives TensorBoard
-    logs, checkpoints and the best model. Training is on the CPU and, for a given seed,
-    deterministic. ``initial_model`` (a loaded model of this algo) continues training
+    logs, checkpoints, the best model and the learning curve so far (``learning_curve.csv``,
+    rewritten after each point). Training is on the CPU and, for a given seed, deterministic.
+    ``initial_model`` (a loaded model of this algo) continues training
     instead of starting afresh. The budget is rounded up to whole rollouts
     (:class:`~hmarl_bench.learn.checkpoints.Budget`). ``checkpoint_freq`` agent-steps
     between checkpoints in ``log_dir/checkpoints``; ``stop`` (set by Ctrl-C) ends training
@@ -322,7 +329,13 @@ def train_store_policy(
         best_path = log_dir / "best_model.zip" if log_dir else None
         freq = eval_freq if eval_freq > 0 else timesteps + 1
         evaluator = KPIEvalCallback(
-            scenario, eval_seeds, freq, best_path, options["interface"], options["horizon_mask"]
+            scenario,
+            eval_seeds,
+            freq,
+            best_path,
+            options["interface"],
+            options["horizon_mask"],
+            curve_path=log_dir / "learning_curve.csv" if log_dir else None,
         )
         callbacks.append(evaluator)
     folder = log_dir / "checkpoints" if log_dir is not None else None

@@ -9,8 +9,12 @@ Every input is checked before the run folder is made (:mod:`hmarl_bench.run.args
 scenario, the hyperparameters, a minibatch no larger than a rollout, the folder itself),
 so a bad one is one line and exit status 2 with nothing written. Ctrl-C during training
 saves a checkpoint, ``config.json`` and the learning curve so far and exits with 130;
-``--resume RUN_DIR`` continues it (:mod:`hmarl_bench.run.folder`). ``--learners`` and
-``--rounds`` runs go to :mod:`hmarl_bench.run.rounds`.
+``--resume RUN_DIR`` continues it (:mod:`hmarl_bench.run.folder`) from its latest readable
+checkpoint (a truncated one is named and passed over), with the learning curve up to it
+(written after each point, so it survives even a kill). With no readable checkpoint left
+it refuses, one line, rather than silently training from step 0: ``--resume RUN_DIR
+--restart`` does that on purpose. ``--learners`` and ``--rounds`` runs go to
+:mod:`hmarl_bench.run.rounds`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from hmarl_bench._atomic import save_atomic, write_atomic
 from hmarl_bench.run.args import (
     EVAL_SEED_BASE,
     N_VALIDATION_SEEDS,
@@ -32,6 +37,7 @@ from hmarl_bench.run.args import (
 )
 from hmarl_bench.run.folder import (
     RunFolderError,
+    clear_training,
     code_record,
     default_run_folder,
     make_run_folder,
@@ -78,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse_overrides(args.hp)
     except (ScenarioError, RunFolderError, ValueError) as err:
         return _error(str(err))
+    if args.restart and not is_store_only(args):
+        return _error("--restart is for the store-only run (--learners stores, one round)")
     try:
         if not is_store_only(args):
             from hmarl_bench.run.rounds import run_rounds
@@ -90,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
+    except RunFolderError as err:
+        return _error(str(err))
+    except OSError as err:  # a full disk: every run file is written atomically
+        print(f"error: {err}; files written before are intact (checkpoints: --resume "
+              f"{args.out} continues from the last one)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _plan(args: RunArgs, scenario: Any, overrides: dict[str, Any]) -> tuple[dict, Any]:
@@ -165,6 +179,8 @@ def _run(
             "code": code_record(),
         }
         write_config(out, config)
+    if args.restart:
+        config["status"] = "training"
     if not args.eval_only and config["status"] != "trained":
         model = train_run(args, scenario, overrides, budget, out, config, model)
         if isinstance(model, int):
@@ -175,17 +191,29 @@ def _run(
 
 
 def _resume_point(args: RunArgs, out: Path, budget: Any, config: dict[str, Any]) -> Any:
-    """The checkpoint an interrupted run continues from (None: start training anew)."""
+    """The latest readable checkpoint an interrupted run continues from, with its learning
+    curve up to it; raises RunFolderError when there is none (never a silent restart)."""
     import numpy as np
     import pandas as pd
 
     from hmarl_bench.learn.checkpoints import Resume, latest_checkpoint
 
-    checkpoint = latest_checkpoint(out / "checkpoints", args.algo, budget.rollout)
+    bad: list[str] = []
+    checkpoint = latest_checkpoint(out / "checkpoints", args.algo, budget.rollout, bad)
     if checkpoint is None:
-        return None
+        found = f"{len(bad)} unreadable" if bad else "none saved"
+        raise RunFolderError(
+            f"no readable checkpoint in {out / 'checkpoints'} ({found}): cannot resume; "
+            f"train the run again from step 0 with: python -m hmarl_bench.run --resume "
+            f"{out} --restart"
+        )
     path = out / "learning_curve.csv"
-    curve = pd.read_csv(path).to_dict("records") if path.is_file() else []
+    try:
+        curve = pd.read_csv(path).to_dict("records") if path.is_file() else []
+    except (OSError, ValueError) as err:
+        raise RunFolderError(
+            f"cannot read {path} ({err}); --resume {out} --restart trains again from step 0"
+        ) from None
     seed = int(np.random.SeedSequence([args.seed, checkpoint.steps]).generate_state(1)[0])
     print(
         f"resuming {out} at {checkpoint.steps:,} of {budget.trained:,} agent-steps "
@@ -209,7 +237,11 @@ def train_run(
     from hmarl_bench.learn.checkpoints import catch_sigint
     from hmarl_bench.learn.train import train_store_policy
 
-    resume = _resume_point(args, out, budget, config) if args.resume else None
+    if args.restart:
+        clear_training(out)
+        config.update(train_seconds=0.0, timesteps_trained=0)
+        print(f"restarting {out} from step 0 (--restart): its checkpoints and curve deleted")
+    resume = _resume_point(args, out, budget, config) if args.resume and not args.restart else None
     freq = args.eval_freq or max(budget.requested // 10, 1)
     print(
         f"training {args.algo} on '{scenario.name}' for {budget.describe()} "
@@ -236,8 +268,8 @@ def train_run(
             )
         except (ValueError, AssertionError) as err:  # SB3 asserts on some settings
             return _error(f"training failed: {err}")
-    result.model.save(out / "model.zip")
-    result.learning_curve.to_csv(out / "learning_curve.csv", index=False)
+    save_atomic(out / "model.zip", result.model.save)
+    write_atomic(out / "learning_curve.csv", result.learning_curve.to_csv(index=False))
     config["train_seconds"] = float(config.get("train_seconds", 0.0)) + result.seconds
     config["timesteps_trained"] = int(result.timesteps)
     if result.interrupted:

@@ -55,6 +55,7 @@ class RunArgs:
     rounds: int = 1  # rounds of alternating training (hmarl_bench.learn.rounds)
     force: bool = False  # --out may be an existing run folder: its run files are replaced
     resume: str | None = None  # continue the interrupted run in this folder
+    restart: bool = False  # with resume: train it again from step 0 (no readable checkpoint)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunArgs:
@@ -168,8 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         default=None,
         metavar="RUN_DIR",
-        help="continue an interrupted run from its last checkpoint, to the same budget with "
-        "the configuration in RUN_DIR/config.json (give no other options but --no-progress)",
+        help="continue an interrupted run from its last readable checkpoint (a truncated "
+        "one is named and passed over), to the same budget with the configuration in "
+        "RUN_DIR/config.json (give no other options but --no-progress and --restart)",
+    )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="with --resume RUN_DIR: train the run again from step 0 with its recorded "
+        "configuration, deleting its checkpoints, models and learning curve (what to do "
+        "when --resume finds no readable checkpoint)",
     )
     parser.add_argument(
         "--eval-episodes",
@@ -261,6 +270,8 @@ def parse_args(argv: list[str] | None = None) -> RunArgs:
     parser = build_parser()
     args = RunArgs(**vars(parser.parse_args(argv)))
     if args.resume is None:
+        if args.restart:
+            parser.error("--restart goes with --resume RUN_DIR (it restarts that run)")
         _check(parser, args)
     elif args.force:
         parser.error("--resume continues a run in its own folder; leave out --force")

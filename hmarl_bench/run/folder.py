@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.harness.provenance import (
     PACKAGE_DIR,
     code_digest,
@@ -42,6 +42,7 @@ __all__ = [
     "default_run_folder",
     "make_run_folder",
     "read_config",
+    "clear_training",
     "resume_args",
     "write_config",
 ]
@@ -65,7 +66,9 @@ RUN_OUTPUTS = (
 #: Where a run's code starts: every module these reach by static imports is code it can run.
 RUN_ROOTS = ("hmarl_bench.run.__main__",)
 #: Options that may accompany ``--resume`` whatever the run recorded (display only).
-_FREE_ON_RESUME = {"resume", "progress"}
+_FREE_ON_RESUME = {"resume", "progress", "restart"}
+#: What ``--resume --restart`` deletes before training again from step 0.
+TRAINING_OUTPUTS = ("model.zip", "best_model.zip", "checkpoints", "tb", "learning_curve.csv")
 
 
 class RunFolderError(ValueError):
@@ -153,16 +156,9 @@ def make_run_folder(out: Path, force: bool = False) -> None:
 
 
 def write_config(out: Path, config: dict[str, Any]) -> None:
-    """Write ``out/config.json`` atomically (readers see the old file or the new one)."""
-    text = json.dumps(config, indent=2, default=str)
-    handle, tmp = tempfile.mkstemp(dir=out, prefix=".config.json.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, out / "config.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``out/config.json`` atomically (readers see the old file or the new one),
+    readable as the umask allows (typically 0644)."""
+    write_atomic(out / "config.json", json.dumps(config, indent=2, default=str))
 
 
 def read_config(out: Path) -> dict[str, Any]:
@@ -210,4 +206,15 @@ def resume_args(args: RunArgs, argv: list[str] | None) -> tuple[RunArgs, dict[st
         config["code_at_resume"] = code
     recorded.out, recorded.resume, recorded.force = str(out), str(out), False
     recorded.progress = args.progress
+    recorded.restart = args.restart
     return recorded, config
+
+
+def clear_training(out: Path) -> None:
+    """Delete what training wrote in ``out`` (:data:`TRAINING_OUTPUTS`), for ``--restart``."""
+    for name in TRAINING_OUTPUTS:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._atomic import save_atomic, write_atomic
 from hmarl_bench.confidence import mean_ci
 
 __all__ = [
@@ -57,9 +58,9 @@ def compare_with_baselines(
         frames[name] = evaluate(scenario, controller, eval_seeds)
     table = summary_table(frames)
     per_episode = pd.concat([f.assign(policy=p) for p, f in frames.items()], ignore_index=True)
-    per_episode.to_csv(out / "episodes.csv", index=False)
-    table.to_csv(out / "results.csv", index=False)
-    (out / "results.md").write_text(render_markdown(table), encoding="utf-8")
+    write_atomic(out / "episodes.csv", per_episode.to_csv(index=False))
+    write_atomic(out / "results.csv", table.to_csv(index=False))
+    write_atomic(out / "results.md", render_markdown(table))
     return table
 
 
@@ -215,7 +216,7 @@ def plot_learning_curve(curve: pd.DataFrame, baseline_cost: float, path: Path) -
     labels = ["learned store policy", "selected checkpoint", "seed rule (s,S)"]
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False,
                handlelength=1.6, columnspacing=0.8)  # fmt: skip
-    fig.savefig(path, metadata=PNG_METADATA)
+    save_atomic(path, lambda tmp: fig.savefig(tmp, metadata=PNG_METADATA))
     plt.close(fig)
 
 

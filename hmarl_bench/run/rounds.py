@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.config import Scenario
 from hmarl_bench.learn.hyperparam_keys import learner_names
 from hmarl_bench.run.args import (
@@ -233,7 +234,7 @@ def run_rounds(
             print(f"error: {err}", file=sys.stderr)
             return 2
     rows = [round_summary(r) for r in results]
-    (out / "rounds.md").write_text(render_rounds(rows), encoding="utf-8")
+    write_atomic(out / "rounds.md", render_rounds(rows))
 
     final = results[-1]
     label = f"{args.algo}:{names}"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hmarl_bench._atomic import WriteError, write_atomic
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
@@ -213,6 +214,16 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; a file that cannot be written (a full disk) is one line, status 1
+    (every output is written atomically: earlier files stay intact)."""
+    try:
+        return _main(argv)
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
@@ -250,11 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes.append(f"Load average at the end {load[0]:.2f}.")
     import pandas as pd
 
-    pd.DataFrame([r.row() for r in rows]).to_csv(args.out / "speed.csv", index=False)
+    write_atomic(args.out / "speed.csv", pd.DataFrame([r.row() for r in rows]).to_csv(index=False))
     figures = plot_scaling(rows, args.out) if any(r.section == "scaling" for r in rows) else []
     notes.append(f"Wrote {', '.join(str(p) for p in [args.out / 'speed.csv', *figures])}.")
     text = print_tables(rows, notes)
-    (args.out / "speed.txt").write_text(text + "\n", encoding="utf-8")
+    write_atomic(args.out / "speed.txt", text + "\n")
     if args.readme is not None:
         from hmarl_bench.harness.readme import replace_marked
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hmarl_bench._atomic import WriteError, write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
@@ -193,6 +194,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; a file that cannot be written (a full disk) is one line, status 1
+    (every output is written atomically: earlier files stay intact)."""
+    try:
+        return _main(argv)
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from hmarl_bench.harness.readme import replace_marked
     from hmarl_bench.harness.spec import BenchmarkError, load_benchmark
 
@@ -222,9 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stored is not None:
             cost = replace(cost, stored_cell_hours=stored[0], stored_in=stored[1])
         costs.append(cost)
-    pd.DataFrame([asdict(c) for c in costs]).to_csv(args.out / "mpc.csv", index=False)
+    write_atomic(args.out / "mpc.csv", pd.DataFrame([asdict(c) for c in costs]).to_csv(index=False))
     table = to_markdown(costs, spec.name, args.seconds)
-    (args.out / "mpc.md").write_text(table, encoding="utf-8")
+    write_atomic(args.out / "mpc.md", table)
     print(table, end="")
     print(f"wrote {args.out / 'mpc.csv'} and {args.out / 'mpc.md'}")
     if args.readme is not None:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from hmarl_bench._atomic import write_atomic
+
 __all__ = ["QUICKSTART_ARGS", "README_KEY", "Quickstart", "readme_block", "time_quickstart"]
 
 #: The quick start's training command, after ``python -m hmarl_bench.run``.
@@ -114,7 +116,7 @@ def write(result: Quickstart, out: Path) -> Path:
     """``quickstart.txt`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / FILE
-    path.write_text(result.text() + "\n", encoding="utf-8")
+    write_atomic(path, result.text() + "\n")
     return path
 
 

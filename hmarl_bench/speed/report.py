@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hmarl_bench._atomic import save_atomic
 from hmarl_bench.speed.measure import Measurement
 
 __all__ = ["LinearFit", "fits_by_skus", "linear_fit", "plot_scaling", "print_tables"]
@@ -119,7 +120,7 @@ def plot_scaling(rows: Sequence[Measurement], out: Path) -> list[Path]:
     fig.tight_layout()
     paths = [out / "scaling.png", out / "scaling.pdf"]
     for path in paths:
-        fig.savefig(path, dpi=150)
+        save_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150))
     plt.close(fig)
     return paths
 

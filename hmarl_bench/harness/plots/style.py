@@ -38,6 +38,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from hmarl_bench._atomic import save_atomic
+
 __all__ = [
     "COST_UNIT",
     "error_bar",
@@ -138,8 +140,8 @@ def save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
     """``stem.png`` and ``stem.pdf`` in ``out_dir``, byte-stable; closes the figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"]
-    fig.savefig(paths[0], metadata=PNG_METADATA)
-    fig.savefig(paths[1], metadata=PDF_METADATA)
+    save_atomic(paths[0], lambda tmp: fig.savefig(tmp, metadata=PNG_METADATA))
+    save_atomic(paths[1], lambda tmp: fig.savefig(tmp, metadata=PDF_METADATA))
     plt.close(fig)
     return paths
 
