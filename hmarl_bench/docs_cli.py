@@ -29,7 +29,7 @@ __all__ = ["COMMANDS", "SCENARIOS_KEY", "cli_page", "main", "parser_of", "scenar
 #: Every command of the package: ``python -m MODULE`` -> ``"module:function"`` building its
 #: argument parser (a new command adds its line here, and ``docs/cli.md`` gets its section).
 COMMANDS: dict[str, str] = {
-    "hmarl_bench.run": "hmarl_bench.run_args:build_parser",
+    "hmarl_bench.run": "hmarl_bench.run.args:build_parser",
     "hmarl_bench.benchmark": "hmarl_bench.benchmark:_parser",
     "hmarl_bench.information": "hmarl_bench.information:_parser",
     "hmarl_bench.speed": "hmarl_bench.speed.__main__:_parser",

@@ -61,7 +61,7 @@ def test_help_lists_the_algos() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--algo" in done.stdout
-    assert "{ppo,maskable_ppo}" in done.stdout
+    assert "{ppo,maskable_ppo,recurrent_ppo,a2c,trpo,dqn,qrdqn}" in done.stdout
     for option in ("--scenario", "--timesteps", "--load", "--eval-only", "--hp"):
         assert option in done.stdout
 
@@ -138,7 +138,9 @@ def test_eval_only_reproduces_the_table(run, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--algo", "dqn"], ["invalid choice", "'dqn'", "ppo", "maskable_ppo"]),
+        (["--algo", "dqn"], ["dqn learns one agent", "not the stores' shared policy", "ppo", "recurrent_ppo"]),
+        (["--algo", "sac"], ["'sac'", "continuous actions", "trpo"]),
+        (["--algo", "xyz"], ["unknown algo 'xyz'", "maskable_ppo"]),
         (["--scenario", "atlantis"], ["atlantis", *list_scenarios()]),
         (["--timesteps", "0"], ["--timesteps", "> 0"]),
         (["--timesteps", "-512"], ["--timesteps", "> 0"]),
