@@ -117,3 +117,11 @@ def test_unknown_split_mode_is_refused():
     cell = Cell(BASELINE, "default", "mpc_free", (10000,))
     with pytest.raises(ValueError, match="unknown split mode"):
         splits(cell, "some")
+
+
+def test_a_node_with_other_code_refuses_a_unit():
+    from hmarl_bench.harness.units import Unit, run_unit
+
+    cell = Cell(BASELINE, "default", "seed_ss_free", (10000,), fingerprint="0" * 16)
+    with pytest.raises(RuntimeError, match="install the driver's hmarl_bench"):
+        run_unit(Unit(cell, "evaluate", 10000))
