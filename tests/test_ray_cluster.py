@@ -70,9 +70,12 @@ def stop_node(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def cluster(tmp_path) -> Iterator[str]:
+def cluster(tmp_path, monkeypatch) -> Iterator[str]:
     """A head node and a worker node of one CPU each on 127.0.0.1; yields the address."""
     pytest.importorskip("ray", reason="ray is not installed (pip install 'hmarl_bench[ray]')")
+    # a private loopback cluster: no token authentication (Ray would otherwise share the
+    # user's ~/.ray/auth_token, which other Ray instances may rewrite while this one runs)
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's Unix socket paths
     env = {
         **os.environ,
