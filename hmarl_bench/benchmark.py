@@ -57,6 +57,7 @@ from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.reuse import reuse_cells
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
+from hmarl_bench.harness.units import SPLIT_MODES, run_split
 
 if TYPE_CHECKING:
     pass
@@ -176,6 +177,7 @@ def run_benchmark(
     recompute: bool = False,
     reuse_from: Sequence[Path] = (),
     allow_missing: bool = False,
+    split: str = "milp",
 ) -> RunSummary:
     """Run the cells not yet stored (every cell with ``recompute``), then write the report
     from every stored cell. Without ``recompute``, missing cells stored under the same
@@ -184,6 +186,8 @@ def run_benchmark(
     ``manifest.json`` is rewritten only when cells run; this run's facts go to the
     ignored ``run_log.json``. When a cell failed (or is otherwise not current) no tables
     are made (``tables_error`` says why) unless ``allow_missing``: then partial ones.
+    ``split`` says which baseline cells run as separate
+    episodes (:mod:`hmarl_bench.harness.units`; ``milp``: the MILP baselines).
     """
     start = time.perf_counter()
     started_at = manifest.now()
@@ -228,7 +232,7 @@ def run_benchmark(
 
     try:
         with _heartbeat(bar, HEARTBEAT_SECONDS) if progress and todo else nullcontext():
-            runner.run(todo, on_outcome)
+            run_split(runner, todo, store, on_outcome, split)
     finally:
         bar.close()
         manifest.write_run_log(
@@ -243,6 +247,7 @@ def run_benchmark(
                 "executor": executor if isinstance(executor, str) else type(executor).__name__,
                 "workers": workers,
                 "address": address,
+                "split": split,
                 "recompute": recompute,
                 "cells": len(cells),
                 "ran": [c.cell_id for c in todo],
@@ -302,6 +307,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="Ray cluster to join (e.g. 'auto' or 'ray://host:10001'); default: start a "
         "local instance. Every node needs hmarl_bench installed.",
+    )
+    parser.add_argument(
+        "--split",
+        choices=SPLIT_MODES,
+        default="milp",
+        help="baseline cells that run as separate episodes (units, stored as they finish "
+        "under cells/<cell-id>.units/, so a killed run resumes mid-cell and one cell uses "
+        "every worker): milp (default: the MILP baselines), all (every untuned or "
+        "grid-tuned rule) or none",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("results"), help="results folder (default: results)"
@@ -456,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             recompute=args.recompute,
             reuse_from=args.reuse_from,
             allow_missing=args.allow_missing,
+            split=args.split,
         )
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -206,8 +206,8 @@ def kpis_from_reports(
     out["mean_warehouse_inventory"] = np.mean([r.warehouse.on_hand for r in used], axis=0)
     out["store_holding_cost"] = np.sum([r.stores.holding_cost.sum(axis=1) for r in used], axis=0)
     out["warehouse_holding_cost"] = np.sum([r.warehouse.holding_cost for r in used], axis=0)
-    out["store_reward"] = np.sum(
-        [reward(r.stores, scenario.store_reward).mean(axis=1) for r in used], axis=0
+    out["store_reward"] = _sum_days(
+        [reward(r.stores, scenario.store_reward).mean(axis=1) for r in used]
     )
     return {k: out[k] for k in KPI_COLUMNS}
 

@@ -138,7 +138,10 @@ def test_eval_only_reproduces_the_table(run, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--algo", "dqn"], ["dqn learns one agent", "not the stores' shared policy", "ppo", "recurrent_ppo"]),
+        (
+            ["--algo", "dqn"],
+            ["dqn learns one agent", "not the stores' shared policy", "ppo", "recurrent_ppo"],
+        ),
         (["--algo", "sac"], ["'sac'", "continuous actions", "trpo"]),
         (["--algo", "xyz"], ["unknown algo 'xyz'", "maskable_ppo"]),
         (["--scenario", "atlantis"], ["atlantis", *list_scenarios()]),

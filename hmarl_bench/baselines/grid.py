@@ -19,7 +19,7 @@ from hmarl_bench.baselines.batch import score_candidates
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import ChainController
 
-__all__ = ["tune"]
+__all__ = ["tune", "tuning_table"]
 
 
 def tune(
@@ -48,6 +48,16 @@ def tune(
     if not grid:
         raise ValueError("tune needs a non-empty grid")
     costs = score_candidates(policy_cls, scenario, seeds, grid)
+    best, table = tuning_table(grid, costs)
+    return dict(grid[best]), table
+
+
+def tuning_table(
+    grid: Sequence[Mapping[str, Any]], costs: Sequence[Sequence[float]]
+) -> tuple[int, pd.DataFrame]:
+    """The best candidate's index and :func:`tune`'s table, from each candidate's total
+    cost on each seed (``costs[i][j]``: candidate ``i``, seed ``j``); shared with the
+    harness, which scores the candidates episode by episode on other workers."""
     rows = []
     for params, episode_costs in zip(grid, costs, strict=True):
         column = pd.Series(episode_costs)  # pandas' mean and std, as on evaluate's frame
@@ -61,7 +71,7 @@ def tune(
     table = pd.DataFrame(rows)
     best = int(np.argmin(table["mean_total_cost"].to_numpy()))
     table["best"] = np.arange(len(table)) == best
-    return dict(grid[best]), table
+    return best, table
 
 
 def _plain(value: Any) -> Any:

@@ -5,9 +5,13 @@ Untuned rules take their levels from the scenario; ``tuned_*`` rules tune on
 ``tuning_seeds`` (training seeds, never evaluation seeds) and carry ``tuned_params`` and
 ``tuning_table`` (and, for the searched families, ``tuning_info``) for the harness:
 
-- the suite's original rules and ``tuned_mpc_free`` search a fixed grid (:func:`tune`);
+- the suite's original rules, ``tuned_mpc_free`` and ``tuned_mpc_fast_free`` search a fixed
+  grid (:func:`tune`);
 - the new families (:data:`SEARCHED`) run :func:`~hmarl_bench.baselines.search.search`
   with ``budget`` (the benchmark's ``[tuning]`` table; a default budget otherwise).
+
+The untuned and grid-tuned builders carry ``rule_class`` and ``grid_tuned``: what
+:mod:`hmarl_bench.harness.units` needs to run such a cell as separate episodes.
 
 Tuning results are cached per (policy, scenario, seeds, budget): the harness builds a
 policy per cell.
@@ -34,6 +38,7 @@ from hmarl_bench.baselines.forecast import ForecastSSFree
 from hmarl_bench.baselines.frontier import EchelonActions, EchelonFree
 from hmarl_bench.baselines.grid import tune
 from hmarl_bench.baselines.mpc import RollingHorizonMILP
+from hmarl_bench.baselines.mpc_fast import FastRollingHorizonMILP
 from hmarl_bench.baselines.search import SearchBudget, SearchResult, search
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.evaluation import ChainController
@@ -69,6 +74,7 @@ def _untuned(policy_cls: Callable[[], ChainController]) -> Builder:
         return policy_cls()
 
     build.__doc__ = f"{policy_cls.__name__} with its untuned levels."
+    build.rule_class, build.grid_tuned = policy_cls, False  # what harness units rebuild
     return build
 
 
@@ -88,6 +94,7 @@ def _tuned(policy_cls: type) -> Builder:
         return policy
 
     build.__doc__ = f"{policy_cls.__name__} with levels tuned by :func:`tune` on tuning_seeds."
+    build.rule_class, build.grid_tuned = policy_cls, True  # what harness units rebuild
     return build
 
 
@@ -142,7 +149,7 @@ SEARCHED = {
     "tuned_echelon_actions": EchelonActions,
 }
 #: Baselines that solve MILPs of one SKU (like the clairvoyant bound).
-MILP_BASELINES = ("mpc_free", "tuned_mpc_free")
+MILP_BASELINES = ("mpc_free", "tuned_mpc_free", "mpc_fast_free", "tuned_mpc_fast_free")
 
 #: Stable baseline names -> constructors ``(scenario, tuning_seeds, seed, budget)``.
 BASELINES: dict[str, Builder] = {
@@ -164,6 +171,8 @@ BASELINES: dict[str, Builder] = {
     **{name: _search(cls) for name, cls in SEARCHED.items()},
     "mpc_free": _untuned(RollingHorizonMILP),
     "tuned_mpc_free": _tuned(RollingHorizonMILP),
+    "mpc_fast_free": _untuned(FastRollingHorizonMILP),
+    "tuned_mpc_fast_free": _tuned(FastRollingHorizonMILP),
 }
 
 

@@ -96,7 +96,10 @@ HYPERPARAM_DIR = experiments_dir("hyperparams")
 #: :data:`hmarl_bench.harness.runners.RUNNERS`; a test checks the two agree).
 RUNNER_ROOTS: dict[str, tuple[str, ...]] = {
     LEARNER: ("hmarl_bench.harness.runners:run_learner",),
-    BASELINE: ("hmarl_bench.harness.runners:run_baseline",),
+    BASELINE: (
+        "hmarl_bench.harness.runners:run_baseline",
+        "hmarl_bench.harness.units:run_unit",  # a baseline cell split into units
+    ),
     CLAIRVOYANT: ("hmarl_bench.harness.runners:run_clairvoyant",),
     EXTERNAL: ("hmarl_bench.harness.runners:run_external",),
 }

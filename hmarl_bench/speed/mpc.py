@@ -15,6 +15,12 @@ harder later it is low. A stored cell's own ``seconds`` are the measured truth: 
 shows them beside the estimate wherever a benchmark under ``--results`` holds a
 ``tuned_mpc_free`` cell of the scenario.
 
+``--policy mpc_fast_free`` measures the faster variant
+(:class:`~hmarl_bench.baselines.mpc_fast.FastRollingHorizonMILP`, binaries on the first
+days of each plan and a looser gap) instead, and estimates a ``tuned_mpc_fast_free`` cell
+(the same solves). ``--days N`` stops after N simulated days instead (a fixed amount of
+work, so that two policies or two machines compare on the same days).
+
 Writes ``mpc.csv`` and ``mpc.md`` to ``--out``; ``--readme`` copies the table into a
 Markdown page (``docs/results/frontier_mpc.md``) between ``<!-- speed:mpc -->`` and
 ``<!-- /speed:mpc -->``.
@@ -36,6 +42,7 @@ import pandas as pd
 
 from hmarl_bench._atomic import WriteError, write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
+from hmarl_bench.baselines.mpc_fast import FastRollingHorizonMILP
 from hmarl_bench.cli_parser import OneLineParser, check_outputs
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
 from hmarl_bench.evaluation import evaluate
@@ -51,6 +58,12 @@ __all__ = [
 ]
 
 README_KEY = "speed:mpc"
+#: The controllers this command measures, by baseline name (their ``tuned_*`` cells solve
+#: the same MILPs per day).
+POLICIES: dict[str, type[RollingHorizonMILP]] = {
+    "mpc_free": RollingHorizonMILP,
+    "mpc_fast_free": FastRollingHorizonMILP,
+}
 
 
 class _Stop(Exception):
@@ -79,17 +92,20 @@ def cell_solves(scenario: Scenario, tuning_seeds: int, evaluation_seeds: int) ->
     return episodes * scenario.episode_days
 
 
-class _Budgeted(RollingHorizonMILP):
-    """The controller, stopped at the first day that starts after ``deadline``."""
+def _budgeted(policy: str, deadline: float, days: int | None) -> RollingHorizonMILP:
+    """``policy``'s controller, stopped at the first day that starts after ``deadline``
+    (or after ``days`` days)."""
 
-    def __init__(self, deadline: float) -> None:
-        super().__init__()
-        self.deadline = deadline
+    class Budgeted(POLICIES[policy]):  # type: ignore[misc, valid-type]
+        def decide(self, view):
+            if self.solve_seconds and (
+                time.perf_counter() > deadline
+                or (days is not None and len(self.solve_seconds) >= days)
+            ):
+                raise _Stop
+            return super().decide(view)
 
-    def decide(self, view):
-        if self.solve_seconds and time.perf_counter() > self.deadline:
-            raise _Stop
-        return super().decide(view)
+    return Budgeted()
 
 
 def measure(
@@ -98,10 +114,13 @@ def measure(
     seed: int,
     tuning_seeds: int,
     evaluation_seeds: int,
+    policy: str = "mpc_free",
+    days: int | None = None,
 ) -> MilpCost:
-    """Solve times of ``mpc_free`` on one copy of ``seed`` for about ``seconds``."""
+    """Solve times of ``policy`` (:data:`POLICIES`) on one copy of ``seed`` for about
+    ``seconds`` (or ``days`` days, whichever comes first)."""
     sc = load_scenario(scenario)
-    controller = _Budgeted(time.perf_counter() + seconds)
+    controller = _budgeted(policy, time.perf_counter() + seconds, days)
     with contextlib.suppress(_Stop):  # the budget is spent: keep the days measured
         evaluate(sc, controller, [seed])
     solves = np.array([s for day in controller.solve_seconds for s in day])
@@ -118,10 +137,13 @@ def measure(
     )
 
 
-def stored_cell(results: Path, scenario: str) -> tuple[float, str] | None:
-    """The wall hours of a stored ``tuned_mpc_free`` cell of ``scenario`` under ``results``
-    (the first benchmark folder by name that holds one), and that benchmark."""
-    for path in sorted(results.glob(f"*/cells/{scenario}__tuned_mpc_free.json")):
+def stored_cell(
+    results: Path, scenario: str, policy: str = "tuned_mpc_free"
+) -> tuple[float, str] | None:
+    """The hours of a stored ``policy`` cell of ``scenario`` under ``results`` (the first
+    benchmark folder by name that holds one), and that benchmark. A cell run as units
+    stores its units' summed seconds: its CPU time."""
+    for path in sorted(results.glob(f"*/cells/{scenario}__{policy}.json")):
         try:
             seconds = json.loads(path.read_text("utf-8"))["seconds"]
         except (OSError, ValueError, KeyError):
@@ -130,11 +152,18 @@ def stored_cell(results: Path, scenario: str) -> tuple[float, str] | None:
     return None
 
 
-def to_markdown(costs: Sequence[MilpCost], benchmark: str, seconds: float) -> str:
+def to_markdown(
+    costs: Sequence[MilpCost],
+    benchmark: str,
+    seconds: float,
+    policy: str = "mpc_free",
+    days: int | None = None,
+) -> str:
     """The table (and how it was made) as Markdown."""
+    budget = f"up to {seconds:g} s" + ("" if days is None else f" or {days} days")
     lines = [
-        f"`mpc_free` on one copy of {benchmark}'s first evaluation seed, up to {seconds:g} s "
-        f"per scenario; a `tuned_mpc_free` cell's CPU time estimated as its solves times the "
+        f"`{policy}` on one copy of {benchmark}'s first evaluation seed, {budget} "
+        f"per scenario; a `tuned_{policy}` cell's CPU time estimated as its solves times the "
         "mean solve, beside a stored cell's own wall time (one cell per process).",
         "",
         "| Scenario | Stores | Days measured | Mean solve [s] | Slowest [s] "
@@ -171,6 +200,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seconds", type=float, default=60.0, help="time budget per scenario (then it stops)"
+    )
+    parser.add_argument(
+        "--policy",
+        choices=sorted(POLICIES),
+        default="mpc_free",
+        help="the exact MILP (mpc_free) or the faster variant (mpc_fast_free)",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="also stop after this many simulated days (the same days for every policy)",
     )
     parser.add_argument(
         "--results",
@@ -211,6 +252,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.seconds > 0:
         parser.error(f"--seconds must be a positive number of seconds, got {args.seconds}")
+    if args.days is not None and args.days < 1:
+        parser.error(f"--days must be >= 1, got {args.days}")
     try:
         spec = load_benchmark(args.benchmark)
     except BenchmarkError as err:
@@ -228,13 +271,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
     seeds = spec.evaluation_seeds
     for sc in scenarios:
         print(f"  measuring {sc.name} (up to {args.seconds:g} s) ...", file=sys.stderr, flush=True)
-        cost = measure(sc, args.seconds, seeds[0], len(spec.tuning_seeds), len(seeds))
-        stored = stored_cell(args.results, sc.name)
+        cost = measure(
+            sc, args.seconds, seeds[0], len(spec.tuning_seeds), len(seeds), args.policy, args.days
+        )
+        stored = stored_cell(args.results, sc.name, f"tuned_{args.policy}")
         if stored is not None:
             cost = replace(cost, stored_cell_hours=stored[0], stored_in=stored[1])
         costs.append(cost)
     write_atomic(args.out / "mpc.csv", pd.DataFrame([asdict(c) for c in costs]).to_csv(index=False))
-    table = to_markdown(costs, spec.name, args.seconds)
+    table = to_markdown(costs, spec.name, args.seconds, args.policy, args.days)
     write_atomic(args.out / "mpc.md", table)
     print(table, end="")
     print(f"wrote {args.out / 'mpc.csv'} and {args.out / 'mpc.md'}")
