@@ -140,8 +140,9 @@ def write_report(spec: BenchmarkSpec, root: Path, figures: bool = True) -> list[
         tuning=data.tuning,
     )
     if figures:
-        from hmarl_bench.harness import plots
+        from hmarl_bench.harness import manifest, plots
 
+        manifest.record_plotting(root, plots.plotting_versions())
         paths += plots.plot_all(
             root / "figures",
             headline,

@@ -25,10 +25,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from hmarl_bench.harness.plots.costs import caption
-from hmarl_bench.harness.plots.style import TWO_COLUMN, PolicyStyle, palette, thousands
+from hmarl_bench.harness.plots.style import (
+    TWO_COLUMN,
+    PolicyStyle,
+    family_of,
+    palette,
+    thousands,
+)
 from hmarl_bench.harness.stats import is_free_quantity
 
-__all__ = ["episode_columns", "episode_figure", "roles_text"]
+__all__ = ["episode_columns", "episode_figure", "roles_text", "warehouse_rule"]
 
 ROLES = ("stores", "warehouse", "supplier")
 #: Store nodes drawn (the trace keeps up to six store-SKU slots).
@@ -46,9 +52,23 @@ def roles_text(policy: str, kind: str, learned: tuple[str, ...] | None) -> str:
         return f"learned: {', '.join(learned)}" + (f"; rules: {', '.join(rules)}" if rules else "")
     if kind == "baseline":
         if is_free_quantity(policy):
-            return "rules: stores and warehouse, free quantities"
-        return "rules: stores (4 actions), warehouse seed (s,S)"
+            return f"rules: stores and warehouse ({warehouse_rule(policy)}), free quantities"
+        return f"rules: stores (4 actions), warehouse {warehouse_rule(policy)}"
     return str(kind)
+
+
+def warehouse_rule(policy: str) -> str:
+    """What a baseline's warehouse runs, by its name: the echelon rules order on the
+    echelon position (Clark-Scarf); the MILP plans the chain; the rest keep the seed's
+    (s,S) on the warehouse's four order sizes (free variants: a free (s,S))."""
+    family = family_of(policy)[0]
+    if family.startswith("echelon"):
+        return "echelon (s,S)" if family != "echelon_base_stock" else "echelon base-stock"
+    if family == "mpc":
+        return "rolling-horizon MILP"
+    if is_free_quantity(policy):
+        return "(s,S)"
+    return "seed (s,S)"
 
 
 def episode_columns(
