@@ -4,10 +4,15 @@ comparator named by what it runs."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import font_manager
 
 from hmarl_bench.baselines.registry import BASELINES
 from hmarl_bench.harness import plots, stats
@@ -196,3 +201,23 @@ def test_the_episode_comparator_is_named_by_the_warehouse_rule_it_runs():
     )
     assert roles_text("tuned_ss_actions", "baseline", None).endswith("warehouse seed (s,S)")
     assert "rolling-horizon MILP" in roles_text("tuned_mpc_free", "baseline", None)
+
+
+def test_text_is_set_in_matplotlibs_bundled_font_whatever_the_font_cache_lists_first(tmp_path):
+    """A fresh install's font cache may list a system copy of DejaVu Sans (another version)
+    first, or a font of seaborn's default list (Arial): the figures must not follow it."""
+    manager = font_manager.fontManager
+    saved = list(manager.ttflist)
+    bundled = Path(matplotlib.get_data_path(), "fonts", "ttf").resolve()
+    regular = next(f for f in saved if Path(f.fname).resolve() == bundled / "DejaVuSans.ttf")
+    copy = tmp_path / "DejaVuSans.ttf"  # a "system" copy, listed before the bundled one
+    copy.write_bytes(Path(regular.fname).read_bytes())
+    try:
+        manager.ttflist = [dataclasses.replace(regular, fname=str(copy)), *saved]
+        manager._findfont_cached.cache_clear()
+        plots.set_style()
+        found = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+        assert Path(found).resolve() == bundled / "DejaVuSans.ttf"
+    finally:
+        manager.ttflist = saved
+        manager._findfont_cached.cache_clear()

@@ -6,7 +6,7 @@ rewritten only when cells are computed: rerunning a finished benchmark, or remak
 tables, leaves it byte for byte as it was, so ``git status`` stays clean.
 
 When a report writes figures, :func:`record_plotting` adds what their bytes depend on
-(``plotting``: matplotlib, fontTools, Pillow, seaborn and numpy versions, and the font):
+(``plotting``: the matplotlib, fontTools and seaborn versions, and the font):
 the same installs give the same entry, so the file stays byte for byte as it was.
 
 ``run_log.json`` holds the facts of one run (when, where, on which executor, how long,

@@ -22,7 +22,7 @@ in the DejaVu Sans that ships inside matplotlib (:func:`pin_font`), never a syst
 of the same name or another sans-serif found on the machine (seaborn's default list starts
 with Arial): which copy a fresh install's font cache lists first would otherwise decide
 the font embedded in every PDF. The bytes then depend on the versions of matplotlib (its
-renderer and bundled font), fontTools (the PDF's font subset) and Pillow (PNG encoding),
+renderer and bundled font), fontTools (the PDF's font subset) and seaborn (the theme),
 which :func:`plotting_versions` reports and ``manifest.json`` records.
 """
 
@@ -88,7 +88,7 @@ DPI = 200
 #: The one typeface of every figure: matplotlib's bundled copy (see :func:`pin_font`).
 FONT = "DejaVu Sans"
 #: Packages whose versions decide a figure's bytes.
-PLOTTING_PACKAGES = ("matplotlib", "fonttools", "pillow", "seaborn", "numpy")
+PLOTTING_PACKAGES = ("matplotlib", "fonttools", "seaborn")
 
 
 def plotting_versions() -> dict[str, str]:
