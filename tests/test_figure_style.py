@@ -85,7 +85,7 @@ def test_tick_labels_are_never_repeated():
     fmt = ThousandsFormatter()
     assert fmt.format_ticks([22_900, 23_000, 23_100]) == ["22.9k", "23.0k", "23.1k"]
     assert fmt.format_ticks([0, 50_000, 100_000]) == ["0", "50k", "100k"]
-    assert fmt.format_ticks([500_000, 1_000_000]) == ["0.5M", "1.0M"]
+    assert fmt.format_ticks([50_000, 500_000, 1_000_000]) == ["50k", "500k", "1M"]
 
 
 @pytest.fixture(scope="module")

@@ -239,11 +239,12 @@ def test_learning_curves_one_panel_per_scenario_and_learning_role(data, width):
     assert len(_titles(fig)) == len(SCENARIOS) * 2
     stores, warehouse = fig.axes[0], fig.axes[1]
     assert stores.get_ylabel() == "validation total cost\n[currency/episode]"
-    assert stores.get_xlabel() == "stores' training steps"
-    assert warehouse.get_xlabel() == "warehouse's training steps"
+    if width == plots.TWO_COLUMN:  # one column: "training steps", the role in the title
+        assert stores.get_xlabel() == "stores' training steps"
+        assert warehouse.get_xlabel() == "warehouse's training steps"
     assert warehouse.get_xlim()[1] < 5000  # its own steps, not the cell's cumulative ones
-    assert _legend_labels(fig) == ["ppo-stores", "ppo-warehouse",
-                                   "selected checkpoint (per training seed)"]  # fmt: skip
+    checkpoint = "selected checkpoint" + (" (per training seed)" if width > 4 else "")
+    assert _legend_labels(fig) == ["ppo-stores", "ppo-warehouse", checkpoint]
     handles = fig.legends[0].legend_handles
     assert all(h.get_marker() not in (None, "None", "") for h in handles[:2])  # markers too
     styles = {line.get_linestyle() for line in stores.lines} - {"None"}

@@ -117,7 +117,8 @@ def _columns(roles: list[str], width: float) -> int:
 
 def _legend_labels(frame: pd.DataFrame, width: float, metric: str) -> list[str]:
     labels = [short_label(p, narrow(width)) for p in dict.fromkeys(frame["policy"])]
-    return labels + ([CHECKPOINT_LABEL] if metric == "mean_total_cost" else [])
+    checkpoint = "selected checkpoint" if narrow(width) else CHECKPOINT_LABEL
+    return labels + ([checkpoint] if metric == "mean_total_cost" else [])
 
 
 CHECKPOINT_LABEL = "selected checkpoint (per training seed)"
@@ -206,7 +207,10 @@ def _axes_labels(ax, scenario: str, role: str, by_role: bool, metric: str, data)
     name = ROLE_NAMES.get(role, role)
     title = scenario_title(scenario, 22)
     ax.set_title(f"{title}\n{name}" if by_role else title)
-    ax.set_xlabel(f"{name}' training steps" if name == "stores" else f"{name}'s training steps")
+    if narrow(ax.figure.get_size_inches()[0]):  # the role is in the title: a short label
+        ax.set_xlabel("training steps")
+    else:
+        ax.set_xlabel(f"{name}' training steps" if name == "stores" else f"{name}'s training steps")
     label = COST_LABEL if metric == "mean_total_cost" else REWARD_LABEL
     if ax.get_subplotspec().is_first_col():
         ax.set_ylabel(label)

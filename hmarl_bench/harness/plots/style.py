@@ -180,17 +180,18 @@ class ThousandsFormatter(Formatter):
     def format_ticks(self, values) -> list[str]:
         values = [float(v) for v in values]
         top = max((abs(v) for v in values), default=0.0)
-        scale, unit = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
         for decimals in range(4):
-            labels = [_number(v / scale, decimals, unit) for v in values]
+            labels = [_number(v, decimals, top) for v in values]
             lost = any(v != 0 and label == "0" for v, label in zip(values, labels, strict=True))
             if len(set(labels)) == len(labels) and not lost:
                 return labels
         return labels
 
 
-def _number(value: float, decimals: int, unit: str) -> str:
-    text = f"{value:,.{decimals}f}"
+def _number(value: float, decimals: int, top: float) -> str:
+    """``value`` in M (from a million), k (on an axis reaching 10,000) or units."""
+    scale, unit = (1e6, "M") if abs(value) >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
+    text = f"{value / scale:,.{decimals}f}"
     return "0" if float(text.replace(",", "")) == 0 else text + unit
 
 
