@@ -328,3 +328,16 @@ def test_long_scenario_names_break_in_panel_titles() -> None:
     assert scenario_title("averyveryverylongnamewithoutunderscores") == (
         "averyveryverylongnamewithoutunderscores"
     )
+
+
+def test_episode_pages_keep_few_columns_with_their_rules(data, monkeypatch):
+    from hmarl_bench.harness.plots import episode
+
+    group = data["headline"][data["headline"]["scenario"] == "default"]
+    monkeypatch.setattr(episode, "LEARNERS_PER_PAGE", 1)
+    pages = plots.episode_pages(group, data["traces"], LEARNERS, one_column=False)
+    assert [[name for name, _, _ in page] for page in pages] == [
+        ["ppo-stores", "tuned_ss_actions"],  # a store learner: the best rule on store actions
+        ["ppo-warehouse", "tuned_ss_free"],  # a warehouse learner: the reference
+    ]
+    assert len(plots.episode_pages(group, data["traces"], LEARNERS, one_column=True)) == 1

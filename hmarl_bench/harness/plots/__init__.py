@@ -39,7 +39,7 @@ from hmarl_bench.harness.plots.costs import (
     total_cost_figure,
 )
 from hmarl_bench.harness.plots.curves import curve_pages, learning_curves_figure
-from hmarl_bench.harness.plots.episode import episode_columns, episode_figure
+from hmarl_bench.harness.plots.episode import episode_columns, episode_figure, episode_pages
 from hmarl_bench.harness.plots.service import (
     service_legend_rows,
     service_panel_height,
@@ -72,6 +72,7 @@ __all__ = [
     "cost_breakdown_figure",
     "episode_columns",
     "episode_figure",
+    "episode_pages",
     "learning_curves_figure",
     "paired_difference_figure",
     "per_seed_figure",
@@ -126,10 +127,10 @@ def plot_all(
                     fig = learning_curves_figure(curves, styles, width, seed, metric, scenarios)
                     paths += save(fig, out_dir, page_stem(stem, page) + suffix)
         for scenario, group in headline.groupby("scenario", sort=False):
-            columns = episode_columns(group, traces, roles, one_column=width < TWO_COLUMN)
-            if columns:
+            pages = episode_pages(group, traces, roles, one_column=width < TWO_COLUMN)
+            for page, columns in enumerate(pages):
                 fig = episode_figure(str(scenario), columns, styles, width)
-                paths += save(fig, out_dir, f"episode_{scenario}{suffix}")
+                paths += save(fig, out_dir, page_stem(f"episode_{scenario}", page) + suffix)
     return paths
 
 
