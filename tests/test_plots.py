@@ -215,9 +215,12 @@ def test_service_vs_cost_names_every_policy_and_focuses_on_the_cluster(data, wid
     fig = plots.service_vs_cost_figure(data["headline"], data["styles"], width)
     labels = _legend_labels(fig)
     assert len(labels) == len(policy_order(data["headline"]))
-    assert "tuned_ss_free ((s,S), free quantities, tuned)" in labels
-    assert "cover_rule (brought policy)" in labels
-    assert "clairvoyant bound (its cost)" in labels
+    if width == plots.TWO_COLUMN:  # what each policy is; one column: the names only
+        assert "tuned_ss_free ((s,S), free quantities, tuned)" in labels
+        assert "cover_rule (brought policy)" in labels
+        assert "clairvoyant bound (its cost)" in labels
+    else:
+        assert "tuned_ss_free" in labels and "bound (its cost)" in labels
     ax = fig.axes[0]
     random_cost = (
         data["headline"]
@@ -232,15 +235,18 @@ def test_service_vs_cost_names_every_policy_and_focuses_on_the_cluster(data, wid
 @pytest.mark.parametrize("width", WIDTHS)
 def test_learning_curves_one_panel_per_scenario_and_learning_role(data, width):
     fig = plots.learning_curves_figure(data["curves"], data["styles"], width)
-    assert _titles(fig)[:2] == ["default: stores learning", "default: warehouse learning (log y)"]
+    assert _titles(fig)[:2] == ["default\nstores", "default\nwarehouse (log y)"]
     assert len(_titles(fig)) == len(SCENARIOS) * 2
     stores, warehouse = fig.axes[0], fig.axes[1]
     assert stores.get_ylabel() == "validation total cost\n[currency/episode]"
-    assert stores.get_xlabel() == "stores' training steps"
-    assert warehouse.get_xlabel() == "warehouse's training steps"
+    if width == plots.TWO_COLUMN:  # one column: "training steps", the role in the title
+        assert stores.get_xlabel() == "stores' training steps"
+        assert warehouse.get_xlabel() == "warehouse's training steps"
     assert warehouse.get_xlim()[1] < 5000  # its own steps, not the cell's cumulative ones
-    assert _legend_labels(fig) == ["ppo-stores", "ppo-warehouse",
-                                   "selected checkpoint (per training seed)"]  # fmt: skip
+    checkpoint = "selected checkpoint" + (" (per training seed)" if width > 4 else "")
+    assert _legend_labels(fig) == ["ppo-stores", "ppo-warehouse", checkpoint]
+    handles = fig.legends[0].legend_handles
+    assert all(h.get_marker() not in (None, "None", "") for h in handles[:2])  # markers too
     styles = {line.get_linestyle() for line in stores.lines} - {"None"}
     assert len(styles) == 2  # learners told apart by line style too
     _check_width(fig, width)
@@ -322,3 +328,16 @@ def test_long_scenario_names_break_in_panel_titles() -> None:
     assert scenario_title("averyveryverylongnamewithoutunderscores") == (
         "averyveryverylongnamewithoutunderscores"
     )
+
+
+def test_episode_pages_keep_few_columns_with_their_rules(data, monkeypatch):
+    from hmarl_bench.harness.plots import episode
+
+    group = data["headline"][data["headline"]["scenario"] == "default"]
+    monkeypatch.setattr(episode, "LEARNERS_PER_PAGE", 1)
+    pages = plots.episode_pages(group, data["traces"], LEARNERS, one_column=False)
+    assert [[name for name, _, _ in page] for page in pages] == [
+        ["ppo-stores", "tuned_ss_actions"],  # a store learner: the best rule on store actions
+        ["ppo-warehouse", "tuned_ss_free"],  # a warehouse learner: the reference
+    ]
+    assert len(plots.episode_pages(group, data["traces"], LEARNERS, one_column=True)) == 1

@@ -5,6 +5,10 @@ versions produced the stored cells. It holds no timestamp and no absolute path, 
 rewritten only when cells are computed: rerunning a finished benchmark, or remaking its
 tables, leaves it byte for byte as it was, so ``git status`` stays clean.
 
+When a report writes figures, :func:`record_plotting` adds what their bytes depend on
+(``plotting``: the matplotlib, fontTools and seaborn versions, and the font):
+the same installs give the same entry, so the file stays byte for byte as it was.
+
 ``run_log.json`` holds the facts of one run (when, where, on which executor, how long,
 which cells ran or failed, absolute paths). They differ from run to run, so the file is
 ignored by git (``.gitignore``: ``results/**/run_log.json``).
@@ -33,6 +37,7 @@ __all__ = [
     "config_label",
     "mark_partial",
     "now",
+    "record_plotting",
     "write_manifest",
     "write_run_log",
 ]
@@ -87,6 +92,20 @@ def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
     }
     path = root / MANIFEST
     write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
+    return path
+
+
+def record_plotting(root: Path, versions: dict[str, str]) -> Path | None:
+    """Put ``versions`` (of the plotting libraries) under ``plotting`` in ``root``'s
+    manifest; the file is rewritten only when that entry changes, and left alone (``None``)
+    where no manifest exists (a report of copied cells)."""
+    path = root / MANIFEST
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text())
+    if manifest.get("plotting") != versions:
+        manifest["plotting"] = versions
+        write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
     return path
 
 

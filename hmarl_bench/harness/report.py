@@ -222,8 +222,9 @@ def write_report(
     if figures and not combined.table.empty:
         paths += _aggregate_figures(root / "figures", combined, headline)
     if figures:
-        from hmarl_bench.harness import plots
+        from hmarl_bench.harness import manifest, plots
 
+        manifest.record_plotting(root, plots.plotting_versions())
         paths += plots.plot_all(
             root / "figures",
             headline,

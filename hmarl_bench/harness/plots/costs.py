@@ -22,13 +22,17 @@ from hmarl_bench.harness.plots.style import (
     facets,
     grid_columns,
     label_outer,
+    legend_columns,
+    narrow,
     palette,
     policy_order,
     scenario_title,
+    short_label,
     thousands,
 )
 
 __all__ = [
+    "breakdown_legend_rows",
     "caption",
     "cost_breakdown_figure",
     "paired_difference_figure",
@@ -38,7 +42,11 @@ __all__ = [
     "total_cost_figure",
 ]
 
-ROW_HEIGHT = 0.15  # inches per policy row
+ROW_HEIGHT = 0.15  # inches per policy row (two-column width)
+NARROW_ROW_HEIGHT = 0.13  # and at one-column width (7 pt labels need 0.1 in)
+#: Marker of a mean beside its CI: small and hollow, under the CI's line and caps.
+MEAN_MARKER = {"ms": 3.6, "mfc": "white", "mew": 0.9, "zorder": 3}
+CI_LINE = {"fmt": "none", "elinewidth": 1.1, "capsize": 2.2, "capthick": 1.1, "zorder": 4}
 
 
 def caption(fig: plt.Figure, text: str) -> None:
@@ -58,22 +66,31 @@ def policy_rows(ax: plt.Axes, order: Sequence[str], reference: str | None, label
     ax.set_yticks(np.arange(len(order)))
     ax.set_ylim(len(order) - 0.5, -0.5)
     if labels:
-        ax.set_yticklabels(order)
-        for tick in ax.get_yticklabels():
-            if tick.get_text() == reference:
+        slim = narrow(ax.figure.get_size_inches()[0])
+        ax.set_yticklabels([short_label(name, slim) for name in order])
+        for tick, name in zip(ax.get_yticklabels(), order, strict=True):
+            if name == reference:
                 tick.set_fontweight("bold")
     else:
         ax.tick_params(axis="y", labelleft=False)
     ax.grid(axis="y", visible=False)
 
 
-def _panels(
-    headline: pd.DataFrame, width: float, per_row: float = ROW_HEIGHT, legend_rows: int = 0
-):
+def row_height(width: float) -> float:
+    return NARROW_ROW_HEIGHT if narrow(width) else ROW_HEIGHT
+
+
+def panel_height(n_rows: int, width: float) -> float:
+    """Height [in] of a panel listing ``n_rows`` policies (title and tick labels included)."""
+    return row_height(width) * n_rows + 0.6
+
+
+def _panels(headline: pd.DataFrame, width: float, extra: float = 0.0, legend_rows: int = 0):
     scenarios = list(headline["scenario"].unique())
     order = policy_order(headline)
-    fig, axes = facets(len(scenarios), width, per_row * len(order) + 0.55, grid_columns(width),
-                       sharey=True, legend_rows=legend_rows)  # fmt: skip
+    height = panel_height(len(order), width) + extra * len(order)
+    fig, axes = facets(len(scenarios), width, height, grid_columns(width), sharey=True,
+                       legend_rows=legend_rows)  # fmt: skip
     return fig, axes, scenarios, order
 
 
@@ -100,27 +117,23 @@ def total_cost_figure(
                 continue
             row, style = group.loc[name], styles[name]
             mean, low, high = row[["total_cost_mean", "total_cost_ci_low", "total_cost_ci_high"]]
-            err = error_bar(mean, low, high)
-            ax.errorbar(mean, y, xerr=err, fmt="none", ecolor=style.color, elinewidth=1.4,
-                        capsize=2)  # fmt: skip
-            edge = "black" if name == refs[scenario] else "0.3"
-            ax.plot(mean, y, marker=style.marker, color=style.color, ms=4.5, mec=edge, mew=0.5,
-                    ls="none")  # fmt: skip
+            ax.errorbar(mean, y, xerr=error_bar(mean, low, high), ecolor=style.color, **CI_LINE)
+            ax.plot(mean, y, marker=style.marker, mec=style.color, ls="none", **MEAN_MARKER)
             bars.append((ax, low, high))
         ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, COST_UNIT)
     fig.canvas.draw()
-    hidden = sum(_narrower_than_marker(ax, low, high, 4.5) for ax, low, high in bars)
+    hidden = sum(_narrower_than_marker(ax, low, high, MEAN_MARKER["ms"]) for ax, low, high in bars)
     note = (
-        f"{hidden} of {len(bars)} CIs are narrower than their marker"
+        f"{hidden} of {len(bars)} CIs are narrower than their marker: see the zoomed figure"
         if hidden
         else "every CI is drawn"
     )
     caption(
         fig,
-        f"Mean total cost per episode (lower is better); bars: 95% bootstrap CIs ({note}). "
-        "Bold: the reference, chosen on the tuning seeds.",
+        f"Mean total cost per episode (lower is better); bars: 95% bootstrap CIs, drawn over "
+        f"the hollow marker ({note}). Bold: the reference, chosen on the tuning seeds.",
     )
     return fig
 
@@ -187,10 +200,9 @@ def paired_difference_figure(
 def _difference_point(ax, y, row, style: PolicyStyle, limits, is_reference: bool) -> None:
     mean, low, high = row["mean"], row["low"], row["high"]
     if limits[0] <= mean <= limits[1]:
-        err = error_bar(mean, low, high)
-        ax.errorbar(mean, y, xerr=err, fmt="none", ecolor=style.color, elinewidth=1.4, capsize=2)
-        edge = "black" if is_reference else "0.3"
-        ax.plot(mean, y, marker=style.marker, color=style.color, ms=4.5, mec=edge, mew=0.5)
+        ax.errorbar(mean, y, xerr=error_bar(mean, low, high), ecolor=style.color, **CI_LINE)
+        marker = {**MEAN_MARKER, "mfc": style.color} if is_reference else MEAN_MARKER
+        ax.plot(mean, y, marker=style.marker, mec=style.color, ls="none", **marker)
         return
     right = mean > limits[1]
     x = limits[1] if right else limits[0]
@@ -218,7 +230,7 @@ def per_seed_figure(
     """Every evaluation episode's total cost (learners: every training seed), a box per
     policy; the vertical jitter is drawn from a generator seeded by ``seed`` and the
     scenario, so the figure is the same on every build."""
-    fig, axes, scenarios, order = _panels(headline, width, ROW_HEIGHT + 0.02)
+    fig, axes, scenarios, order = _panels(headline, width, 0.02)
     refs = references(headline)
     for i, (ax, scenario) in enumerate(zip(axes, scenarios, strict=True)):
         data = per_seed[per_seed["scenario"] == scenario]
@@ -256,12 +268,16 @@ PARTS = (
 )
 
 
+def breakdown_legend_rows(width: float) -> int:
+    return 1 if not narrow(width) else 2
+
+
 def cost_breakdown_figure(
     headline: pd.DataFrame, styles: dict[str, PolicyStyle], width: float
 ) -> plt.Figure:
     """Mean cost per policy split into store holding, warehouse holding, lost-sales
     penalty and ordering (the clairvoyant bound: its best plan's split)."""
-    fig, axes, scenarios, order = _panels(headline, width, legend_rows=1 if width >= 6 else 3)
+    fig, axes, scenarios, order = _panels(headline, width, legend_rows=breakdown_legend_rows(width))
     refs = references(headline)
     pal = palette()
     unsplit = False
@@ -293,6 +309,6 @@ def cost_breakdown_figure(
             handles, labels = handles + more[0], labels + more[1]
     unique = dict(zip(labels, handles, strict=True))
     fig.legend(unique.values(), unique.keys(), loc="outside lower center",
-               ncol=min(len(unique), 4 if width >= 6 else 2), frameon=False)  # fmt: skip
+               ncol=legend_columns(list(unique), width), frameon=False)  # fmt: skip
     caption(fig, "Where the cost comes from: mean over the evaluation episodes.")
     return fig

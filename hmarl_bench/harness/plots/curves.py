@@ -12,6 +12,7 @@ seed's selected checkpoint (the lowest validation cost of its run, or of each ro
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import matplotlib.pyplot as plt
@@ -23,16 +24,30 @@ from matplotlib.ticker import LogLocator, NullFormatter
 from hmarl_bench.harness.plots.costs import caption
 from hmarl_bench.harness.plots.style import (
     PolicyStyle,
+    chunks,
     facets,
     grid_columns,
+    legend_columns,
+    legend_rows,
+    narrow,
+    per_page,
     scenario_title,
+    short_label,
     thousands,
 )
 
-__all__ = ["learner_steps", "learning_curves_figure", "selected_checkpoints"]
+__all__ = [
+    "curve_pages",
+    "learner_steps",
+    "learning_curves_figure",
+    "selected_checkpoints",
+]
 
-#: Panels by what was learning: the roles, and the residual learner (factors on a rule).
-ROLES = ("stores", "warehouse", "supplier", "residual")
+#: Panels by what was learning: the roles, the joint planner (stores and warehouse in one
+#: policy, logged as learner ``joint``) and the residual learner (factors on a rule).
+ROLES = ("stores", "warehouse", "joint", "supplier", "residual")
+ROLE_NAMES = {"joint": "joint planner"}
+PANEL_HEIGHT = 1.55  # inches, two-line title included
 COST_LABEL = "validation total cost\n[currency/episode]"
 REWARD_LABEL = "stores' seed reward,\nvalidation [per store, episode]"
 _RUN = ["scenario", "policy", "training_seed"]
@@ -85,28 +100,69 @@ def _band(data: pd.DataFrame, column: str, rng: np.random.Generator) -> pd.DataF
     return pd.DataFrame(out, columns=["steps", "mean", "low", "high"])
 
 
+def _frame(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
+    frame = learner_steps(curves)
+    return frame if metric == "mean_total_cost" else frame[frame["role"] == "stores"]
+
+
+def _roles(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["role"])
+    return [r for r in ROLES if r in present] + sorted(present - set(ROLES))
+
+
+def _columns(roles: list[str], width: float) -> int:
+    """A column per learning role at two-column width (up to four), two at one column."""
+    return min(len(roles), 4 if not narrow(width) else 2) if len(roles) > 1 else grid_columns(width)
+
+
+def _legend_labels(frame: pd.DataFrame, width: float, metric: str) -> list[str]:
+    labels = [short_label(p, narrow(width)) for p in dict.fromkeys(frame["policy"])]
+    checkpoint = "selected checkpoint" if narrow(width) else CHECKPOINT_LABEL
+    return labels + ([checkpoint] if metric == "mean_total_cost" else [])
+
+
+CHECKPOINT_LABEL = "selected checkpoint (per training seed)"
+
+
+def curve_pages(curves: pd.DataFrame, width: float, metric: str = "mean_total_cost") -> list:
+    """The scenarios of each page of the learning-curve figure at ``width``."""
+    frame = _frame(curves, metric)
+    scenarios = list(frame["scenario"].unique())
+    roles = _roles(frame)
+    columns = _columns(roles, width)
+    legend = legend_rows(_legend_labels(frame, width, metric), width)
+    if len(roles) == 1:
+        return chunks(scenarios, per_page(len(scenarios), width, PANEL_HEIGHT, columns, legend))
+    rows_each = math.ceil(len(roles) / columns)
+    size = per_page(len(scenarios), width, PANEL_HEIGHT * rows_each, 1, legend)
+    return chunks(scenarios, size)
+
+
 def learning_curves_figure(
     curves: pd.DataFrame,
     styles: dict[str, PolicyStyle],
     width: float,
     seed: int = 0,
     metric: str = "mean_total_cost",
+    scenarios: list[str] | None = None,
 ) -> plt.Figure:
     """The learning curves of ``metric`` (validation total cost, or ``mean_reward``: the
-    stores' seed reward, drawn for the stores' learning only)."""
-    frame = learner_steps(curves)
-    if metric != "mean_total_cost":
-        frame = frame[frame["role"] == "stores"]
+    stores' seed reward, drawn for the stores' learning only) of ``scenarios`` (default:
+    all; :func:`curve_pages` splits them so a figure stays within 9 in)."""
+    frame = _frame(curves, metric)
+    roles = _roles(frame)  # every page gets the same columns
+    labels = _legend_labels(frame, width, metric)
+    every_policy = list(dict.fromkeys(frame["policy"]))
+    if scenarios is not None:
+        frame = frame[frame["scenario"].isin(scenarios)]
     scenarios = list(frame["scenario"].unique())
-    roles = [r for r in ROLES if r in set(frame["role"])]
+    columns = _columns(roles, width)
     if len(roles) > 1:  # a row per scenario, a column per learning role
         panels = [(s, r) for s in scenarios for r in roles]
-        columns = len(roles)
     else:
         panels = [(s, roles[0]) for s in scenarios]
-        columns = grid_columns(width)
-    height = 1.5
-    fig, axes = facets(len(panels), width, height, columns, legend_rows=2)
+    fig, axes = facets(len(panels), width, PANEL_HEIGHT, columns,
+                       legend_rows=legend_rows(labels, width))  # fmt: skip
     selected = selected_checkpoints(frame)
     policies = list(dict.fromkeys(frame["policy"]))
     for ax, (scenario, role) in zip(axes, panels, strict=True):
@@ -120,14 +176,19 @@ def learning_curves_figure(
             band = _band(data, metric, rng)
             ax.fill_between(band["steps"], band["low"], band["high"], color=style.color,
                             alpha=0.18, lw=0)  # fmt: skip
-            ax.plot(band["steps"], band["mean"], color=style.color, ls=style.linestyle, lw=1.2)
+            every = max(1, len(band) // 4)
+            ax.plot(band["steps"], band["mean"], color=style.color, ls=style.linestyle, lw=1.2,
+                    marker=style.marker, ms=3.5, markevery=(every // 2, every))  # fmt: skip
             if metric == "mean_total_cost":
                 chosen = selected[(selected["scenario"] == scenario) & (selected["role"] == role)
                                   & (selected["policy"] == name)]  # fmt: skip
                 ax.plot(chosen["steps"], chosen[metric], ls="none", marker="v", ms=4,
                         color=style.color, mec="black", mew=0.5, zorder=4)  # fmt: skip
         _axes_labels(ax, scenario, role, len(roles) > 1, metric, here)
-    _legend(fig, policies, styles, metric, width)
+        if here.empty:
+            ax.text(0.5, 0.5, "no learner of this role", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=6.5, color="0.4")  # fmt: skip
+    _legend(fig, every_policy, styles, metric, width, labels)
     n_seeds = int(frame.groupby(["scenario", "policy"])["training_seed"].nunique().max())
     what = "total cost" if metric == "mean_total_cost" else "stores' seed reward"
     spread = (
@@ -143,9 +204,13 @@ def learning_curves_figure(
 
 
 def _axes_labels(ax, scenario: str, role: str, by_role: bool, metric: str, data) -> None:
-    title = scenario_title(scenario)
-    ax.set_title(f"{title}: {role} learning" if by_role else title)
-    ax.set_xlabel(f"{role}' training steps" if role == "stores" else f"{role}'s training steps")
+    name = ROLE_NAMES.get(role, role)
+    title = scenario_title(scenario, 22)
+    ax.set_title(f"{title}\n{name}" if by_role else title)
+    if narrow(ax.figure.get_size_inches()[0]):  # the role is in the title: a short label
+        ax.set_xlabel("training steps")
+    else:
+        ax.set_xlabel(f"{name}' training steps" if name == "stores" else f"{name}'s training steps")
     label = COST_LABEL if metric == "mean_total_cost" else REWARD_LABEL
     if ax.get_subplotspec().is_first_col():
         ax.set_ylabel(label)
@@ -158,12 +223,10 @@ def _axes_labels(ax, scenario: str, role: str, by_role: bool, metric: str, data)
     thousands(ax, "both")
 
 
-def _legend(fig, policies, styles, metric: str, width: float) -> None:
-    handles = [Line2D([], [], color=styles[n].color, ls=styles[n].linestyle, lw=1.4)
-               for n in policies]  # fmt: skip
-    labels = list(policies)
+def _legend(fig, policies, styles, metric: str, width: float, labels: list[str]) -> None:
+    handles = [Line2D([], [], color=styles[n].color, ls=styles[n].linestyle, lw=1.4,
+                      marker=styles[n].marker, ms=3.5) for n in policies]  # fmt: skip
     if metric == "mean_total_cost":
         handles.append(Line2D([], [], ls="none", marker="v", color="0.5", mec="black", mew=0.5))
-        labels.append("selected checkpoint (per training seed)")
     fig.legend(handles, labels, loc="outside lower center", frameon=False,
-               ncol=min(len(labels), 4 if width >= 6 else 2), handlelength=2.4)  # fmt: skip
+               ncol=legend_columns(labels, width, handle_in=0.55), handlelength=2.4)  # fmt: skip

@@ -25,10 +25,23 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from hmarl_bench.harness.plots.costs import caption
-from hmarl_bench.harness.plots.style import TWO_COLUMN, PolicyStyle, palette, thousands
+from hmarl_bench.harness.plots.style import (
+    TWO_COLUMN,
+    PolicyStyle,
+    family_of,
+    palette,
+    thousands,
+)
 from hmarl_bench.harness.stats import is_free_quantity
 
-__all__ = ["episode_columns", "episode_figure", "roles_text"]
+__all__ = [
+    "episode_columns",
+    "episode_figure",
+    "episode_learners",
+    "episode_pages",
+    "roles_text",
+    "warehouse_rule",
+]
 
 ROLES = ("stores", "warehouse", "supplier")
 #: Store nodes drawn (the trace keeps up to six store-SKU slots).
@@ -46,9 +59,23 @@ def roles_text(policy: str, kind: str, learned: tuple[str, ...] | None) -> str:
         return f"learned: {', '.join(learned)}" + (f"; rules: {', '.join(rules)}" if rules else "")
     if kind == "baseline":
         if is_free_quantity(policy):
-            return "rules: stores and warehouse, free quantities"
-        return "rules: stores (4 actions), warehouse seed (s,S)"
+            return f"rules: stores and warehouse ({warehouse_rule(policy)}), free quantities"
+        return f"rules: stores (4 actions), warehouse {warehouse_rule(policy)}"
     return str(kind)
+
+
+def warehouse_rule(policy: str) -> str:
+    """What a baseline's warehouse runs, by its name: the echelon rules order on the
+    echelon position (Clark-Scarf); the MILP plans the chain; the rest keep the seed's
+    (s,S) on the warehouse's four order sizes (free variants: a free (s,S))."""
+    family = family_of(policy)[0]
+    if family.startswith("echelon"):
+        return "echelon (s,S)" if family != "echelon_base_stock" else "echelon base-stock"
+    if family == "mpc":
+        return "rolling-horizon MILP"
+    if is_free_quantity(policy):
+        return "(s,S)"
+    return "seed (s,S)"
 
 
 def episode_columns(
@@ -56,19 +83,17 @@ def episode_columns(
     traces: dict[tuple, dict],
     learned_roles: dict[str, tuple[str, ...]],
     one_column: bool = False,
+    only: list[str] | None = None,
 ) -> list[tuple[str, str, dict]]:
     """(policy, title, trace) of each column for one scenario's headline rows ``group``.
 
     Store-only benchmarks show their first learner (``ppo`` if there is one); benchmarks
-    with learners above the stores show each learner setting. Each is followed by its
-    like-for-like rule (see the module docstring); one column width shows the first pair.
+    with learners above the stores show each learner setting (or the learners ``only``).
+    Each is followed by its like-for-like rule (see the module docstring); one column width
+    shows the first pair.
     """
     scenario = group["scenario"].iloc[0]
-    kinds = dict(zip(group["policy"], group["kind"], strict=True))
-    learners = [p for p in group["policy"] if kinds[p] == "learner"]
-    hierarchical = any(tuple(learned_roles.get(p, ("stores",))) != ("stores",) for p in learners)
-    if not hierarchical and learners:
-        learners = ["ppo" if "ppo" in learners else learners[0]]
+    learners = episode_learners(group, learned_roles) if only is None else list(only)
     first = group.iloc[0]
     columns: list[tuple[str, str, dict]] = []
     comparators: list[str] = []
@@ -97,6 +122,40 @@ def episode_columns(
         pair = comparators[0] if comparators else None
         columns = [columns[0], *[c for c in columns[1:] if c[0] == pair][:1]]
     return columns
+
+
+def episode_learners(group: pd.DataFrame, learned_roles: dict[str, tuple[str, ...]]) -> list:
+    """The learners an episode figure shows (see :func:`episode_columns`)."""
+    kinds = dict(zip(group["policy"], group["kind"], strict=True))
+    learners = [p for p in group["policy"] if kinds[p] == "learner"]
+    hierarchical = any(tuple(learned_roles.get(p, ("stores",))) != ("stores",) for p in learners)
+    if not hierarchical and learners:
+        learners = ["ppo" if "ppo" in learners else learners[0]]
+    return learners
+
+
+#: Learners per two-column episode figure: with their rules at most four columns, so the
+#: column titles fit; more learners go to pages ``_p2``, ``_p3``, ...
+LEARNERS_PER_PAGE = 2
+
+
+def episode_pages(
+    group: pd.DataFrame,
+    traces: dict[tuple, dict],
+    learned_roles: dict[str, tuple[str, ...]],
+    one_column: bool = False,
+) -> list[list[tuple[str, str, dict]]]:
+    """The columns of each page of one scenario's episode figure (one page at one-column
+    width: the first learner and its rule)."""
+    learners = episode_learners(group, learned_roles)
+    if one_column or len(learners) <= LEARNERS_PER_PAGE:
+        columns = episode_columns(group, traces, learned_roles, one_column)
+        return [columns] if columns else []
+    pages = [
+        learners[i : i + LEARNERS_PER_PAGE] for i in range(0, len(learners), LEARNERS_PER_PAGE)
+    ]
+    out = [episode_columns(group, traces, learned_roles, False, part) for part in pages]
+    return [columns for columns in out if columns]
 
 
 def _nodes(trace: dict) -> list[tuple[str, dict, str]]:

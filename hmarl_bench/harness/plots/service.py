@@ -9,8 +9,6 @@ disappears and the cluster is not squeezed into a corner by the random policy.
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -25,13 +23,22 @@ from hmarl_bench.harness.plots.style import (
     focus_range,
     grid_columns,
     label_outer,
+    legend_columns,
+    legend_rows,
+    narrow,
     policy_order,
     scenario_title,
+    short_label,
     thousands,
     variant_label,
 )
 
-__all__ = ["legend_entries", "service_vs_cost_figure"]
+__all__ = [
+    "legend_entries",
+    "service_legend_rows",
+    "service_panel_height",
+    "service_vs_cost_figure",
+]
 
 
 def _focus(group: pd.DataFrame, styles: dict[str, PolicyStyle]) -> list[str]:
@@ -54,20 +61,37 @@ def _limits(group: pd.DataFrame, names: list[str]) -> tuple[tuple, tuple]:
     return (x0, x1), (min(y0, 99.0), max(min(y1, 100.6), 100.3))
 
 
-def legend_entries(order: list[str], styles: dict[str, PolicyStyle], headline) -> list:
-    """(handle, label) per policy: ``name — what it is``, in the figures' order."""
+def legend_entries(
+    order: list[str], styles: dict[str, PolicyStyle], headline, slim: bool = False
+) -> list:
+    """(handle, label) per policy: ``name (what it is)`` in the figures' order; at one-column
+    width the (abbreviated) name only."""
     kinds = dict(zip(headline["policy"], headline["kind"], strict=True))
     entries = []
     for name in order:
         style = styles[name]
         if style.kind == "clairvoyant":
             handle = Line2D([], [], color=style.color, ls="--", lw=1.2)
-            entries.append((handle, "clairvoyant bound (its cost)"))
+            entries.append((handle, "bound (its cost)" if slim else "clairvoyant bound (its cost)"))
             continue
-        handle = Line2D([], [], color=style.color, marker=style.marker, ls="none", ms=5,
-                        mec="0.3", mew=0.4)  # fmt: skip
-        entries.append((handle, f"{name} ({variant_label(name, kinds[name])})"))
+        handle = Line2D([], [], color=style.color, marker=style.marker, ls="none", ms=4.5,
+                        mec=style.color, mfc="white", mew=0.9)  # fmt: skip
+        what = "" if slim else f" ({variant_label(name, kinds[name])})"
+        entries.append((handle, short_label(name, slim) + what))
     return entries
+
+
+def service_panel_height(width: float) -> float:
+    return 1.9 if narrow(width) else 2.0
+
+
+def service_legend_rows(
+    headline: pd.DataFrame, styles: dict[str, PolicyStyle], width: float
+) -> int:
+    order = policy_order(headline)
+    return legend_rows(
+        [label for _, label in legend_entries(order, styles, headline, narrow(width))], width
+    )
 
 
 def service_vs_cost_figure(
@@ -75,9 +99,10 @@ def service_vs_cost_figure(
 ) -> plt.Figure:
     scenarios = list(headline["scenario"].unique())
     order = policy_order(headline)
-    ncol = 2 if width >= 6 else 1
-    fig, axes = facets(len(scenarios), width, 1.9 if width < 6 else 2.0, grid_columns(width),
-                       legend_rows=math.ceil(len(order) / ncol))  # fmt: skip
+    entries = legend_entries(order, styles, headline, narrow(width))
+    labels = [label for _, label in entries]
+    fig, axes = facets(len(scenarios), width, service_panel_height(width), grid_columns(width),
+                       legend_rows=legend_rows(labels, width))  # fmt: skip
     refs = references(headline)
     outside = 0
     for ax, scenario in zip(axes, scenarios, strict=True):
@@ -100,10 +125,10 @@ def service_vs_cost_figure(
                     xerr=error_bar(x, row["total_cost_ci_low"], row["total_cost_ci_high"]),
                     yerr=error_bar(row["fill_rate_mean"], row["fill_rate_ci_low"],
                                    row["fill_rate_ci_high"], 100.0),
-                    marker=style.marker, color=style.color, ms=5, capsize=1.5, lw=0.8,
-                    ls="none", mec="black" if name == refs[scenario] else "0.3",
-                    mew=0.8 if name == refs[scenario] else 0.4,
-                    zorder=4 if style.kind in ("learner", "external") else 3,
+                    marker=style.marker, color=style.color, ms=4, capsize=1.5, lw=0.8,
+                    ls="none", mec="black" if name == refs[scenario] else style.color,
+                    mfc=style.color if name == refs[scenario] else "white",
+                    mew=0.9, zorder=4 if style.kind in ("learner", "external") else 3,
                 )  # fmt: skip
             else:
                 outside += 1
@@ -113,9 +138,8 @@ def service_vs_cost_figure(
         ax.set_title(scenario_title(scenario))
         thousands(ax)
     label_outer(axes, COST_UNIT, "fill rate [%]")
-    entries = legend_entries(order, styles, headline)
-    fig.legend([h for h, _ in entries], [label for _, label in entries],
-               loc="outside lower center", ncol=ncol, frameon=False,
+    fig.legend([h for h, _ in entries], labels,
+               loc="outside lower center", ncol=legend_columns(labels, width), frameon=False,
                handlelength=1.6, columnspacing=1.0)  # fmt: skip
     note = f"; {outside} point(s) outside the range sit on the frame (arrow)" if outside else ""
     caption(

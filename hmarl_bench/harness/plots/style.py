@@ -17,16 +17,21 @@ panel that lists policies.
 
 **Byte-stable files.** :func:`save` writes PDF without creation date, creator or producer,
 and PNG without the software chunk, so two builds of the same figure are byte-identical
-(any randomness in a figure, e.g. jitter, is drawn from a seeded generator).
+(any randomness in a figure, e.g. jitter, is drawn from a seeded generator). Text is set
+in the DejaVu Sans that ships inside matplotlib (:func:`pin_font`), never a system font
+of the same name or another sans-serif found on the machine (seaborn's default list starts
+with Arial): which copy a fresh install's font cache lists first would otherwise decide
+the font embedded in every PDF. The bytes then depend on the versions of matplotlib (its
+renderer and bundled font), fontTools (the PDF's font subset) and seaborn (the theme),
+which :func:`plotting_versions` reports and ``manifest.json`` records.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -36,9 +41,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import Formatter  # noqa: E402
 
-from hmarl_bench._atomic import save_atomic
+from hmarl_bench._atomic import save_atomic  # noqa: E402
+from hmarl_bench.harness.plots.registry import (  # noqa: E402
+    PolicyStyle,
+    family_label,
+    family_of,
+    short_label,
+    styles_for,
+)
 
 __all__ = [
     "COST_UNIT",
@@ -52,10 +65,13 @@ __all__ = [
     "focus_range",
     "label_outer",
     "palette",
+    "pin_font",
+    "plotting_versions",
     "policy_order",
     "policy_styles",
     "save",
     "set_style",
+    "short_label",
     "thousands",
 ]
 
@@ -69,35 +85,58 @@ PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": None, "Produce
 PNG_METADATA = {"Software": None}
 DPI = 200
 
-_LEARNER_MARKERS = ("*", "P", "h", "p", "H", "8")
-_LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 2)))
-#: Baseline marker by (free quantities, tuned).
-_VARIANT_MARKERS = {(False, False): "o", (False, True): "s", (True, False): "^", (True, True): "D"}
-_SPARE_MARKERS = ("v", "<", ">", "d", "8", "p")
-_FAMILY_LABELS = {
-    "ss": "(s,S)",
-    "order_up_to": "order-up-to",
-    "fixed_forecast": "1.0 x forecast",
-    "random": "random",
-}
+
+#: The one typeface of every figure: matplotlib's bundled copy (see :func:`pin_font`).
+FONT = "DejaVu Sans"
+#: Packages whose versions decide a figure's bytes.
+PLOTTING_PACKAGES = ("matplotlib", "fonttools", "seaborn")
+
+
+def plotting_versions() -> dict[str, str]:
+    """The installed versions of :data:`PLOTTING_PACKAGES` and the font file used."""
+    out = {}
+    for name in PLOTTING_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    out["font"] = f"{FONT} (matplotlib's bundled mpl-data/fonts/ttf)"
+    return out
+
+
+def pin_font() -> None:
+    """Make :data:`FONT` resolve to the files bundled with matplotlib only: a system copy
+    (another version of the same family) is dropped from the font manager's list, so the
+    font in the files does not depend on the machine or on its font cache's order."""
+    bundled = Path(matplotlib.get_data_path(), "fonts", "ttf").resolve()
+    manager = font_manager.fontManager
+    keep = [
+        f for f in manager.ttflist if f.name != FONT or Path(f.fname).resolve().parent == bundled
+    ]
+    if len(keep) != len(manager.ttflist):
+        manager.ttflist = keep
+        manager._findfont_cached.cache_clear()  # resolve again, from the bundled files only
+        font_manager._get_font.cache_clear()
 
 
 def set_style(width: float = TWO_COLUMN) -> None:
     """seaborn whitegrid and the colour-blind palette, with fonts sized for print at
-    ``width`` (a little smaller titles at one-column width; nothing below 6.5 pt)."""
+    ``width`` (a little smaller titles at one-column width; nothing below 6.5 pt), in
+    matplotlib's own DejaVu Sans (:func:`pin_font`)."""
     sns.set_theme(context="paper", style="whitegrid", palette="colorblind")
-    narrow = width < TWO_COLUMN - 0.01
+    pin_font()
+    small = narrow(width)
     plt.rcParams.update(
         {
             "font.size": 8,
-            "axes.titlesize": 7 if narrow else 8,
+            "axes.titlesize": 7 if small else 8,
             "axes.titleweight": "bold",
             "axes.labelsize": 7.5,
             "xtick.labelsize": 7,
             "ytick.labelsize": 7,
             "legend.fontsize": 7,
             "legend.title_fontsize": 7,
-            "figure.titlesize": 8 if narrow else 8.5,
+            "figure.titlesize": 8 if small else 8.5,
             "figure.labelsize": 7.5,
             "lines.linewidth": 1.2,
             "lines.markersize": 4,
@@ -105,6 +144,9 @@ def set_style(width: float = TWO_COLUMN) -> None:
             "axes.linewidth": 0.6,
             "savefig.dpi": DPI,
             "figure.dpi": 100,
+            "font.family": "sans-serif",
+            "font.sans-serif": [FONT],
+            "mathtext.fontset": "dejavusans",
             "pdf.fonttype": 42,  # TrueType in PDFs: text stays text, as journals ask
             "svg.hashsalt": "hmarl_bench",
         }
@@ -129,11 +171,36 @@ def palette() -> list[tuple[float, float, float]]:
     return list(sns.color_palette("colorblind"))
 
 
+class ThousandsFormatter(Formatter):
+    """Tick labels like ``120k``, with as many decimals as it takes to keep every label of
+    the axis distinct (``22.5k``, ``23.0k`` rather than ``22k``, ``23k``, ``23k``)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values) -> list[str]:
+        values = [float(v) for v in values]
+        top = max((abs(v) for v in values), default=0.0)
+        for decimals in range(4):
+            labels = [_number(v, decimals, top) for v in values]
+            lost = any(v != 0 and label == "0" for v, label in zip(values, labels, strict=True))
+            if len(set(labels)) == len(labels) and not lost:
+                return labels
+        return labels
+
+
+def _number(value: float, decimals: int, top: float) -> str:
+    """``value`` in M (from a million), k (on an axis reaching 10,000) or units."""
+    scale, unit = (1e6, "M") if abs(value) >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
+    text = f"{value / scale:,.{decimals}f}"
+    return "0" if float(text.replace(",", "")) == 0 else text + unit
+
+
 def thousands(ax: plt.Axes, axis: str = "x") -> None:
-    """Tick labels like ``120k`` (no offset text colliding with the axis label)."""
-    formatter = FuncFormatter(lambda v, _: f"{v / 1e3:,.0f}k" if abs(v) >= 1e4 else f"{v:,.0f}")
+    """Tick labels like ``120k``, never two alike (no offset text colliding with the axis
+    label)."""
     for which in ("x", "y") if axis == "both" else (axis,):
-        getattr(ax, f"{which}axis").set_major_formatter(formatter)
+        getattr(ax, f"{which}axis").set_major_formatter(ThousandsFormatter())
 
 
 def save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
@@ -144,6 +211,40 @@ def save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
     save_atomic(paths[1], lambda tmp: fig.savefig(tmp, metadata=PDF_METADATA))
     plt.close(fig)
     return paths
+
+
+#: No figure is taller than this [in] at either width (a page less its caption).
+MAX_HEIGHT = 9.0
+
+
+def narrow(width: float) -> bool:
+    return width < TWO_COLUMN - 0.01
+
+
+def overhead(width: float, legend_rows: int = 0) -> float:
+    """Height [in] of a figure's caption, axis labels and ``legend_rows`` legend lines."""
+    caption_lines = 2 if not narrow(width) else 4
+    return 0.15 * caption_lines + 0.15 * legend_rows + 0.45
+
+
+def per_page(n: int, width: float, panel_height: float, columns: int, legend_rows: int = 0) -> int:
+    """How many of ``n`` panels one figure holds, so it stays within :data:`MAX_HEIGHT`:
+    the pages are balanced (11 panels that need two pages: 6 and 5, not 8 and 3)."""
+    cols = max(1, min(n, columns))
+    rows = max(1, math.floor((MAX_HEIGHT - overhead(width, legend_rows)) / panel_height))
+    pages = math.ceil(n / (rows * cols))
+    return cols * math.ceil(math.ceil(n / pages) / cols)
+
+
+def chunks(items: Sequence, size: int) -> list[list]:
+    """``items`` in consecutive pages of at most ``size``."""
+    size = max(1, size)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def page_stem(stem: str, page: int) -> str:
+    """The file stem of page ``page`` (0-based): the first keeps ``stem``, then ``_p2``..."""
+    return stem if page == 0 else f"{stem}_p{page + 1}"
 
 
 def facets(
@@ -158,28 +259,39 @@ def facets(
     caption and ``legend_rows`` lines of legend below the panels."""
     cols = max(1, min(n, columns))
     rows = math.ceil(n / cols)
-    caption_lines = 2 if width >= TWO_COLUMN - 0.01 else 4
     fig, axes = plt.subplots(
         rows,
         cols,
-        figsize=(width, panel_height * rows + 0.15 * caption_lines + 0.15 * legend_rows + 0.3),
+        figsize=(width, min(MAX_HEIGHT, panel_height * rows + overhead(width, legend_rows))),
         squeeze=False,
         sharey=sharey,
         layout="constrained",
     )
-    if width < TWO_COLUMN - 0.01:  # room between narrow panels for their titles
+    if narrow(width):  # room between narrow panels for their titles
         fig.get_layout_engine().set(wspace=0.06)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
 
 
+def legend_columns(labels: Sequence[str], width: float, font_pt: float = 7.0,
+                   handle_in: float = 0.45) -> int:  # fmt: skip
+    """The most legend columns whose widest labels still fit in ``width`` [in] (matplotlib
+    would let a wider legend run off both edges of the figure)."""
+    widest = max((max(len(line) for line in str(t).split("\n")) for t in labels), default=1)
+    column = widest * 0.56 * font_pt / 72 + handle_in
+    return max(1, min(len(labels), math.floor((width - 0.15) / column)))
+
+
+def legend_rows(labels: Sequence[str], width: float) -> int:
+    return math.ceil(len(labels) / legend_columns(labels, width))
+
+
 def label_outer(axes: Sequence[plt.Axes], xlabel: str, ylabel: str | None = None) -> None:
     """``xlabel`` under the lowest panel of each column, ``ylabel`` left of the first
     column (figure-level labels would collide with a legend below the panels)."""
     boxes = [(ax, ax.get_subplotspec()) for ax in axes]
-    narrow = axes[0].figure.get_size_inches()[0] < TWO_COLUMN - 0.01
-    if narrow:  # the unit on its own line under a narrow panel
+    if narrow(axes[0].figure.get_size_inches()[0]):  # the unit on its own line under a narrow panel
         xlabel = xlabel.replace(" [", "\n[", 1)
     for ax, spec in boxes:
         below = [
@@ -193,36 +305,11 @@ def label_outer(axes: Sequence[plt.Axes], xlabel: str, ylabel: str | None = None
             ax.set_ylabel(ylabel)
 
 
-def grid_columns(width: float, wide: int = 3, narrow: int = 2) -> int:
-    return wide if width >= TWO_COLUMN - 0.01 else narrow
+def grid_columns(width: float, wide: int = 3, slim: int = 2) -> int:
+    return slim if narrow(width) else wide
 
 
 # --------------------------------------------------------------------------- policies
-
-
-@dataclass(frozen=True)
-class PolicyStyle:
-    """How a policy looks in every figure."""
-
-    color: Any
-    marker: str
-    linestyle: Any
-    family: str  # the legend's group: "learner", a rule family's label, "bound", ...
-    kind: str
-
-
-def family_of(policy: str) -> tuple[str, bool, bool]:
-    """(rule family, free quantities, tuned) of a baseline's name:
-    ``tuned_ss_free`` -> ("ss", True, True), ``seed_ss_actions`` -> ("ss", False, False)."""
-    tuned = policy.startswith("tuned_")
-    name = policy.removeprefix("tuned_").removeprefix("seed_")
-    free = name.endswith("_free")
-    name = name.removesuffix("_free").removesuffix("_actions")
-    return name, free, tuned
-
-
-def family_label(family: str) -> str:
-    return _FAMILY_LABELS.get(family, family.replace("_", " "))
 
 
 def _kinds(headline: pd.DataFrame) -> dict[str, str]:
@@ -244,55 +331,11 @@ def policy_order(headline: pd.DataFrame) -> list[str]:
     return learners + baselines + others + ([BOUND] if BOUND in kinds else [])
 
 
-#: Colours of rule families beyond the fixed ones (Paul Tol's colour-blind-safe "muted").
-_SPARE_FAMILY_COLORS = ("#44AA99", "#999933", "#332288", "#CC6677", "#DDCC77", "#117733")
-
-
-def _family_colors(families: Iterable[str]) -> dict[str, Any]:
-    pal = palette()
-    fixed = {"ss": pal[1], "order_up_to": "#882255", "fixed_forecast": pal[5], "random": pal[7]}
-    out: dict[str, Any] = {}
-    spare = 0
-    for family in families:
-        if family in fixed:
-            out[family] = fixed[family]
-        else:
-            out[family] = _SPARE_FAMILY_COLORS[spare % len(_SPARE_FAMILY_COLORS)]
-            spare += 1
-    return out
-
-
 def policy_styles(headline: pd.DataFrame) -> dict[str, PolicyStyle]:
-    """A colour, marker and line style per policy (see the module docstring)."""
-    pal = palette()
+    """A colour, marker and line style per policy, from the one registry of every
+    benchmark (:mod:`~hmarl_bench.harness.plots.registry`)."""
     kinds = _kinds(headline)
-    order = policy_order(headline)
-    learner_colors = [pal[0], pal[4], pal[9], pal[6], pal[5], pal[3]]
-    styles: dict[str, PolicyStyle] = {}
-    strong = [p for p in order if kinds[p] in (LEARNER, EXTERNAL)]  # brought ones too
-    for i, name in enumerate(strong):
-        styles[name] = PolicyStyle(
-            learner_colors[i % len(learner_colors)],
-            _LEARNER_MARKERS[i % len(_LEARNER_MARKERS)],
-            _LINESTYLES[i % len(_LINESTYLES)],
-            kinds[name],
-            kinds[name],
-        )
-    baselines = [p for p in order if kinds[p] == "baseline"]
-    colors = _family_colors(family_of(p)[0] for p in baselines)
-    used: set[tuple[str, str]] = set()
-    for name in baselines:
-        family, free, tuned = family_of(name)
-        marker = "X" if family == "random" else _VARIANT_MARKERS[(free, tuned)]
-        if (family, marker) in used:  # two policies of one family and variant
-            marker = next(m for m in _SPARE_MARKERS if (family, m) not in used)
-        used.add((family, marker))
-        styles[name] = PolicyStyle(colors[family], marker, "-", family_label(family), "baseline")
-    for i, name in enumerate(p for p in order if p not in styles and p != BOUND):
-        styles[name] = PolicyStyle("0.25", _SPARE_MARKERS[i % 6], "-.", kinds[name], kinds[name])
-    if BOUND in kinds:
-        styles[BOUND] = PolicyStyle(pal[2], "d", "--", "clairvoyant bound", kinds[BOUND])
-    return styles
+    return styles_for({name: kinds[name] for name in policy_order(headline)})
 
 
 def variant_label(policy: str, kind: str) -> str:
