@@ -54,6 +54,7 @@ def test_a_tiny_run_returns_a_controller_its_curve_and_info() -> None:
     curve = trained.learning_curve
     assert set(CURVE_COLUMNS) <= set(curve.columns) and len(curve) == 3
     assert list(curve["timesteps"]) == [0, 4 * 90, 8 * 90]
+    assert np.isnan(curve["train_cost"].iloc[0]) and (curve["train_cost"].iloc[1:] > 0).all()
     info = trained.info
     assert info["steps"] == 2 and info["train_seconds"] > 0
     assert info["selected_validation_cost"] == curve["validation_cost"].min()

@@ -202,14 +202,19 @@ class HDPOLearner:
         best = (math.inf, 0, copy.deepcopy(policy.state_dict()))
         within_1pct: float | None = None
 
+        recent: list[float] = []  # training episodes' mean costs since the last checkpoint
+
         def checkpoint(step: int) -> None:
             nonlocal best, within_1pct
             cost = _validation_cost(policy, task)
+            train_cost = float(np.mean(recent)) if recent else math.nan
+            recent.clear()
             elapsed = time.perf_counter() - start
             curve.append(
                 {
                     "timesteps": step * batch * days,
                     "validation_cost": cost,
+                    "train_cost": train_cost,
                     "step": step,
                     "seconds": elapsed,
                 }
@@ -223,7 +228,9 @@ class HDPOLearner:
         for step in range(1, steps + 1):
             seeds = training_seeds(task.training_seed, (step - 1) * batch, batch)
             twin.reset_exogenous(sampler.draw_exogenous(seeds))
-            loss = rollout_cost(policy, twin).mean() / days
+            cost = rollout_cost(policy, twin).mean()
+            recent.append(float(cost.detach()))
+            loss = cost / days
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), params["grad_clip"])
