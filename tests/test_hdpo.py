@@ -138,3 +138,41 @@ def test_a_controller_refuses_a_scenario_of_another_shape() -> None:
     policy = HDPOPolicy(load_scenario("default"), (8,))
     with pytest.raises(ValueError, match="built for 2 slots"):
         HDPOController(policy).reset(load_scenario("three_stores"), 1)
+
+
+def _policy_orders(exogenous, scenario, policy, days: int) -> list[torch.Tensor]:
+    twin = TorchTwin(scenario)
+    twin.reset_exogenous(exogenous)
+    memory, out = policy.initial_memory(twin.view()), []
+    with torch.no_grad():
+        for _ in range(days):
+            view = twin.view()
+            stores, warehouse = policy(view, memory)
+            memory = policy.remember(memory, view)
+            out.append(torch.cat([stores.flatten(), warehouse.flatten()]))
+            twin.step(torch.round(stores), torch.round(warehouse))
+    return out
+
+
+def test_the_policy_never_reads_the_future_or_the_hidden_regime() -> None:
+    """Orders up to day d are the same whatever demand, lateness, outages and regimes
+    come after day d."""
+    from hmarl_bench.twin import DigitalTwin, Exogenous
+
+    scenario, days = load_scenario("six_stores_regimes_outages"), 15
+    torch.manual_seed(1)
+    policy = HDPOPolicy(scenario, (8,), memory_days=4, review_days=1)
+    with torch.no_grad():
+        for parameter in policy.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    exo = DigitalTwin(scenario, 3).draw_exogenous([100, 101, 102])
+    demand, late, up = exo.demand.copy(), exo.supplier_late.copy(), exo.supplier_up.copy()
+    demand[:, days - 1 :] = demand[:, days - 1 :] * 2 + 5  # from the last day decided on
+    late[:, days - 1 :], up[:, days - 1 :] = ~late[:, days - 1 :], ~up[:, days - 1 :]
+    changed = Exogenous(demand, late, (exo.demand_regime + 1) % 3, up)
+    for a, b in zip(
+        _policy_orders(exo, scenario, policy, days),
+        _policy_orders(changed, scenario, policy, days),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
