@@ -16,7 +16,9 @@ def test_a_quick_run_writes_every_section(tmp_path: Path) -> None:
     argv = ["--quick", "--seconds", "0.02", "--sizes", "1,4x2x1,2", "--out", str(tmp_path)]
     assert main(argv) == 0
     frame = pd.read_csv(tmp_path / "speed.csv")
-    assert {"env", "twin", "vec", "scaling"} <= set(frame["section"])
+    assert {"env", "twin", "vec", "torch", "scaling"} <= set(frame["section"])
+    torch_rows = frame[frame["section"] == "torch"]
+    assert len(torch_rows) == 2 and (torch_rows["reference_rate"] > 0).all()
     assert set(frame.loc[frame["section"] == "twin", "scenario"]) == {"default", "multi_sku"}
     scaling = frame[frame["section"] == "scaling"]
     assert sorted(scaling["skus"].unique()) == [1, 2] and len(scaling) == 4
@@ -24,7 +26,8 @@ def test_a_quick_run_writes_every_section(tmp_path: Path) -> None:
     assert (frame["rate"] > 0).all()
     for name in ("speed.txt", "scaling.png", "scaling.pdf"):
         assert (tmp_path / name).stat().st_size > 0
-    assert "linear fits" in (tmp_path / "speed.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "speed.txt").read_text(encoding="utf-8")
+    assert "linear fits" in text and "(f) Torch twin (HDPO)" in text
 
 
 def test_sizes_parse_copies_stores_and_skus() -> None:

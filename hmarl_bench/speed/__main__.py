@@ -28,6 +28,7 @@ from hmarl_bench.speed.quickstart import README_KEY as QUICKSTART_KEY
 from hmarl_bench.speed.quickstart import readme_block as quickstart_block
 from hmarl_bench.speed.quickstart import write as write_quickstart
 from hmarl_bench.speed.report import README_KEY, plot_scaling, print_tables, readme_block
+from hmarl_bench.speed.torch_twin import bench_torch_twin
 
 #: The scaling grid, copies x stores x SKUs.
 DEFAULT_SIZES = "1,16,256,1024x2,10,100x1,3"
@@ -127,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_ints,
         default=[16, 256],
         help="copies of SharedPolicyVecEnv (c); slots = copies x stores",
+    )
+    parser.add_argument(
+        "--torch-copies",
+        type=_positive,
+        default=128,
+        help="copies of the torch twin measurement (f): HDPO's forward and backward pass "
+        "through whole episodes beside the numpy twin (--quick: 16)",
     )
     parser.add_argument(
         "--sizes",
@@ -233,7 +241,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     sizes = args.sizes or _parse_sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     if args.quick:
         seconds = min(seconds, 0.2)
-        args.copies, args.vec_copies = [1, 64], [4]
+        args.copies, args.vec_copies, args.torch_copies = [1, 64], [4], 16
         overrides = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}
     args.out.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
@@ -289,6 +297,8 @@ def _core_sections(args, seconds, overrides, sizes, progress) -> list[Measuremen
     for b in args.vec_copies:
         progress(f"SharedPolicyVecEnv B={b}")
         rows.append(bench_vec(args.scenario, b, seconds))
+    progress(f"torch twin B={args.torch_copies}")
+    rows.extend(bench_torch_twin(args.scenario, args.torch_copies, seconds))
     if args.train:
         progress("PPO training")
         rows.append(bench_train(args.scenario, None, seconds, overrides))

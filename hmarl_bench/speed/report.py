@@ -172,6 +172,19 @@ def _tables(rows: Sequence[Measurement]) -> list[tuple[str, list[str], list[list
             for r in train
         ]  # fmt: skip
         tables.append(("(d) PPO training, same settings, CPU, 1 torch thread", head, cells))
+    torch_rows = [r for r in rows if r.section == "torch"]
+    if torch_rows:
+        head = ["measurement", "scenario", "B", "copy-days/s", "numpy twin", "ratio"]
+        cells = [
+            [r.name, r.scenario, str(r.copies), _fmt(r.rate), _fmt(r.reference_rate),
+             _fmt(r.ratio, 2)]
+            for r in torch_rows
+        ]  # fmt: skip
+        title = (
+            "(f) Torch twin (HDPO): whole episodes of an HDPO policy, CPU, 1 torch thread, "
+            "beside the numpy twin with fixed orders [copy-days/s]"
+        )
+        tables.append((title, head, cells))
     tuning = [r for r in rows if r.section == "tuning"]
     if tuning:
         head = ["measurement", "scenario", "processes", "candidate-episodes", "rate",
