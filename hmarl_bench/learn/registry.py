@@ -6,7 +6,7 @@ returns an object with ``train(task) -> Trained`` (:class:`~hmarl_bench.learn.ap
 and the harness scores its controller. Two ways to name one:
 
 - a registered name, a key of :data:`LEARNERS` (``"stores"``, ``"rounds"``,
-  ``"residual"``), whose entry is an import path imported only when the learner is used
+  ``"residual"``, ``"hdpo"``), whose entry is an import path imported only when the learner is used
   (so naming one never loads torch);
 - an import path ``"package.module:attribute"`` (a module importable where the cells run)
   or ``"path/to/file.py:attribute"`` (a source file, loaded by path; a relative path is
@@ -53,11 +53,13 @@ __all__ = [
 #: ``stores``: the shared store policy (``learn/train.py``), on the seed or planner track;
 #: ``rounds``: role learners (stores, warehouse, supplier) in alternating or joint rounds
 #: (``learn/rounds.py``); ``residual``: PPO factors on the tuned reference rule
-#: (``learn/residual.py``).
+#: (``learn/residual.py``); ``hdpo``: pathwise gradients through the differentiable twin
+#: (``learn/hdpo.py``).
 LEARNERS: dict[str, str] = {
     "stores": "hmarl_bench.learn.store_learner:LEARNER",
     "rounds": "hmarl_bench.learn.rounds_learner:LEARNER",
     "residual": "hmarl_bench.learn.residual_learner:LEARNER",
+    "hdpo": "hmarl_bench.learn.hdpo:LEARNER",
 }
 
 _MODULE_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
