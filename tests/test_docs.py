@@ -13,9 +13,11 @@ exactly the keys the parser knows.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -133,12 +135,29 @@ EXTRAS = set(
 )
 
 
+@functools.cache
+def _ray_start_flags() -> frozenset[str]:
+    """The options ``ray start --help`` lists (the Ray extra's CLI)."""
+    ray = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    if not Path(ray).is_file():
+        pytest.skip("the ray extra is not installed")
+    done = subprocess.run([ray, "start", "--help"], capture_output=True, text=True, timeout=120)
+    return frozenset(re.findall(r"--[\w-]+", done.stdout))
+
+
 @pytest.mark.parametrize("block", SKIPPED_SHELL, ids=lambda b: b.name)
 def test_skipped_shell_blocks_parse(block):
     checked = 0
     for command in commands(block.code):
         words = shlex.split(command)
-        if words[:2] == ["python", "-m"] and words[2] in docs_cli.COMMANDS:
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # VAR=value command
+            words = words[1:]
+        if words[:2] == ["ray", "start"]:
+            flags = {w.split("=")[0] for w in words[2:] if w.startswith("--")}
+            unknown = flags - _ray_start_flags()
+            assert not unknown, f"{block.name}: ray start has no {sorted(unknown)}"
+            checked += 1
+        elif words[:2] == ["python", "-m"] and words[2] in docs_cli.COMMANDS:
             parser = docs_cli.parser_of(words[2])
             try:
                 parser.parse_args(words[3:])
