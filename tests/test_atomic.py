@@ -95,7 +95,7 @@ def test_benchmark_on_a_full_disk_is_one_line_and_keeps_stored_cells(tmp_path, m
 
 
 def test_run_config_is_readable_as_the_umask_allows(tmp_path):
-    from hmarl_bench.run_folder import write_config
+    from hmarl_bench.run.folder import write_config
 
     old = os.umask(0o022)
     try:

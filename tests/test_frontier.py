@@ -68,6 +68,11 @@ def _tiny_frontier() -> dict:
     )
     del data["episodes"]
     for algo in data["algos"]:
+        if algo.get("learner") == "hdpo":  # a few Adam steps of 8 episodes
+            algo["hyperparams"] = {"batch_size": 8, "eval_every": 2}
+            algo["timesteps"] = 8 * 180 * 2
+            algo["eval_freq"] = 8 * 180
+            continue
         small = {"n_steps": 16, "batch_size": 32, "n_epochs": 1}
         algo["hyperparams"] = {**algo.get("hyperparams", {}), **small}
         algo["n_envs"] = 2
@@ -87,8 +92,11 @@ def test_frontier_pipeline_on_a_new_scenario_at_a_tiny_budget(tmp_path) -> None:
     assert set(headline["policy"]) == set(spec.policies)
     assert headline["total_cost_mean"].gt(0).all()
     learners = headline[headline["kind"] == "learner"]
-    assert len(learners) == len(spec.algos) == 6
+    assert len(learners) == len(spec.algos) == 10
     assert "ppo-residual" in set(learners["policy"])  # the residual learner (learn/residual.py)
+    assert {"hdpo", "ppo-warehouse-view", "recurrent_ppo-warehouse-view", "ppo-joint-view"} <= set(
+        learners["policy"]
+    )
     # every learner is compared, paired, with the reference rule chosen on the tuning seeds
     assert learners["best_baseline"].isin(spec.baselines).all()
     assert learners["diff_to_reference_mean"].notna().all()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from committed import pending_rerun
 
 from hmarl_bench import information
 from hmarl_bench.baselines.frontier import EchelonFree
@@ -56,6 +57,8 @@ def test_the_committed_table_is_what_the_command_makes(tmp_path):
     """Remade from the committed frontier cells: the same bytes as the committed table and
     the copy on the benchmark's documentation page (the rerun with a = 0 also reproduces the
     stored reference rows)."""
+    if reason := pending_rerun("frontier"):  # stale cells: the command refuses them
+        pytest.skip(f"results/frontier awaits its rerun (results/PENDING_RERUN: {reason})")
     committed = ROOT / "results" / "frontier" / "information" / "regime_value.md"
     assert information.main(["frontier", "--results", str(ROOT / "results"), "--out",
                              str(tmp_path)]) == 0  # fmt: skip

@@ -214,8 +214,10 @@ def test_model_of_the_other_algo_is_refused(saved) -> None:
         load_model(saved["maskable_ppo"][1], "ppo")
     with pytest.raises(ModelLoadError, match="PPO model, not MaskablePPO; pass --algo ppo"):
         load_model(saved["ppo"][1], "maskable_ppo")
-    with pytest.raises(ModelLoadError, match="unknown algo"):
+    with pytest.raises(ModelLoadError, match="PPO model, not DQN; pass --algo ppo"):
         load_model(saved["ppo"][1], "dqn")
+    with pytest.raises(ModelLoadError, match="unknown algo"):
+        load_model(saved["ppo"][1], "xyz")
 
 
 @pytest.mark.parametrize("agent_id", ["warehouse_1", "supplier_1"])

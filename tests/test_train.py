@@ -163,7 +163,7 @@ def test_non_positive_timesteps_raise(timesteps: int) -> None:
 
 def test_unknown_algo_raises() -> None:
     with pytest.raises(ValueError, match="maskable_ppo"):
-        load_hyperparams("dqn")
+        load_hyperparams("xyz")
     with pytest.raises(ValueError, match="dqn"):
         _train("dqn")
 

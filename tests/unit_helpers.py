@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from hmarl_bench.harness.spec import BenchmarkSpec, load_benchmark
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
@@ -50,3 +52,10 @@ def stored(root: Path, name: str) -> dict:
         for p in cells.glob("*.json")
         if not p.name.endswith(".error.json")
     }
+
+
+def table_without_clock(path: Path) -> str:
+    """A CSV table without its wall-clock columns (the decision time, measured where each
+    cell ran): what two runs of the same cells on other workers must agree on exactly."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.drop(columns=[c for c in frame.columns if "decide_ms" in c]).to_csv(index=False)

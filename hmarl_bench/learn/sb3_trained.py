@@ -56,7 +56,7 @@ def check_role_hyperparams(task: LearnerTask, learners: Sequence[RoleLearner]) -
     ``task.scenario``: unknown keys, bad values, a minibatch larger than a rollout
     (ValueError), before any cell runs."""
     for learner in learners:
-        path = learner.hyperparams_path(task.algo)
+        path = learner.hyperparams_path(task.algo, task.hyperparams.get("interface", "seed"))
         params = load_hyperparams(task.algo, dict(task.hyperparams), path)
         n_envs = int(task.n_envs or params["n_envs"])
         check_batch_size(params, learner.slots(task.scenario, n_envs))

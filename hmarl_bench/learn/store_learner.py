@@ -19,6 +19,7 @@ from __future__ import annotations
 from hmarl_bench.evaluation import ModelStores, RoleController
 from hmarl_bench.learn.api import LearnerTask, Trained
 from hmarl_bench.learn.hierarchy import Policies, StoresLearner
+from hmarl_bench.learn.hyperparam_keys import track_name
 from hmarl_bench.learn.sb3_trained import check_role_hyperparams, model_bytes, policies_transfer
 from hmarl_bench.learn.train import train_store_policy
 
@@ -46,7 +47,7 @@ class StoreLearner:
             eval_freq=task.eval_freq,
             progress_bar=False,
         )
-        interface = hyperparams.get("interface", "seed")
+        interface = track_name(trained.hyperparams)  # the track as trained ("view:k")
         return Trained(
             controller=RoleController(stores=ModelStores(trained.model), interface=interface),
             info={

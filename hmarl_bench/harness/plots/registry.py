@@ -68,9 +68,10 @@ RULE_COLORS = {
     "forecast_ss": "#997700",
     "echelon": "#117733",
     "mpc": "#332288",
+    "mpc_fast": "#6699CC",
 }
 #: Colours of rule families not listed above (drawn by hash).
-SPARE_RULE_COLORS = ("#88CCEE", "#44AA99", "#DDCC77", "#6699CC", "#AA4499", "#CC6677")
+SPARE_RULE_COLORS = ("#88CCEE", "#44AA99", "#DDCC77", "#EE99AA", "#AA4499", "#CC6677")
 #: Rule marker by (free quantities, tuned).
 VARIANT_MARKERS = {(False, False): "o", (False, True): "s", (True, False): "^", (True, True): "D"}
 SPARE_MARKERS = ("v", "<", ">", "d", "8", "p")
@@ -84,6 +85,7 @@ FAMILY_LABELS = {
     "forecast_ss": "forecast (s,S)",
     "echelon": "echelon chain rule",
     "mpc": "rolling-horizon MILP",
+    "mpc_fast": "rolling-horizon MILP (1% gap)",
 }
 BOUND_STYLE = PolicyStyle("#000000", "d", "--", "clairvoyant bound", "clairvoyant")
 
@@ -100,6 +102,10 @@ _LEARNERS = {
     "ppo-residual": (4, "*", "-."),
     "ppo-warehouse": (5, "P", "-"),
     "ppo-stores+warehouse": (5, "X", "--"),
+    "ppo-warehouse-view": (0, "X", ":"),
+    "recurrent_ppo-warehouse-view": (1, "X", "-."),
+    "ppo-joint-view": (2, "P", ":"),
+    "hdpo": (3, "*", "--"),
 }
 
 
@@ -190,6 +196,8 @@ ABBREVIATIONS = (
     ("maskable_ppo", "mppo"),
     ("-joint-planner", "-joint"),
     ("-warehouse-planner", "-wh-plan"),
+    ("recurrent_ppo", "rppo"),
+    ("-warehouse-view", "-wh-view"),
     ("-local-critic", "-lc"),
     ("-planner", "-plan"),
     ("stores+warehouse", "st+wh"),
