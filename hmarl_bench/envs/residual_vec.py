@@ -41,6 +41,7 @@ __all__ = [
     "ResidualVecEnv",
     "ScaledLevels",
     "check_factors",
+    "factor_distance",
     "scaled_rule_class",
 ]
 
@@ -98,6 +99,18 @@ def check_factors(factors: Sequence[float]) -> tuple[float, ...]:
     if 1.0 not in values:
         raise ValueError(f"factors must hold 1.0 (the rule itself), got {list(factors)}")
     return values
+
+
+def factor_distance(factors: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """How far each copy's pair of factors moves the rule: ``|f_s - 1| + |f_w - 1|`` (B,) for
+    the factor indices ``actions`` (B, 2) into ``factors``; 0 exactly when both are 1.0.
+
+    The residual env charges ``move_penalty`` times this on every day
+    (:class:`ResidualVecEnv`), so a correction is only worth learning where it saves more
+    of the chain's cost than it is charged: the policy moves off the rule only where the
+    episodes say it pays."""
+    chosen = np.asarray(factors, dtype=np.float64)[np.asarray(actions, dtype=np.int64)]
+    return np.abs(chosen - 1.0).sum(axis=1)
 
 
 class ScaledLevels:
@@ -327,7 +340,11 @@ class ResidualVecEnv(BatchedVecEnv):
     system cost to the bit: holding at every node, lost sales, ordering) divided by the
     fixed ``cost_scale`` (the trainer passes the rule's mean daily cost on the tuning
     seeds, :func:`hmarl_bench.learn.residual.train_residual`, so the rule's days average
-    about -1); 0 on warm-up days, which the KPIs leave out too.
+    about -1); 0 on warm-up days, which the KPIs leave out too. With ``move_penalty`` p > 0,
+    every day (warm-up included: the day's factors shape the stock to come) also charges
+    ``p x (|f_s - 1| + |f_w - 1|)`` (:func:`factor_distance`): nothing on the rule's own
+    factors, more the further the correction moves; p = 0.1 charges a factor of 1.05 on the
+    stores 0.5% of the rule's mean daily cost. ``episode_total_cost`` stays the chain's cost.
 
     **Episodes**: T days (the scenario's ``episode_days``), all copies in lockstep; the
     step that ends them returns ``dones`` all True with ``terminal_observation``,
@@ -352,10 +369,16 @@ class ResidualVecEnv(BatchedVecEnv):
         fixed_seeds: Sequence[int] | None = None,
         factors: Sequence[float] = FACTORS,
         family: type[LevelChain] = EchelonFree,
+        move_penalty: float = 0.0,
     ) -> None:
         n_envs = n_copies(n_envs, fixed_seeds)
         if not (isinstance(cost_scale, int | float) and np.isfinite(cost_scale) and cost_scale > 0):
             raise ValueError(f"cost_scale must be a positive number, got {cost_scale!r}")
+        if not (isinstance(move_penalty, int | float) and np.isfinite(move_penalty)) or (
+            move_penalty < 0
+        ):
+            raise ValueError(f"move_penalty must be a number >= 0, got {move_penalty!r}")
+        self.move_penalty = float(move_penalty)
         self.scenario = load_scenario(scenario)
         self.twin = DigitalTwin(self.scenario, batch_size=n_envs)
         self.chain = ResidualChain(params, factors, family)
@@ -383,14 +406,16 @@ class ResidualVecEnv(BatchedVecEnv):
         if self._actions is None:
             raise RuntimeError("step_async() must come before step_wait()")
         view = self.twin.view()
-        outcome = self.twin.step(*self.chain.decide(view, self._actions))
-        self._actions = None
+        actions, self._actions = self._actions, None
+        outcome = self.twin.step(*self.chain.decide(view, actions))
+        rewards = np.zeros(self.num_envs)
         if outcome.day >= self.scenario.warmup_days:
             cost = day_total_cost(outcome, self.scenario)
             self._episode_cost += cost
-            rewards = (-cost / self.cost_scale).astype(np.float32)
-        else:
-            rewards = np.zeros(self.num_envs, dtype=np.float32)
+            rewards = -cost / self.cost_scale
+        if self.move_penalty > 0:
+            rewards = rewards - self.move_penalty * factor_distance(self.factors, actions)
+        rewards = rewards.astype(np.float32)
         if not self.twin.done:
             dones = np.zeros(self.num_envs, dtype=bool)
             return self._observe(), rewards, dones, [_NO_INFO] * self.num_envs

@@ -170,7 +170,9 @@ HYPERPARAM_KEYS = MODEL_KEYS + ENV_KEYS
 RESIDUAL = "residual"
 #: Every key of ``residual_<algo>.toml`` (and of a residual entry's overrides): PPO's, the
 #: budget and network, and the residual's own: ``factors`` (the grid of level factors, 1.0
-#: among them) and ``logit_bias`` (the initial bias of the action logits of factor 1.0).
+#: among them), ``logit_bias`` (the initial bias of the action logits of factor 1.0) and
+#: ``move_penalty`` (the reward's charge per unit of factor distance from the rule) and
+#: ``anchor`` (the loss's weight on the policy's probability mass off factor 1.0).
 #: ``n_steps`` may be ``"episode"``: one episode per copy per rollout.
 RESIDUAL_KEYS: tuple[str, ...] = MODEL_KEYS + (
     "n_envs",
@@ -179,6 +181,8 @@ RESIDUAL_KEYS: tuple[str, ...] = MODEL_KEYS + (
     "timesteps",
     "factors",
     "logit_bias",
+    "move_penalty",
+    "anchor",
 )
 #: What a benchmark hands a residual learner cell besides its overrides (the spec adds them
 #: to the cell's ``hyperparams``; a config may not set them): the tuning seeds and the

@@ -17,7 +17,11 @@ scaled levels. :func:`train_residual`
    ``logit_bias`` on factor 1.0 of both heads (the rest of the output layer is SB3's, with
    weights of gain 0.01, so the deterministic action is factor 1.0, the rule, for every
    observation, and the stochastic one picks factor 1.0 with probability
-   ``e^b / (e^b + n - 1)`` per head: 0.67 for b = 3 and 11 factors);
+   ``e^b / (e^b + n - 1)`` per head: 0.67 for b = 3 and 11 factors). Two charges keep
+   it near the rule, so that it moves only where the episodes say it pays: ``anchor``
+   (:class:`~hmarl_bench.learn.anchored_ppo.AnchoredPPO`) adds to PPO's loss that weight
+   times the policy's probability mass off factor 1.0, and ``move_penalty`` charges the
+   reward per unit of factor distance from the rule (the env's); both are 0 on the rule;
 3. scores the policy on the validation seeds by the chain's total cost every
    ``eval_freq`` steps and at step 0, and keeps the best (the first of equals). Step 0 is
    the rule itself (checked: its validation cost must equal the rule's, or training stops
@@ -30,7 +34,8 @@ scaled levels. :func:`train_residual`
 counting how often it chose a factor other than 1.0.
 
 Hyperparameters: ``experiments/hyperparams/residual_<algo>.toml`` (PPO's keys, ``n_envs``,
-``net_arch``, ``timesteps``, ``factors``, ``logit_bias``; ``n_steps = "episode"`` is one
+``net_arch``, ``timesteps``, ``factors``, ``logit_bias``, ``anchor``, ``move_penalty``;
+``n_steps = "episode"`` is one
 episode per copy per rollout), overridden by a benchmark entry's ``hyperparams``.
 """
 
@@ -53,7 +58,8 @@ from hmarl_bench.baselines.search import SearchBudget
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.envs.residual_vec import FACTORS, ResidualChain, ResidualVecEnv, check_factors
 from hmarl_bench.evaluation import evaluate, total_costs
-from hmarl_bench.learn.checkpoints import Budget, check_batch_size
+from hmarl_bench.learn.anchored_ppo import init_factor_one, make_residual_model
+from hmarl_bench.learn.checkpoints import Budget
 from hmarl_bench.learn.hyperparam_keys import (
     HYPERPARAM_DIR,
     RESIDUAL,
@@ -61,7 +67,7 @@ from hmarl_bench.learn.hyperparam_keys import (
     check_algo,
     check_values,
 )
-from hmarl_bench.learn.train import KPIEvalCallback, fit, prepare_model
+from hmarl_bench.learn.train import KPIEvalCallback, fit
 
 __all__ = [
     "BASE_RULE",
@@ -132,6 +138,15 @@ def load_residual_hyperparams(
     if bias < 0:
         raise ValueError(f"hyperparameter 'logit_bias' must be >= 0, got {bias!r}")
     params["logit_bias"] = float(bias)
+    for key in ("move_penalty", "anchor"):
+        value = params.get(key, 0.0)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value >= 0)
+        ):
+            raise ValueError(f"hyperparameter {key!r} must be a number >= 0, got {value!r}")
+        params[key] = float(value)
     if params.get("n_steps") == "episode":
         if scenario is None:
             raise ValueError("n_steps = 'episode' needs the scenario")
@@ -141,22 +156,6 @@ def load_residual_hyperparams(
                          f"{params['n_steps']!r}")  # fmt: skip
     check_values(params)
     return params
-
-
-def init_factor_one(model: Any, factors: Sequence[float], bias: float) -> None:
-    """Start ``model`` (PPO on a ``MultiDiscrete([n, n])``) at factor 1.0: the action
-    logits' biases are 0 but ``bias`` on factor 1.0 of each head."""
-    n = len(factors)
-    one = list(factors).index(1.0)
-    with torch.no_grad():
-        weights = model.policy.action_net.bias
-        if weights.shape != (2 * n,):
-            raise ValueError(
-                f"expected {2 * n} action logits (two heads of {n}), got {weights.shape}"
-            )
-        weights.zero_()
-        weights[one] = bias
-        weights[n + one] = bias
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -347,11 +346,15 @@ def train_residual(
     cost_scale = max(rule_tuning_cost / max(counted_days, 1), 1e-9)
     factors = params["factors"]
     env = ResidualVecEnv(
-        scenario, base, cost_scale=cost_scale, n_envs=params["n_envs"], seed=seed, factors=factors
+        scenario,
+        base,
+        cost_scale=cost_scale,
+        n_envs=params["n_envs"],
+        seed=seed,
+        factors=factors,
+        move_penalty=params["move_penalty"],
     )
-    model, _ = prepare_model("ppo", env, seed, params, None)
-    init_factor_one(model, factors, params["logit_bias"])
-    check_batch_size(params, env.num_envs)
+    model = make_residual_model(env, seed, params)
     steps = params["timesteps"]
     freq = eval_freq if eval_freq > 0 else steps + 1
     rule = ResidualController(None, base, factors)
