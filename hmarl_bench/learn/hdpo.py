@@ -213,6 +213,7 @@ class HDPOLearner:
             curve.append(
                 {
                     "timesteps": step * batch * days,
+                    "learner": "hdpo",  # the figures' panel (the whole chain learns)
                     "validation_cost": cost,
                     "train_cost": train_cost,
                     "step": step,

@@ -44,9 +44,10 @@ __all__ = [
 ]
 
 #: Panels by what was learning: the roles, the joint planner (stores and warehouse in one
-#: policy, logged as learner ``joint``) and the residual learner (factors on a rule).
-ROLES = ("stores", "warehouse", "joint", "supplier", "residual")
-ROLE_NAMES = {"joint": "joint planner"}
+#: policy, logged as learner ``joint``), the residual learner (factors on a rule) and HDPO
+#: (the whole chain's order-up-to policy).
+ROLES = ("stores", "warehouse", "joint", "supplier", "residual", "hdpo")
+ROLE_NAMES = {"joint": "joint planner", "hdpo": "HDPO"}
 PANEL_HEIGHT = 1.55  # inches, two-line title included
 COST_LABEL = "validation total cost\n[currency/episode]"
 REWARD_LABEL = "stores' seed reward,\nvalidation [per store, episode]"
@@ -174,6 +175,8 @@ def learning_curves_figure(
             style = styles[name]
             rng = np.random.default_rng([seed, zlib.crc32(f"{scenario}|{role}|{name}".encode())])
             band = _band(data, metric, rng)
+            if band.empty:  # no value of this metric (a learner that does not log it)
+                continue
             ax.fill_between(band["steps"], band["low"], band["high"], color=style.color,
                             alpha=0.18, lw=0)  # fmt: skip
             every = max(1, len(band) // 4)
