@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["OneLineParser", "check_outputs"]
+from hmarl_bench._atomic import WriteError
+
+__all__ = ["OneLineParser", "check_outputs", "main_writing_atomically"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,3 +48,15 @@ def check_outputs(
             pass
     except OSError as err:
         parser.error(f"--out: cannot write to {out}: {err}")
+
+
+def main_writing_atomically(
+    run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None
+) -> int:
+    """A command line ``run(argv)`` whose failed write (a full disk) is one ``error:`` line
+    and status 1 (every output is written atomically: earlier files stay intact)."""
+    try:
+        return run(argv)
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hmarl_bench._atomic import WriteError, write_atomic
-from hmarl_bench.cli_parser import OneLineParser, check_outputs
+from hmarl_bench._atomic import write_atomic
+from hmarl_bench.cli_parser import OneLineParser, check_outputs, main_writing_atomically
 from hmarl_bench.speed.benches import bench_env, bench_scaling, bench_train, bench_twin, bench_vec
 from hmarl_bench.speed.measure import Measurement
 from hmarl_bench.speed.quickstart import QUICKSTART_ARGS, time_quickstart
@@ -224,11 +224,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; a file that cannot be written (a full disk) is one line, status 1
     (every output is written atomically: earlier files stay intact)."""
-    try:
-        return _main(argv)
-    except WriteError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    return main_writing_atomically(_main, argv)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmarl_bench._atomic import WriteError, write_atomic
+from hmarl_bench._atomic import write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
 from hmarl_bench.baselines.mpc_fast import FastRollingHorizonMILP
-from hmarl_bench.cli_parser import OneLineParser, check_outputs
+from hmarl_bench.cli_parser import OneLineParser, check_outputs, main_writing_atomically
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
 from hmarl_bench.evaluation import evaluate
 
@@ -237,11 +237,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; a file that cannot be written (a full disk) is one line, status 1
     (every output is written atomically: earlier files stay intact)."""
-    try:
-        return _main(argv)
-    except WriteError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    return main_writing_atomically(_main, argv)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
