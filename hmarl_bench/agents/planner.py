@@ -91,7 +91,7 @@ from hmarl_bench.agents.roles import (
     _closest_option,
 )
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.demand import mean_demand
+from hmarl_bench.twin.params import chain_params
 from hmarl_bench.twin.state import over_stores, pipeline_total, sku_total
 
 __all__ = [
@@ -141,19 +141,20 @@ class PlannerStoreRole(Role):
     def __init__(self, scenario: Scenario, horizon_mask: bool = True) -> None:
         self.scenario = scenario
         self.horizon_mask = horizon_mask
-        self.n_skus = k = scenario.n_skus
-        self.horizon = scenario.episode_days
+        params = chain_params(scenario)
+        self.n_skus = params.n_skus
+        self.horizon = params.horizon
         self.lead_time = scenario.warehouse.lead_time
         self.pipeline_len = max(self.lead_time, 1)
         self.window = self.lead_time + 1
-        self.store_capacity = np.array([s.capacity for s in scenario.stores], dtype=np.float64)
-        self.capacity = np.repeat(self.store_capacity, k)
+        self.store_capacity = params.store_capacity
+        self.capacity = params.slot_capacity
         self.on_hand_scale = np.maximum(self.capacity, 1.0)
-        self.profile = mean_demand(scenario)  # (T, N): the config's nominal demand
-        self.demand_scale = 2.0 * np.maximum(self.profile.max(axis=0), 1.0)
-        self.warehouse_capacity = float(max(scenario.warehouse.capacity, 1))
-        self.reorder_point = np.array(scenario.per_slot([s.reorder_point for s in scenario.stores]))
-        self.order_up_to = np.array(scenario.per_slot([s.order_up_to for s in scenario.stores]))
+        self.profile = params.profile  # (T, N): the config's nominal demand
+        self.demand_scale = params.slot_demand_scale
+        self.warehouse_capacity = params.warehouse_capacity
+        self.reorder_point = params.store_reorder_point
+        self.order_up_to = params.store_order_up_to
         self.obs_dim = 10 + self.pipeline_len + self.window
         self.obs_names = (
             "on_hand",
@@ -247,24 +248,23 @@ class PlannerWarehouseRole(Role):
     def __init__(self, scenario: Scenario, horizon_mask: bool = True) -> None:
         self.scenario = scenario
         self.horizon_mask = horizon_mask
-        self.n_skus = k = scenario.n_skus
-        self.horizon = scenario.episode_days
+        params = chain_params(scenario)
+        self.n_skus = k = params.n_skus
+        self.horizon = params.horizon
         wh, sup = scenario.warehouse, scenario.supplier
-        self.capacity = float(max(wh.capacity, 1))
+        self.capacity = params.warehouse_capacity
         self.store_lead_time = wh.lead_time
         self.supplier_lead_time = sup.lead_time
         self.pipeline_len = max(sup.lead_time + 2 * sup.delay_days, 1)
         self.window = sup.lead_time + wh.lead_time + 1
-        store_capacity = np.array([max(s.capacity, 1) for s in scenario.stores], dtype=float)
+        store_capacity = params.store_capacity_floor
         self.store_capacity = np.repeat(store_capacity, k)  # (N,)
         self.echelon_scale = self.capacity + float(store_capacity.sum())
         self.store_capacity_total = float(store_capacity.sum())
-        profile = mean_demand(scenario)  # (T, N)
-        self.chain_profile = profile.reshape(len(profile), -1, k).sum(axis=1)  # (T, K)
-        slot_scale = 2.0 * np.maximum(profile.max(axis=0), 1.0)
-        self.demand_scale = slot_scale.reshape(-1, k).sum(axis=0)  # (K,)
-        self.reorder_point = np.array(scenario.per_sku(wh.reorder_point))
-        self.order_up_to = np.array(scenario.per_sku(wh.order_up_to))
+        self.chain_profile = params.chain_profile  # (T, K)
+        self.demand_scale = params.sku_demand_scale  # (K,)
+        self.reorder_point = params.warehouse_reorder_point
+        self.order_up_to = params.warehouse_order_up_to
         self._level_table = self._levels_by_day()
         self.obs_dim = 9 + self.pipeline_len + self.window
         self.obs_names = (

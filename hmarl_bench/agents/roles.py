@@ -51,8 +51,8 @@ from gymnasium import spaces
 
 from hmarl_bench.agents.base import Role
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.demand import mean_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS
+from hmarl_bench.twin.params import chain_params
 from hmarl_bench.twin.state import over_stores, pipeline_total, sku_total
 from hmarl_bench.twin.view import DayState
 
@@ -106,15 +106,16 @@ class StoreRole(Role):
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.n_skus = scenario.n_skus
+        params = chain_params(scenario)
+        self.n_skus = params.n_skus
         #: (S,) each store's capacity, shared by its SKUs
-        self.store_capacity = np.array([s.capacity for s in scenario.stores], dtype=np.float64)
-        self.capacity = np.repeat(self.store_capacity, self.n_skus)  # (N,) a slot's store's
+        self.store_capacity = params.store_capacity
+        self.capacity = params.slot_capacity  # (N,) a slot's store's
         self.on_hand_scale = np.maximum(self.capacity, 1.0)
-        self.demand_scale = 2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)
-        self.warehouse_capacity = float(max(scenario.warehouse.capacity, 1))
-        self.reorder_point = np.array(scenario.per_slot([s.reorder_point for s in scenario.stores]))
-        self.order_up_to = np.array(scenario.per_slot([s.order_up_to for s in scenario.stores]))
+        self.demand_scale = params.slot_demand_scale
+        self.warehouse_capacity = params.warehouse_capacity
+        self.reorder_point = params.store_reorder_point
+        self.order_up_to = params.store_order_up_to
 
     def room(self, position: np.ndarray) -> np.ndarray:
         """(B, N) room under each slot's store capacity: capacity - position over its SKUs."""
@@ -186,23 +187,18 @@ class WarehouseRole(Role):
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.n_skus = k = scenario.n_skus
-        wh = scenario.warehouse
-        self.capacity = float(max(wh.capacity, 1))
+        params = chain_params(scenario)
+        self.n_skus = k = params.n_skus
+        self.capacity = params.warehouse_capacity
         #: (K, 4) units of each action, per SKU
-        self.sku_quantities = np.array(
-            [scenario.per_sku(q) for q in wh.order_quantities], dtype=np.int64
-        ).T
+        self.sku_quantities = params.warehouse_quantities
         self.quantities = self.sku_quantities[0] if k == 1 else self.sku_quantities
-        self.reorder_point = np.array(scenario.per_sku(wh.reorder_point))  # (K,)
-        self.order_up_to = np.array(scenario.per_sku(wh.order_up_to))  # (K,)
-        self.store_capacity = np.repeat(
-            np.array([max(s.capacity, 1) for s in scenario.stores], dtype=float), k
-        )
-        slot_scale = 2.0 * np.maximum(mean_demand(scenario).max(axis=0), 1.0)  # (N,)
-        self.demand_scale = slot_scale.reshape(-1, k).sum(axis=0)  # (K,)
+        self.reorder_point = params.warehouse_reorder_point  # (K,)
+        self.order_up_to = params.warehouse_order_up_to  # (K,)
+        self.store_capacity = np.repeat(params.store_capacity_floor, k)
+        self.demand_scale = params.sku_demand_scale  # (K,)
         if k == 1:  # a float, as before SKUs (the same sum)
-            self.demand_scale = float(slot_scale.sum())
+            self.demand_scale = params.total_demand_scale
 
     @property
     def observation_space(self) -> spaces.Box:
@@ -268,7 +264,7 @@ class SupplierRole(Role):
 
     def __init__(self, scenario: Scenario) -> None:
         sup = scenario.supplier
-        self.capacity = float(max(sup.capacity, 1))
+        self.capacity = chain_params(scenario).supplier_capacity
         self.max_lead = float(max(sup.lead_time + 2 * sup.delay_days, 1))
 
     def observe(self, state: DayState) -> np.ndarray:

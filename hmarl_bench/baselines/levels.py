@@ -24,7 +24,8 @@ import numpy as np
 from scipy.stats import norm
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.demand import mean_demand, slot_multipliers
+from hmarl_bench.twin.demand import slot_multipliers
+from hmarl_bench.twin.params import chain_params
 
 __all__ = [
     "DemandPlan",
@@ -146,7 +147,7 @@ class DemandPlan:
         self.scenario = scenario
         self.n_days = scenario.episode_days
         self.n_skus = scenario.n_skus
-        mean = mean_demand(scenario)  # (T, N)
+        mean = chain_params(scenario).profile  # (T, N)
         demand = scenario.demand
         cv = demand.std / demand.base_mean if demand.base_mean > 0 else 0.0
         if demand.distribution == "poisson":

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from hmarl_bench.config import Scenario
-from hmarl_bench.twin.demand import mean_demand
+from hmarl_bench.twin.params import chain_params
 from hmarl_bench.twin.torch_day import TorchView
 
 __all__ = ["HDPOPolicy"]
@@ -83,7 +83,7 @@ class HDPOPolicy(nn.Module):
         store_lead, supplier_lead = scenario.warehouse.lead_time, scenario.supplier.lead_time
         self.store_pipeline_len = max(store_lead, 1)
         self.warehouse_pipeline_len = max(supplier_lead + 2 * scenario.supplier.delay_days, 1)
-        nominal = mean_demand(scenario)  # (T, N)
+        nominal = chain_params(scenario).profile  # (T, N)
         slot_mean = np.maximum(nominal.mean(axis=0), 1e-6)  # (N,)
         sku_nominal = nominal.reshape(self.days, -1, self.n_skus).sum(axis=1)  # (T, K)
         store_cover = store_lead + review_days

@@ -10,7 +10,7 @@ import numpy as np
 
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.seeding import check_seed
-from hmarl_bench.twin.demand import mean_demand, sample_demand
+from hmarl_bench.twin.demand import sample_demand
 from hmarl_bench.twin.dynamics import SUPPLIER_ACTIONS, TwinParams, step
 from hmarl_bench.twin.exogenous import (
     REGIME_STREAM,
@@ -19,8 +19,9 @@ from hmarl_bench.twin.exogenous import (
     regime_mean,
     supplier_up_path,
 )
+from hmarl_bench.twin.params import chain_params
 from hmarl_bench.twin.state import DayOutcome, TwinState
-from hmarl_bench.twin.view import ChainView, read_only
+from hmarl_bench.twin.view import ChainView
 
 __all__ = [
     "SUPPLIER_ACTIONS",
@@ -77,8 +78,9 @@ class DigitalTwin:
         self.scenario = load_scenario(scenario)
         self.batch_size = batch_size
         self.params = TwinParams.from_scenario(self.scenario)
-        self.mean_demand = mean_demand(self.scenario)  # (T, N)
-        self._nominal = read_only(self.mean_demand.copy())  # what views show controllers
+        #: (T, N) the nominal demand profile, read-only (shared with the scenario's roles)
+        self.mean_demand = chain_params(self.scenario).profile
+        self._nominal = self.mean_demand  # what views show controllers
         self.state: TwinState | None = None
 
     @property
