@@ -176,3 +176,32 @@ def test_the_policy_never_reads_the_future_or_the_hidden_regime() -> None:
         strict=True,
     ):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("align", [True, False])
+def test_the_warehouse_reviews_so_its_shipments_land_on_store_review_days(align: bool) -> None:
+    """lost_sales_long_lead's supplier lead time is 7 days: with two-day reviews the aligned
+    warehouse orders on odd days (its shipments land on the stores' even review days);
+    unaligned, on the stores' own days."""
+    scenario = load_scenario("lost_sales_long_lead")
+    assert scenario.supplier.lead_time == 7
+    policy = HDPOPolicy(scenario, (8,), memory_days=2, review_days=2, align_review=align)
+    with torch.no_grad():  # a large echelon level: the warehouse orders whenever it may
+        policy.warehouse_net[-1].bias.fill_(5.0)
+        policy.store_net[-1].bias.fill_(5.0)
+    twin = TorchTwin(scenario, integer=False)
+    twin.reset([100, 101])
+    memory = policy.initial_memory(twin.view())
+    store_days, warehouse_days = [], []
+    with torch.no_grad():
+        for day in range(12):
+            view = twin.view()
+            stores, warehouse = policy(view, memory)
+            memory = policy.remember(memory, view)
+            if float(stores.sum()) > 0:
+                store_days.append(day)
+            if float(warehouse.sum()) > 0:
+                warehouse_days.append(day)
+            twin.step(stores, warehouse)
+    assert store_days and all(day % 2 == 0 for day in store_days)
+    assert warehouse_days and all(day % 2 == (1 if align else 0) for day in warehouse_days)

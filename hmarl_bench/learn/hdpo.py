@@ -15,7 +15,8 @@ to 99,999, then reused): disjoint from the tuning/validation seeds (100 ..) and 
 evaluation seeds (10000 ..). The fixed ordering cost's indicator has no gradient; its
 forward value stays exact and its gradient is that of ``ordering_cost x tanh(q /
 surrogate_scale)``. ``review_days`` > 1 orders only every ``review_days`` days, which
-batches orders where the fixed cost matters.
+batches orders where the fixed cost matters; ``align_review`` puts the warehouse's review
+days where its shipments land on the stores' (see :mod:`~hmarl_bench.learn.hdpo_policy`).
 
 Hyperparameters: ``experiments/hyperparams/hdpo.toml``, overridden by the task's
 ``hyperparams``. The budget ``task.timesteps`` (sampled copy-days) sets the number of
@@ -65,6 +66,7 @@ HDPO_KEYS: dict[str, type] = {
     "hidden": list,
     "memory_days": int,
     "review_days": int,
+    "align_review": bool,
     "surrogate_scale": float,
     "eval_every": int,
     "grad_clip": float,
@@ -89,7 +91,7 @@ def load_hdpo_hyperparams(overrides: Mapping[str, Any] | None = None) -> dict[st
                 value = float(value)
             if kind is list and isinstance(value, tuple):
                 value = list(value)
-            if isinstance(value, bool) or not isinstance(value, kind):
+            if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
                 raise ValueError(
                     f"hdpo hyperparameter {key!r} must be {kind.__name__}, got {value!r}"
                 )
@@ -192,7 +194,11 @@ class HDPOLearner:
         torch.set_num_threads(1)
         torch.manual_seed(task.training_seed)
         policy = HDPOPolicy(
-            scenario, params["hidden"], params["memory_days"], params["review_days"]
+            scenario,
+            params["hidden"],
+            params["memory_days"],
+            params["review_days"],
+            params["align_review"],
         )
         optimizer = torch.optim.Adam(policy.parameters(), lr=params["learning_rate"])
         sampler = DigitalTwin(scenario, batch_size=batch)

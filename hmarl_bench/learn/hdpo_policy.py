@@ -7,9 +7,14 @@ time and the review cycle), a SKU's echelon level the same over the supplier's l
 too; multiplier ``softplus(output + bias)`` starts at 1 (the bias, ``log(e - 1)``) so the
 untrained policy is a sensible base-stock rule, and stays non-negative. Orders are
 ``relu(level - position)`` (the store's inventory position, the warehouse's echelon
-position), placed only on review days (``day % review_days == 0``, warehouse and stores
-together). Parameter sharing makes the store network see every slot as one more sample,
-and lets the same weights run on any number of stores.
+position), placed only on review days: the stores on days ``day % review_days == 0``, the
+warehouse (with ``align_review``, the default) on the days whose supplier shipment lands on
+a store review day (``(day + supplier lead time) % review_days == 0``), so stock that reaches
+the warehouse on time leaves for the stores the same day instead of waiting there for the
+next review (without ``align_review``: on the stores' days; with an odd supplier lead time
+and two-day reviews every shipment then waits a day at the warehouse). Parameter sharing
+makes the store network see every slot as one more sample, and lets the same weights run on
+any number of stores.
 
 Inputs are what a controller holds (:class:`~hmarl_bench.twin.torch_day.TorchView`, the
 fields of a ChainView) plus a memory the controller keeps itself: the last
@@ -71,6 +76,7 @@ class HDPOPolicy(nn.Module):
         hidden: Sequence[int] = (64, 64),
         memory_days: int = 7,
         review_days: int = 1,
+        align_review: bool = True,
     ) -> None:
         super().__init__()
         if memory_days < 0 or review_days < 1:
@@ -78,6 +84,9 @@ class HDPOPolicy(nn.Module):
                 f"memory_days must be >= 0 and review_days >= 1, got {memory_days}, {review_days}"
             )
         self.memory_days, self.review_days = int(memory_days), int(review_days)
+        #: the warehouse orders on days ``day % review_days == warehouse_phase``
+        lead = scenario.supplier.lead_time
+        self.warehouse_phase = (-lead) % self.review_days if align_review else 0
         self.n_skus, self.n_slots = scenario.n_skus, scenario.n_slots
         self.days = scenario.episode_days
         store_lead, supplier_lead = scenario.warehouse.lead_time, scenario.supplier.lead_time
@@ -172,5 +181,7 @@ class HDPOPolicy(nn.Module):
         store_orders = torch.relu(store_multiplier * self.store_level[day] - store_position)
         warehouse_orders = torch.relu(echelon_multiplier * self.echelon_level[day] - echelon)
         if day % self.review_days:
-            return store_orders * 0.0, warehouse_orders * 0.0
+            store_orders = store_orders * 0.0
+        if (day - self.warehouse_phase) % self.review_days:
+            warehouse_orders = warehouse_orders * 0.0
         return store_orders, warehouse_orders
