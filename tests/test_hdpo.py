@@ -12,6 +12,7 @@ from hmarl_bench.learn.api import CURVE_COLUMNS, Learner, LearnerTask
 from hmarl_bench.learn.hdpo import (
     LEARNER,
     HDPOController,
+    HDPOLearner,
     load_hdpo_hyperparams,
     rollout_cost,
     training_seeds,
@@ -31,6 +32,29 @@ def test_hyperparams_load_and_refuse_bad_keys_and_values() -> None:
         load_hdpo_hyperparams({"batch_size": 0})
     with pytest.raises(ValueError, match="'review_days' must be int"):
         load_hdpo_hyperparams({"review_days": 1.5})
+    with pytest.raises(ValueError, match="'final_lr_fraction' must be in"):
+        load_hdpo_hyperparams({"final_lr_fraction": 0.0})
+    with pytest.raises(ValueError, match="'align_review' must be bool"):
+        load_hdpo_hyperparams({"align_review": 1})
+    assert load_hdpo_hyperparams({"align_review": False})["align_review"] is False
+
+
+def test_the_step_size_decays_to_its_final_share() -> None:
+    trained = HDPOLearner().train(
+        LearnerTask(
+            scenario=load_scenario("default"),
+            training_seed=0,
+            validation_seeds=(200,),
+            hyperparams={
+                **TINY,
+                "steps": 4,
+                "eval_every": 4,
+                "final_lr_fraction": 0.25,
+                "learning_rate": 1e-2,
+            },
+        )
+    )
+    assert trained.info["final_learning_rate"] == pytest.approx(0.25 * 1e-2)
 
 
 def test_training_seeds_avoid_tuning_validation_and_evaluation_seeds() -> None:

@@ -63,6 +63,7 @@ HDPO_KEYS: dict[str, type] = {
     "steps": int,
     "batch_size": int,
     "learning_rate": float,
+    "final_lr_fraction": float,
     "hidden": list,
     "memory_days": int,
     "review_days": int,
@@ -102,6 +103,11 @@ def load_hdpo_hyperparams(overrides: Mapping[str, Any] | None = None) -> dict[st
     if params["memory_days"] < 0:
         raise ValueError(
             f"hdpo hyperparameter 'memory_days' must be >= 0, got {params['memory_days']}"
+        )
+    if not 0 < params["final_lr_fraction"] <= 1:
+        raise ValueError(
+            "hdpo hyperparameter 'final_lr_fraction' must be in (0, 1], got "
+            f"{params['final_lr_fraction']}"
         )
     for key in ("learning_rate", "surrogate_scale", "grad_clip"):
         if not (math.isfinite(params[key]) and params[key] > 0):
@@ -201,6 +207,11 @@ class HDPOLearner:
             params["align_review"],
         )
         optimizer = torch.optim.Adam(policy.parameters(), lr=params["learning_rate"])
+        final = params["final_lr_fraction"]  # cosine decay to this share of the first rate
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / steps)),
+        )
         sampler = DigitalTwin(scenario, batch_size=batch)
         twin = TorchTwin(scenario, integer=False, surrogate_scale=params["surrogate_scale"])
         start = time.perf_counter()
@@ -242,6 +253,7 @@ class HDPOLearner:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), params["grad_clip"])
             optimizer.step()
+            schedule.step()
             if step % eval_every == 0 or step == steps:
                 checkpoint(step)
         policy.load_state_dict(best[2])
@@ -251,6 +263,7 @@ class HDPOLearner:
             "train_seconds": time.perf_counter() - start,
             "steps": steps,
             "timesteps": steps * batch * days,
+            "final_learning_rate": optimizer.param_groups[0]["lr"],
             "selected_step": best[1],
             "selected_validation_cost": best[0],
             "validation_costs": {int(r["step"]): r["validation_cost"] for r in curve},
