@@ -418,3 +418,15 @@ def test_off_policy_model_files_load_as_their_algo(tmp_path):
             load_model(path, "ppo")
     assert type(load_model(tmp_path / "SAC.zip")).__name__ == "SAC"  # found in the file
     assert type(load_model(tmp_path / "DDPG.zip")).__name__ == "TD3"  # TD3's policy: pass ddpg
+
+
+def test_the_rule_and_bound_cells_run_none_of_the_continuous_head():
+    """Rule, bound and brought-policy cells stay current when the head changes: their code
+    closures hold none of it (only learner cells do)."""
+    from hmarl_bench.harness import cells
+
+    for kind in (cells.BASELINE, cells.CLAIRVOYANT, cells.EXTERNAL):
+        assert "hmarl_bench.agents.continuous" not in cells.code_modules(kind)
+    assert "hmarl_bench.agents.continuous" in cells.learner_modules(
+        "hmarl_bench.learn.store_learner"
+    )
