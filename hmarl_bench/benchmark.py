@@ -97,7 +97,12 @@ def _check_hyperparams(spec: BenchmarkSpec) -> None:
         return
     from hmarl_bench.config import load_scenario
     from hmarl_bench.learn.budget import check_batch_size, role_slots
-    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, learner_names, load_hyperparams
+    from hmarl_bench.learn.hyperparam_keys import (
+        check_role_algo,
+        hyperparams_file,
+        learner_names,
+        load_hyperparams,
+    )
 
     scenarios = [load_scenario(name) for name in spec.scenarios]
     for i, algo in enumerate(spec.algos):
@@ -105,6 +110,7 @@ def _check_hyperparams(spec: BenchmarkSpec) -> None:
             continue
         try:
             for role in learner_names(list(algo.learners)):  # torch-free: errors come fast
+                check_role_algo(role, algo.name)
                 interface = dict(algo.hyperparam_overrides).get("interface", "seed")
                 path = hyperparams_file(role, algo.name, interface)
                 params = load_hyperparams(algo.name, algo.hyperparam_overrides, path)

@@ -98,7 +98,7 @@ def test_a_relative_file_path_is_taken_from_the_configs_folder(tmp_path):
     [
         ({"learner": "hdpox"}, "algos[0].learner", "registered: stores, rounds, residual"),
         ({"learner": "no_such_module_xyz:L"}, "algos[0].learner", "cannot find learner module"),
-        ({"learner": "stores", "name": "sac"}, "algos[0].name", "algo 'sac' does not fit"),
+        ({"learner": "stores", "name": "her"}, "algos[0].name", "unknown algo 'her'"),
         ({"learner": "rounds", "learners": "warehouse"}, "algos[0].learners", "give it in options"),
         ({"learner": "stores", "options": 3}, "algos[0].options", "table"),
         ({"name": "ppo", "timesteps": 64, "options": {"a": 1}}, "algos[0].options", "learner"),

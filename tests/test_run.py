@@ -61,7 +61,7 @@ def test_help_lists_the_algos() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--algo" in done.stdout
-    assert "{ppo,maskable_ppo,recurrent_ppo,a2c,trpo,dqn,qrdqn}" in done.stdout
+    assert "{ppo,maskable_ppo,recurrent_ppo,a2c,trpo,dqn,qrdqn,sac,td3,tqc,ddpg}" in done.stdout
     for option in ("--scenario", "--timesteps", "--load", "--eval-only", "--hp"):
         assert option in done.stdout
 
@@ -142,7 +142,8 @@ def test_eval_only_reproduces_the_table(run, tmp_path) -> None:
             ["--algo", "dqn"],
             ["dqn learns one agent", "not the stores' shared policy", "ppo", "recurrent_ppo"],
         ),
-        (["--algo", "sac"], ["'sac'", "continuous actions", "trpo"]),
+        (["--algo", "sac", "--hp", "interface=seed"], ["sac", "seed track", "'planner'"]),
+        (["--algo", "td3", "--learners", "supplier"], ["supplier's actions", "'ppo'"]),
         (["--algo", "xyz"], ["unknown algo 'xyz'", "maskable_ppo"]),
         (["--scenario", "atlantis"], ["atlantis", *list_scenarios()]),
         (["--timesteps", "0"], ["--timesteps", "> 0"]),

@@ -16,6 +16,7 @@ Loading a model unpickles it: load only files you trust.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from gymnasium import spaces
 
 from hmarl_bench.agents.actor import ModelActor, actor_observation, local_dim
 from hmarl_bench.agents.base import BaseAgent, Role
+from hmarl_bench.agents.continuous import continuous_role, is_continuous
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.agents.masks import flat_mask
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
@@ -77,12 +79,19 @@ def check_spaces(model: Any, role: Role, source: str = "model") -> None:
         )
 
 
+#: The module of a saved model's policy class (``"stable_baselines3.sac.policies"``).
+_POLICY_MODULE = re.compile(r'"__module__": "(?:stable_baselines3|sb3_contrib)\.(\w+)\.policies"')
+#: Off-policy algorithms whose policy module names them.
+_OFF_POLICY = ("dqn", "qrdqn", "sac", "td3", "tqc")
+
+
 def load_model(path: str | Path, algo: str | None = None) -> Any:
     """Load an SB3 PPO or MaskablePPO model saved by ``model.save`` (a .zip file).
 
-    ``algo`` (``ppo``, ``maskable_ppo``, ``recurrent_ppo``, ``a2c``, ``trpo``) picks the
-    class; without it the file's stored policy class decides (PPO for A2C and TRPO files,
-    whose policy class is PPO's: pass their algo). Raises :class:`ModelLoadError` for a
+    ``algo`` (``ppo``, ``maskable_ppo``, ``recurrent_ppo``, ``a2c``, ``trpo``, ``dqn``,
+    ``qrdqn``, ``sac``, ``td3``, ``tqc``, ``ddpg``) picks the class; without it the file's
+    stored policy class decides (PPO for A2C and TRPO files, whose policy class is PPO's,
+    and TD3 for DDPG files: pass their algo). Raises :class:`ModelLoadError` for a
     missing or corrupt file.
     """
     from hmarl_bench.learn.train import ALGOS  # local: training pulls in torch
@@ -104,15 +113,20 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
     except (OSError, zipfile.BadZipFile) as err:
         raise ModelLoadError(f"{path} is not a readable SB3 model file: {err}") from err
     # the stored policy class tells MaskablePPO and RecurrentPPO apart; PPO, A2C and TRPO
-    # share one (pass ``algo`` for A2C and TRPO)
+    # share one (pass ``algo`` for A2C and TRPO); the off-policy algorithms' policies live
+    # in their own modules (TD3's serves DDPG too: pass ``algo`` for DDPG)
     stored = "maskable_ppo" if "Maskable" in data else "ppo"
     if "RecurrentActorCriticPolicy" in data:
         stored = "recurrent_ppo"
+    found = _POLICY_MODULE.search(data)
+    if found and found.group(1) in _OFF_POLICY:
+        stored = found.group(1)
     if algo is None:
         algo = stored
     if algo not in ALGOS:
         raise ModelLoadError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
-    if data and algo != stored and not (stored == "ppo" and algo in ("a2c", "trpo")):
+    shared = {"ppo": ("a2c", "trpo"), "td3": ("ddpg",)}.get(stored, ())
+    if data and algo != stored and algo not in shared:
         raise ModelLoadError(
             f"{path} holds a {ALGOS[stored].__name__} model, not {ALGOS[algo].__name__}; "
             f"pass --algo {stored}"
@@ -128,9 +142,11 @@ def load_model(path: str | Path, algo: str | None = None) -> Any:
 class PolicyAgent(BaseAgent):
     """An agent whose actions come from ``model.predict`` (SB3 PPO / MaskablePPO or alike).
 
-    ``interface`` is the track the model was trained on (``seed`` or ``planner``). A
-    centralized-critic model acts on the agent's local observation alone (decentralized
-    execution): :func:`actor_observation`.
+    ``interface`` is the track the model was trained on (``seed``, ``planner`` or
+    ``view``). A centralized-critic model acts on the agent's local observation alone
+    (decentralized execution): :func:`actor_observation`. A model with ``Box`` actions
+    (SAC, TD3, TQC, DDPG) sets continuous order-up-to levels through its role's continuous
+    head (:mod:`hmarl_bench.agents.continuous`): its actions are float levels in [-1, 1].
     """
 
     def __init__(
@@ -144,6 +160,11 @@ class PolicyAgent(BaseAgent):
     ) -> None:
         scenario = load_scenario(scenario)
         role, weights, index = role_of(agent_id, scenario, interface, horizon_mask)
+        if is_continuous(model):  # SAC, TD3, ...: levels on a line (agents.continuous)
+            try:
+                role = continuous_role(role)
+            except ValueError as err:
+                raise ModelLoadError(f"the model for {agent_id} acts on a Box: {err}") from None
         check_spaces(model, role, f"the model for {agent_id}")
         super().__init__(agent_id, role, weights, index)
         self.model = model
@@ -183,7 +204,14 @@ class PolicyAgent(BaseAgent):
         obs = np.asarray(obs)
         rows = obs.reshape(-1, obs.shape[-1]) if self.actor.recurrent else obs
         actions = self.actor.predict(rows, -1 if day is None else day, **kwargs)
+        if self.continuous:  # levels in [-1, 1] (agents.continuous)
+            return np.asarray(actions, dtype=np.float64)
         return np.asarray(actions, dtype=np.int64)
+
+    @property
+    def continuous(self) -> bool:
+        """Whether the agent sets continuous order-up-to levels (a ``Box`` action)."""
+        return isinstance(self.role.action_space, spaces.Box)
 
     def act(
         self,
@@ -194,7 +222,10 @@ class PolicyAgent(BaseAgent):
         masks = None if action_mask is None else flat_mask(action_mask)  # int8 rows -> flat
         day = None if state is None else int(state.day)
         prediction = self._predict(observation, masks, day).reshape(-1)
-        action = int(prediction[0]) if prediction.size == 1 else prediction
+        if self.continuous:  # an array of levels, one per SKU for the warehouse
+            action = prediction
+        else:
+            action = int(prediction[0]) if prediction.size == 1 else prediction
         if self.learning:
             self._last = (np.array(observation, copy=True), action)
         return action
@@ -203,7 +234,7 @@ class PolicyAgent(BaseAgent):
         self, observations: np.ndarray, action_masks: np.ndarray, state: DayState
     ) -> np.ndarray:
         actions = self._predict(observations, action_masks, int(state.day))
-        if isinstance(self.role.action_space, spaces.MultiDiscrete):  # (B, K)
+        if isinstance(self.role.action_space, spaces.MultiDiscrete | spaces.Box):  # (B, K)
             return actions.reshape(len(observations), -1)
         return actions.reshape(len(observations))
 

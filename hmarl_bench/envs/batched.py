@@ -12,8 +12,10 @@ are a single object behind all their slots, not a list of envs:
   ``MappingProxyType``: building a dict per slot every step would cost more than the
   twin's step; copy it with ``dict(info)`` to write into it, as SB3's wrappers do).
 - actions: :meth:`BatchedVecEnv._checked_actions` refuses a wrong count, values outside
-  the action space and fractional values, with a ValueError that says which; stepping or
-  asking for masks before the first ``reset()`` is a RuntimeError that says so.
+  the action space and fractional values, with a ValueError that says which (continuous
+  ``Box(-1, 1)`` actions, :meth:`BatchedVecEnv._checked_box_actions`: a wrong count, values
+  outside [-1, 1] and NaN); stepping or asking for masks before the first ``reset()`` is a
+  RuntimeError that says so.
 - the VecEnv API: ``get_attr``/``set_attr`` read and write the one object, and
   ``env_method`` calls a method once and splits an array result over the slots (so
   ``env_method("action_masks")`` gives one mask per slot, as MaskablePPO expects).
@@ -111,6 +113,20 @@ class BatchedVecEnv(VecEnv):
         if as_int.min() < 0 or as_int.max() >= n_actions:
             raise ValueError(f"actions must be in [0, {n_actions}), got {raw!r}")
         return as_int
+
+    def _checked_box_actions(
+        self, actions: np.ndarray, shape: tuple[int, ...], expected: str
+    ) -> np.ndarray:
+        """Continuous ``actions`` as float64 of ``shape``, each in [-1, 1] (the ``Box`` of
+        the continuous head, :mod:`hmarl_bench.agents.continuous`)."""
+        self._current_state("step()")
+        raw = np.asarray(actions)
+        if raw.size != int(np.prod(shape)):
+            raise ValueError(f"expected {expected}, got shape {raw.shape}")
+        values = raw.astype(np.float64, copy=False).reshape(shape)
+        if not np.all((values >= -1.0) & (values <= 1.0)):  # NaN fails too
+            raise ValueError(f"actions must be numbers in [-1, 1], got {raw!r}")
+        return values
 
     def _end_day(
         self,

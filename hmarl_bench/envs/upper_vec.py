@@ -24,6 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent, Role
+from hmarl_bench.agents.continuous import ContinuousModelStores, HeadController, continuous_role
 from hmarl_bench.agents.interfaces import ChainState, check_interface, make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.batched import BatchedVecEnv, n_copies
@@ -50,6 +51,21 @@ def as_role_policy(agent: BaseAgent | RolePolicy | None) -> RolePolicy | None:
     if isinstance(agent, BaseAgent):
         return agent.act_batch
     return agent
+
+
+def _heads(
+    learner: str | None, stores: StorePolicy | None, warehouse: object, supplier: object
+) -> tuple[str, ...]:
+    """The roles whose policies set continuous order-up-to levels: the learner's (``None``
+    for a grid), the stores given as :class:`ContinuousModelStores`, an upper role given as
+    an agent with a ``Box`` action."""
+    heads = [learner] if learner else []
+    if isinstance(stores, ContinuousModelStores):
+        heads.append("stores")
+    for name, agent in (("warehouse", warehouse), ("supplier", supplier)):
+        if isinstance(agent, BaseAgent) and isinstance(agent.role.action_space, spaces.Box):
+            heads.append(name)
+    return tuple(heads)
 
 
 class _Slot:
@@ -80,12 +96,20 @@ class UpperRoleVecEnv(BatchedVecEnv):
     ``vec_env.seed(k)`` fixes the stream of episodes; ``fixed_seeds`` replays the same
     per-copy seeds at every reset. ``action_masks()`` gives (B, n) for MaskablePPO.
 
-    ``interface`` (``"seed"`` or ``"planner"``, with ``horizon_mask``), ``team_weight``
+    ``interface`` (``"seed"``, ``"planner"`` or ``"view"``, with ``horizon_mask``), ``team_weight``
     and ``central_critic`` are :class:`~hmarl_bench.envs.vec.SharedPolicyVecEnv`'s
     options: the learning role's track (and that of the other roles given a policy; roles
     on rules keep the seed's rules), the team reward mix, and ``[local | global]``
-    observations for a centralized critic.
+    observations for a centralized critic. ``continuous=True`` gives the learning role the
+    continuous head of a planner or view track (:mod:`hmarl_bench.agents.continuous`): the
+    warehouse's ``Box(-1, 1, (K,))`` order-up-to levels, for SAC, TD3, TQC or DDPG (the
+    supplier has none: ValueError). Stores given as
+    :class:`~hmarl_bench.agents.continuous.ContinuousModelStores` and a continuous
+    :class:`~hmarl_bench.agents.policy.PolicyAgent` act through their heads too.
     """
+
+    #: The learning role's name (``"warehouse"`` or ``"supplier"``).
+    role_name: str
 
     def __init__(
         self,
@@ -101,6 +125,7 @@ class UpperRoleVecEnv(BatchedVecEnv):
         horizon_mask: bool = True,
         team_weight: float = 0.0,
         central_critic: bool = False,
+        continuous: bool = False,
     ) -> None:
         n_envs = n_copies(n_envs, fixed_seeds)
         self.scenario = load_scenario(scenario)
@@ -108,19 +133,27 @@ class UpperRoleVecEnv(BatchedVecEnv):
         self.interface = check_interface(interface)
         self.team_weight = check_team_weight(team_weight)
         self.role = self.make_role(self.scenario, interface, horizon_mask)
+        if continuous:
+            self.role = continuous_role(self.role)
         self._slot = _Slot()
         self._controller = self.controller(
             self._slot, stores, as_role_policy(warehouse), as_role_policy(supplier)
         )
         # the roles with a policy (the learner's slot among them) act on the env's track
         self._controller.interface, self._controller.horizon_mask = interface, horizon_mask
+        heads = _heads(self.role_name if continuous else None, stores, warehouse, supplier)
+        if heads:  # the roles that set continuous order-up-to levels (agents.continuous)
+            if not isinstance(self._controller, HeadController):
+                raise TypeError(f"{type(self).__name__}.controller must give a HeadController")
+            self._controller.heads = heads
         self.reward_weights = reward_weights or self.default_weights(self.scenario)
         self.chain_state = ChainState(self.scenario) if central_critic else None
         obs_space = self.role.observation_space
         if self.chain_state is not None:
             dim = obs_space.shape[0] + self.chain_state.dim
             obs_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
-        # Discrete(n) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete)
+        # Discrete(n) for one SKU; a warehouse of several SKUs acts per SKU (MultiDiscrete);
+        # Box(-1, 1, (K,)) with the continuous head
         super().__init__(n_envs, obs_space, self.role.action_space)
         self._action_shape = (n_envs, *self.action_space.shape)
         self._init_episodes(seed, fixed_seeds)
@@ -164,6 +197,9 @@ class UpperRoleVecEnv(BatchedVecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         shape, n_actions = self._action_shape, self.role.n_actions
         expected = f"{shape} actions (one per copy, per SKU)"
+        if isinstance(self.action_space, spaces.Box):  # the continuous head: levels
+            self._slot.actions = self._checked_box_actions(actions, shape, expected)
+            return
         self._slot.actions = self._checked_actions(actions, shape, n_actions, expected)
 
     def step_wait(self):
@@ -194,6 +230,8 @@ class WarehouseVecEnv(UpperRoleVecEnv):
     capacity; ordering nothing is always feasible. The twin cuts such orders for PPO.
     """
 
+    role_name = "warehouse"
+
     @staticmethod
     def make_role(scenario: Scenario, interface: str = "seed", horizon_mask: bool = True) -> Role:
         return make_roles(scenario, interface, horizon_mask)[1]
@@ -208,7 +246,7 @@ class WarehouseVecEnv(UpperRoleVecEnv):
 
     @staticmethod
     def controller(slot, stores, warehouse, supplier) -> RoleController:
-        return RoleController(stores=stores, warehouse=slot, supplier=supplier)
+        return HeadController(stores=stores, warehouse=slot, supplier=supplier)
 
 
 class SupplierVecEnv(UpperRoleVecEnv):
@@ -218,6 +256,8 @@ class SupplierVecEnv(UpperRoleVecEnv):
     Reward: the supplier's reconciliation reward (with the scenario's weights, its on-time
     fill rate of the warehouse's orders). No action is masked: every choice is feasible.
     """
+
+    role_name = "supplier"
 
     @staticmethod
     def make_role(scenario: Scenario, interface: str = "seed", horizon_mask: bool = True) -> Role:
@@ -233,4 +273,4 @@ class SupplierVecEnv(UpperRoleVecEnv):
 
     @staticmethod
     def controller(slot, stores, warehouse, supplier) -> RoleController:
-        return RoleController(stores=stores, warehouse=warehouse, supplier=slot)
+        return HeadController(stores=stores, warehouse=warehouse, supplier=slot)

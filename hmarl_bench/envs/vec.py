@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from hmarl_bench.agents.base import BaseAgent
+from hmarl_bench.agents.continuous import continuous_role
 from hmarl_bench.agents.interfaces import ChainState, check_interface, make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.batched import BatchedVecEnv, n_copies
@@ -32,8 +33,11 @@ __all__ = ["SharedPolicyVecEnv"]
 
 def _role_actions(agent: BaseAgent, obs: np.ndarray, masks: np.ndarray, state: TwinState):
     """Actions (B,) of a warehouse/supplier agent for every copy ((B, K) for a warehouse of
-    several SKUs)."""
-    return np.asarray(agent.act_batch(obs, masks, state), dtype=np.int64)
+    several SKUs; float levels in [-1, 1] for a continuous head)."""
+    actions = agent.act_batch(obs, masks, state)
+    if isinstance(agent.role.action_space, spaces.Box):
+        return np.asarray(actions, dtype=np.float64)
+    return np.asarray(actions, dtype=np.int64)
 
 
 class SharedPolicyVecEnv(BatchedVecEnv):
@@ -60,10 +64,13 @@ class SharedPolicyVecEnv(BatchedVecEnv):
     ``interface``: the stores' track, ``"seed"`` (default) or ``"planner"`` (see
     :class:`~hmarl_bench.envs.parallel.HMARLEnvironment`; ``horizon_mask`` for the planner
     track); rule-driven upper roles keep the seed's rules, agents given act through their
-    own roles. ``team_weight`` (default 0: the store reward alone) mixes in the chain's
-    daily cost (:func:`~hmarl_bench.reconciliation.team_rewards`). ``central_critic``
-    appends the copy's global state (:class:`~hmarl_bench.agents.interfaces.ChainState`)
-    to every slot's observation, ``[local | global]``, for a centralized-critic policy
+    own roles. ``continuous=True`` (planner and view tracks) gives the stores the continuous
+    head (:mod:`hmarl_bench.agents.continuous`): a slot's action is ``Box(-1, 1, (1,))``,
+    its order-up-to level in days of forecast cover, for SAC, TD3, TQC or DDPG.
+    ``team_weight`` (default 0: the store reward alone) mixes in the chain's daily cost
+    (:func:`~hmarl_bench.reconciliation.team_rewards`). ``central_critic`` appends the
+    copy's global state (:class:`~hmarl_bench.agents.interfaces.ChainState`) to every
+    slot's observation, ``[local | global]``, for a centralized-critic policy
     (:mod:`hmarl_bench.learn.critic`).
     """
 
@@ -80,6 +87,7 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         horizon_mask: bool = True,
         team_weight: float = 0.0,
         central_critic: bool = False,
+        continuous: bool = False,
     ) -> None:
         n_envs = n_copies(n_envs, fixed_seeds)
         self.scenario = load_scenario(scenario)
@@ -90,6 +98,8 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         self.interface = check_interface(interface)
         self.team_weight = check_team_weight(team_weight)
         self.store_role = make_roles(self.scenario, interface, horizon_mask)[0]
+        if continuous:
+            self.store_role = continuous_role(self.store_role)
         _, self.warehouse_role, self.supplier_role = make_roles(self.scenario, "seed")
         self.warehouse = warehouse
         self.supplier = supplier
@@ -99,9 +109,8 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         if self.chain_state is not None:
             dim = obs_space.shape[0] + self.chain_state.dim
             obs_space = spaces.Box(0.0, 1.0, shape=(dim,), dtype=np.float32)
-        super().__init__(
-            n_envs * self.n_slots, obs_space, spaces.Discrete(self.store_role.n_actions)
-        )
+        # Discrete(n) on a grid; Box(-1, 1, (1,)) with the continuous head
+        super().__init__(n_envs * self.n_slots, obs_space, self.store_role.action_space)
         self._init_episodes(seed, fixed_seeds)
         self._actions: np.ndarray | None = None
 
@@ -116,6 +125,9 @@ class SharedPolicyVecEnv(BatchedVecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         shape, n_actions = (self.n_copies, self.n_slots), self.store_role.n_actions
         expected = f"{self.num_envs} actions (one per slot)"
+        if isinstance(self.action_space, spaces.Box):
+            self._actions = self._checked_box_actions(actions, shape, expected)
+            return
         self._actions = self._checked_actions(actions, shape, n_actions, expected)
 
     def _upper_orders(self, state: TwinState) -> tuple[np.ndarray, np.ndarray]:
@@ -154,6 +166,7 @@ class SharedPolicyVecEnv(BatchedVecEnv):
         return self._end_day(outcome, report, rewards, self.n_slots)
 
     def action_masks(self) -> np.ndarray:
-        """(num_envs, 4) bool: feasible store actions for the current observations."""
+        """(num_envs, n) bool: feasible store actions for the current observations (one
+        column, all True, with the continuous head)."""
         state = self._current_state("action_masks()")
         return self.store_role.action_masks(state).reshape(self.num_envs, -1)

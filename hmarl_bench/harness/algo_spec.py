@@ -18,7 +18,14 @@ from hmarl_bench.harness.spec_values import BenchmarkError
 from hmarl_bench.harness.spec_values import check_keys as _unknown
 from hmarl_bench.harness.spec_values import text as _str
 from hmarl_bench.harness.spec_values import whole as _int
-from hmarl_bench.learn.hyperparam_keys import ALGO_NAMES, BASE_TUNING_KEYS, RESIDUAL, check_algo
+from hmarl_bench.learn.hyperparam_keys import (
+    ALGO_NAMES,
+    BASE_TUNING_KEYS,
+    CONTINUOUS_ALGOS,
+    RESIDUAL,
+    check_algo,
+    default_interface,
+)
 from hmarl_bench.learn.registry import LearnerError, check_learner, learner_module
 
 __all__ = ["ALGO_NAMES", "LEARNER_CHOICES", "LEARNER_NAMES", "AlgoSpec", "parse_algo"]
@@ -122,6 +129,7 @@ def parse_algo(data: Any, key: str, base: Path | None = None) -> AlgoSpec:
         label = _str(data["label"], f"{key}.label")
     if learners == (RESIDUAL,):
         hyper = _residual_entry(name, rounds, hyper, key)
+    hyper = _with_track(name, hyper)
     # the registry's learner this entry runs (same label, so the same cell ids and tables)
     learner, options = "stores", ()
     if learners == (RESIDUAL,):
@@ -188,6 +196,8 @@ def _learner_entry(data: dict[str, Any], key: str, base: Path | None) -> AlgoSpe
         learners = (RESIDUAL,)
     elif learner == "rounds" and "learners" in options:
         learners = _learners(options["learners"], f"{key}.options.learners")
+    if builtin:
+        hyper = _with_track(name, hyper)
     return AlgoSpec(
         name=name,
         timesteps=_int(data.get("timesteps", 0), f"{key}.timesteps", 0),
@@ -200,6 +210,16 @@ def _learner_entry(data: dict[str, Any], key: str, base: Path | None) -> AlgoSpe
         learner_module=learner_module(learner),
         options=tuple(sorted(options.items())),
     )
+
+
+def _with_track(name: str, hyper: dict[str, Any]) -> dict[str, Any]:
+    """The overrides of an SB3 entry with the track written out where the algo implies it:
+    ``interface = "planner"`` for SAC, TD3, TQC and DDPG without one (their default track,
+    :func:`~hmarl_bench.learn.hyperparam_keys.default_interface`), so that cells name it and
+    their fingerprints read that track's hyperparameter files."""
+    if name in CONTINUOUS_ALGOS and "interface" not in hyper:
+        return {**hyper, "interface": default_interface(name)}
+    return hyper
 
 
 def _learners(value: Any, key: str) -> tuple[str, ...]:

@@ -28,12 +28,13 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from hmarl_bench.agents.base import Role
+from hmarl_bench.agents.continuous import model_controller, model_stores
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.agents.policy import PolicyAgent
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.upper_vec import SupplierVecEnv, WarehouseVecEnv
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
-from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.evaluation import RoleController, evaluate
 from hmarl_bench.learn.budget import role_slots
 from hmarl_bench.learn.checkpoints import Resume, RolloutCheckpoints, StopFlag
 from hmarl_bench.learn.hyperparam_keys import check_role_algo, learner_names
@@ -89,16 +90,13 @@ class Policies:
         )
 
     def controller(self, scenario: Scenario) -> RoleController:
-        """The whole chain under these policies, for :func:`~hmarl_bench.evaluation.evaluate`."""
-        stores = None if self.stores is None else ModelStores(self.stores)
-        upper = [self.agent(scenario, role) for role in ("warehouse", "supplier")]
-        warehouse, supplier = (None if a is None else a.act_batch for a in upper)
-        return RoleController(
-            stores=stores,
-            warehouse=warehouse,
-            supplier=supplier,
-            interface=self.interface,
-            horizon_mask=self.horizon_mask,
+        """The whole chain under these policies, for :func:`~hmarl_bench.evaluation.evaluate`
+        (continuous-action models through the continuous head: :func:`model_controller`)."""
+        upper = {role: self.agent(scenario, role) for role in ("warehouse", "supplier")}
+        warehouse, supplier = (None if a is None else a.act_batch for a in upper.values())
+        heads = tuple(role for role, a in upper.items() if a is not None and a.continuous)
+        return model_controller(
+            self.stores, warehouse, supplier, self.interface, self.horizon_mask, heads
         )
 
 
@@ -179,7 +177,7 @@ class _UpperLearner(Learner):
             for role in ("warehouse", "supplier")
             if role != self.name
         }
-        stores = None if policies.stores is None else ModelStores(policies.stores)
+        stores = None if policies.stores is None else model_stores(policies.stores)
         return self.env_class(
             scenario,
             n_envs=n_envs,
@@ -278,7 +276,7 @@ def train_learner(
     params = training_params(algo, hyperparams, timesteps, n_envs, path)
     timesteps, n_envs = params["timesteps"], params["n_envs"]
     weights = training_weights(learner.default_weights(scenario), params)
-    options = env_options(params)
+    options = env_options(params, algo)  # the continuous head for SAC, TD3, TQC, DDPG
     policies = dataclasses.replace(
         policies, interface=options["interface"], horizon_mask=options["horizon_mask"]
     )

@@ -159,7 +159,7 @@ def train_rounds(
         raise ValueError("need at least one learner")
     if not eval_seeds:
         raise ValueError("need evaluation seeds to score every round")
-    interface = track_name(hyperparams or {})
+    interface = track_name(hyperparams or {}, algo)
     policies = start.policies if start else Policies(interface=interface)
     results: list[RoundResult] = list(start.results) if start else []
     joint = (hyperparams or {}).get("schedule") == "joint"
@@ -215,7 +215,7 @@ def train_rounds(
                 )
             if trained.interrupted:
                 raise RoundsInterrupted(number, index, results)
-            options = env_options(trained.hyperparams)  # the track as trained (view:k)
+            options = env_options(trained.hyperparams, algo)  # the track as trained (view:k)
             policies = dataclasses.replace(
                 learner.with_model(policies, trained.model),
                 interface=options["interface"],
@@ -306,7 +306,7 @@ def rounds_start(
     number, index = len(done) // per_round + 1, len(done) % per_round
     if index == 0 and number > 1 and not (out / f"round_{number - 1}" / "episodes.csv").is_file():
         number, index = number - 1, per_round  # every learner trained; the scoring was cut
-    interface = track_name(hyperparams or {})
+    interface = track_name(hyperparams or {}, algo)
     policies, results = Policies(interface=interface), []
     result = RoundResult(number, policies, pd.DataFrame())
     for k in range(1, number + 1):

@@ -19,6 +19,7 @@ from hmarl_bench.learn.api import LearnerTask
 from hmarl_bench.learn.checkpoints import check_batch_size
 from hmarl_bench.learn.hierarchy import Learner as RoleLearner
 from hmarl_bench.learn.hierarchy import Policies
+from hmarl_bench.learn.hyperparam_keys import check_role_algo
 from hmarl_bench.learn.train import load_hyperparams
 
 __all__ = ["check_role_hyperparams", "model_bytes", "policies_transfer"]
@@ -52,10 +53,11 @@ def policies_transfer(policies: Policies) -> Callable[[Scenario], ChainControlle
 
 
 def check_role_hyperparams(task: LearnerTask, learners: Sequence[RoleLearner]) -> None:
-    """Each role learner's hyperparameters (its file and ``task.hyperparams``) on
-    ``task.scenario``: unknown keys, bad values, a minibatch larger than a rollout
-    (ValueError), before any cell runs."""
+    """Each role learner's algorithm (:func:`~hmarl_bench.learn.hyperparam_keys.check_role_algo`)
+    and hyperparameters (its file and ``task.hyperparams``) on ``task.scenario``: unknown
+    keys, bad values, a minibatch larger than a rollout (ValueError), before any cell runs."""
     for learner in learners:
+        check_role_algo(learner.name, task.algo)
         path = learner.hyperparams_path(task.algo, task.hyperparams.get("interface", "seed"))
         params = load_hyperparams(task.algo, dict(task.hyperparams), path)
         n_envs = int(task.n_envs or params["n_envs"])

@@ -16,7 +16,7 @@ mean total cost on the validation seeds is kept.
 
 from __future__ import annotations
 
-from hmarl_bench.evaluation import ModelStores, RoleController
+from hmarl_bench.agents.continuous import model_controller
 from hmarl_bench.learn.api import LearnerTask, Trained
 from hmarl_bench.learn.hierarchy import Policies, StoresLearner
 from hmarl_bench.learn.hyperparam_keys import track_name
@@ -47,9 +47,9 @@ class StoreLearner:
             eval_freq=task.eval_freq,
             progress_bar=False,
         )
-        interface = track_name(trained.hyperparams)  # the track as trained ("view:k")
+        interface = track_name(trained.hyperparams, task.algo)  # as trained ("view:k")
         return Trained(
-            controller=RoleController(stores=ModelStores(trained.model), interface=interface),
+            controller=model_controller(trained.model, interface=interface),
             info={
                 "train_seconds": float(trained.seconds),
                 "timesteps": int(trained.timesteps),  # whole rollouts

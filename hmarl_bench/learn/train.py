@@ -21,16 +21,18 @@ import numpy as np
 import pandas as pd
 import torch
 from gymnasium import spaces as gym_spaces
-from sb3_contrib import QRDQN, TRPO, MaskablePPO, RecurrentPPO
-from stable_baselines3 import A2C, DQN, PPO
+from sb3_contrib import QRDQN, TQC, TRPO, MaskablePPO, RecurrentPPO
+from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from hmarl_bench._atomic import save_atomic, write_atomic
+from hmarl_bench.agents.continuous import model_controller
 from hmarl_bench.agents.interfaces import make_roles
 from hmarl_bench.config import RewardWeights, Scenario, load_scenario
 from hmarl_bench.envs.vec import SharedPolicyVecEnv
-from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+from hmarl_bench.evaluation import RoleController, evaluate
 from hmarl_bench.learn.checkpoints import (
     Budget,
     Resume,
@@ -42,6 +44,7 @@ from hmarl_bench.learn.checkpoints import (
 from hmarl_bench.learn.critic import CentralCriticPolicy, MaskableCentralCriticPolicy
 from hmarl_bench.learn.hyperparam_keys import (
     ALONE_ALGOS,
+    CONTINUOUS_ALGOS,
     HYPERPARAM_DIR,
     HYPERPARAM_KEYS,
     MODEL_KEYS,
@@ -78,6 +81,10 @@ ALGOS: dict[str, type] = {
     "trpo": TRPO,
     "dqn": DQN,
     "qrdqn": QRDQN,
+    "sac": SAC,
+    "td3": TD3,
+    "tqc": TQC,
+    "ddpg": DDPG,
 }
 #: The policy class name of each algo (an LSTM actor-critic for RecurrentPPO).
 POLICIES: dict[str, str] = {"recurrent_ppo": "MlpLstmPolicy"}
@@ -100,7 +107,10 @@ def make_model(
 
     With ``central_critic`` in the hyperparams the policy is the algo's centralized-critic
     policy, whose actor reads the first ``local_dim`` observation values (the agent's own)
-    and whose critic reads them all (:mod:`hmarl_bench.learn.critic`).
+    and whose critic reads them all (:mod:`hmarl_bench.learn.critic`). Value-based and
+    continuous-action algorithms get one list of layers (``net_arch``) for their Q-networks
+    and actor; ``action_noise_std`` > 0 adds SB3's Gaussian action noise (one draw per VecEnv
+    slot) to a continuous-action algorithm's exploration.
     """
     check_algo(algo)
     accepted = set(inspect.signature(ALGOS[algo].__init__).parameters)
@@ -118,6 +128,21 @@ def make_model(
                 f"{algo} needs one discrete action per slot, but this role acts on "
                 f"{env.action_space} (one action per SKU); choose ppo or maskable_ppo"
             )
+    noise = float(hyperparams.get("action_noise_std", 0.0))
+    if algo in CONTINUOUS_ALGOS:  # an actor and Q-networks, the same layers each
+        policy_kwargs = {"net_arch": net_arch}
+        if not isinstance(env.action_space, gym_spaces.Box):
+            raise ValueError(
+                f"{algo} needs continuous actions, but this env acts on {env.action_space}; "
+                "build it with continuous=True (hmarl_bench.agents.continuous)"
+            )
+        if noise > 0:
+            size = int(np.prod(env.action_space.shape))
+            kwargs["action_noise"] = NormalActionNoise(np.zeros(size), noise * np.ones(size))
+    elif "action_noise_std" in hyperparams:
+        raise ValueError(
+            f"hyperparameter 'action_noise_std' applies to {list(CONTINUOUS_ALGOS)} only"
+        )
     if "lstm_hidden_size" in hyperparams:
         if algo != "recurrent_ppo":
             raise ValueError("hyperparameter 'lstm_hidden_size' applies to recurrent_ppo only")
@@ -212,12 +237,13 @@ class KPIEvalCallback(BaseCallback):
         return self.stop is not None and self.stop.is_set
 
     def controller(self) -> RoleController:
-        """The chain run on the validation seeds: the model on the stores, rules elsewhere.
+        """The chain run on the validation seeds: the model on the stores, rules elsewhere
+        (a continuous-action model through the continuous head: :func:`model_controller`).
 
         Learners of other roles (:mod:`hmarl_bench.learn.hierarchy`) put the model elsewhere.
         """
-        return RoleController(
-            stores=ModelStores(self.model), interface=self.interface, horizon_mask=self.horizon_mask
+        return model_controller(
+            self.model, interface=self.interface, horizon_mask=self.horizon_mask
         )
 
     def evaluate_now(self) -> None:
@@ -318,7 +344,7 @@ def train_store_policy(
     params = training_params(algo, hyperparams, timesteps, n_envs, path)
     timesteps, n_envs = params["timesteps"], params["n_envs"]
     weights = training_weights(scenario.store_reward, params)
-    options = env_options(params)
+    options = env_options(params, algo)  # the continuous head for SAC, TD3, TQC, DDPG
     venv = SharedPolicyVecEnv(scenario, n_envs=n_envs, seed=seed, reward_weights=weights, **options)
     log_dir = Path(log_dir) if log_dir is not None else None
     local = make_roles(scenario, options["interface"])[0].observation_space.shape[0]

@@ -143,15 +143,19 @@ def _run(
             )
     except ValueError as err:
         return _error(str(err))
+    from hmarl_bench.agents.continuous import continuous_role, is_continuous
     from hmarl_bench.agents.interfaces import make_roles
     from hmarl_bench.agents.policy import ModelLoadError, check_spaces, load_model
+    from hmarl_bench.learn.hyperparam_keys import track_name
     from hmarl_bench.run.report import versions
 
     model: Any = None
     if args.load and not (resuming and config.get("status") == "trained"):
         try:  # checked before anything is written
             model = load_model(args.load, args.algo)
-            store_role = make_roles(scenario, overrides.get("interface", "seed"))[0]
+            store_role = make_roles(scenario, track_name(params, args.algo))[0]
+            if is_continuous(model):  # SAC, TD3, ...: levels on a line
+                store_role = continuous_role(store_role)
             check_spaces(model, store_role, f"model {args.load}")
         except ModelLoadError as err:
             return _error(str(err))
@@ -235,6 +239,7 @@ def train_run(
     :data:`INTERRUPTED` after Ctrl-C (checkpoint, model so far, learning curve and
     config.json saved, one line printed), 2 when SB3 refuses the settings."""
     from hmarl_bench.learn.checkpoints import catch_sigint
+    from hmarl_bench.learn.hyperparam_keys import track_note
     from hmarl_bench.learn.train import train_store_policy
 
     if args.restart:
@@ -244,7 +249,8 @@ def train_run(
     resume = _resume_point(args, out, budget, config) if args.resume and not args.restart else None
     freq = args.eval_freq or max(budget.requested // 10, 1)
     print(
-        f"training {args.algo} on '{scenario.name}' for {budget.describe()} "
+        f"training {args.algo}{track_note(config['hyperparams'], args.algo)} on "
+        f"'{scenario.name}' for {budget.describe()} "
         f"(seed {args.seed}); logs in {out}",
         flush=True,
     )
@@ -299,12 +305,14 @@ def evaluate_run(
     """Run the model and the baselines on the held-out seeds; write the tables."""
     import pandas as pd
 
-    from hmarl_bench.evaluation import ModelStores, RoleController, evaluate
+    from hmarl_bench.agents.continuous import model_controller
+    from hmarl_bench.evaluation import RoleController, evaluate
+    from hmarl_bench.learn.hyperparam_keys import track_name
     from hmarl_bench.run.report import compare_with_baselines, plot_learning_curve, print_table
 
     validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
-    interface = config["hyperparams"].get("interface", "seed")
-    controller = RoleController(stores=ModelStores(model), interface=interface)
+    interface = track_name(config["hyperparams"], args.algo)  # the track as trained
+    controller = model_controller(model, interface=interface)  # RoleController(ModelStores)
     learned = evaluate(scenario, controller, eval_seeds)
     table = compare_with_baselines(
         scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out

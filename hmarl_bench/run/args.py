@@ -99,10 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m hmarl_bench.run",
         description=(
-            "Train one store policy shared by all stores (CTDE) with PPO or MaskablePPO on "
-            "a scenario, then run it and rule-based baselines on the same held-out demand "
-            "and print total cost, fill rate, lost sales, mean inventory and the seed "
-            "reward (mean and 95% bootstrap CI over episodes). Outputs go to --out."
+            "Train one store policy shared by all stores (CTDE) with PPO or another --algo on "
+            "a scenario (other roles: --learners), then run it and rule-based baselines on "
+            "the same held-out demand and print total cost, fill rate, lost sales, mean "
+            "inventory and the seed reward (mean and 95% bootstrap CI over episodes). Outputs "
+            "go to --out."
         ),
         epilog=(
             "examples:\n"
@@ -111,10 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
             "  python -m hmarl_bench.run --algo ppo --hp learning_rate=1e-4 --hp n_epochs=5\n"
             "  python -m hmarl_bench.run --algo ppo --load runs/X/model.zip --eval-only\n"
             "  python -m hmarl_bench.run --algo ppo --learners stores,warehouse --rounds 2\n"
+            "  python -m hmarl_bench.run --algo sac    # continuous levels, planner track\n"
+            "  python -m hmarl_bench.run --algo td3 --learners warehouse --hp interface=view\n"
             "  python -m hmarl_bench.run --resume runs/X    # after Ctrl-C\n"
             "\nBudgets: PPO trains whole rollouts (n_steps x slots agent-steps), so --timesteps "
             "is rounded up\nto whole rollouts; the run says so before training and config.json "
-            "records both numbers.\nCtrl-C during training saves a checkpoint, config.json and "
+            "records both numbers.\nOff-policy algorithms (DQN, QR-DQN, SAC, TD3, TQC, DDPG) "
+            "count train_freq x slots agent-steps\nper collection step instead of n_steps x "
+            "slots.\nCtrl-C during training saves a checkpoint, config.json and "
             "the learning curve so far and\nexits with status 130; --resume RUN_DIR continues "
             "to the same budget with the same configuration.\n"
             "\nModel files are pickles: --load unpickles them; load only files you trust."
@@ -129,8 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "learner: SB3 PPO or A2C, sb3-contrib MaskablePPO, RecurrentPPO (an LSTM policy) "
             "or TRPO (default: ppo); DQN and QR-DQN for the warehouse or supplier learner "
-            "alone (--learners). Continuous-action algorithms (SAC, TD3, TQC) do not fit the "
-            "learners' discrete actions and are refused with the reason"
+            "alone (--learners); SAC, TD3, TQC (sb3-contrib) and DDPG set continuous "
+            "order-up-to levels for the stores or the warehouse, on the planner track unless "
+            "--hp interface=view (the seed track has no levels and the supplier's actions are "
+            "categorical: both refused)"
         ),
     )
     parser.add_argument(
@@ -146,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="agent-steps to train, rounded up to whole rollouts of n_steps x slots "
-        "(default: the hyperparams file's budget)",
+        "(off-policy: collection steps of train_freq x slots) (default: the hyperparams "
+        "file's budget)",
     )
     parser.add_argument(
         "--n-envs",

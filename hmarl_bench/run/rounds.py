@@ -95,11 +95,18 @@ def _plan(
     """Each learning role's resolved hyperparameters and budget (ValueError for bad ones),
     without importing torch."""
     from hmarl_bench.learn.budget import check_batch_size, role_slots, rollout_budget
-    from hmarl_bench.learn.hyperparam_keys import hyperparams_file, load_hyperparams
+    from hmarl_bench.learn.hyperparam_keys import (
+        check_role_algo,
+        hyperparams_file,
+        load_hyperparams,
+    )
 
     params, budgets = {}, {}
+    interface = overrides.get("interface", "seed")
     for role in roles:
-        values = load_hyperparams(args.algo, overrides, hyperparams_file(role, args.algo))
+        check_role_algo(role, args.algo)
+        path = hyperparams_file(role, args.algo, interface)
+        values = load_hyperparams(args.algo, overrides, path)
         values["n_envs"] = int(args.n_envs or values["n_envs"])
         values["timesteps"] = int(args.timesteps or values["timesteps"])
         slots = role_slots(role, scenario.n_slots, values["n_envs"])
@@ -137,6 +144,7 @@ def run_rounds(
         return 2
     from hmarl_bench.learn.checkpoints import catch_sigint
     from hmarl_bench.learn.hierarchy import parse_learners
+    from hmarl_bench.learn.hyperparam_keys import track_note
     from hmarl_bench.learn.rounds import (
         RoundsInterrupted,
         round_summary,
@@ -181,7 +189,8 @@ def run_rounds(
     validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
     each = ", ".join(f"{name} {budget.describe()}" for name, budget in budgets.items())
     print(
-        f"training {names} with {args.algo} on '{scenario.name}' for {args.rounds} round(s) "
+        f"training {names} with {args.algo}{track_note(params[roles[0]], args.algo)} on "
+        f"'{scenario.name}' for {args.rounds} round(s) "
         f"(seed {args.seed}), per round: {each}; outputs in {out}",
         flush=True,
     )
