@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hmarl_bench import benchmark
+from hmarl_bench.config import load_scenario
 from hmarl_bench.harness import cells, provenance
 from hmarl_bench.harness.spec import benchmark_from_dict
 
@@ -132,3 +133,55 @@ def test_a_stored_result_records_its_fingerprint_parts(tmp_path):
     assert set(parts) == {"values", "code", "libraries", "modules"}
     assert "hmarl_bench.twin.dynamics" in parts["modules"]
     assert parts["libraries"]["torch"] == provenance.library_versions()["torch"]
+
+
+@pytest.mark.parametrize(
+    ("interface", "files"),
+    [
+        ("seed", ("ppo.toml", "warehouse_ppo.toml")),
+        ("planner", ("planner_stores_ppo.toml", "planner_warehouse_ppo.toml")),
+        ("view", ("view_stores_ppo.toml", "view_warehouse_ppo.toml")),
+        ("view:14", ("view_stores_ppo.toml", "view_warehouse_ppo.toml")),
+    ],
+)
+def test_a_learner_cell_fingerprints_its_tracks_hyperparameter_files(
+    tmp_path, monkeypatch, interface, files
+):
+    """Editing a value in the file a learner reads (per track and role) makes its cell stale."""
+    source = cells.HYPERPARAM_DIR
+    monkeypatch.setattr(cells, "HYPERPARAM_DIR", tmp_path)
+    for name in files:
+        shutil.copy(source / name, tmp_path / name)
+    (cell,) = [
+        c
+        for c in cells.build_cells(
+            benchmark_from_dict(
+                {
+                    "name": "fp",
+                    "scenarios": ["default"],
+                    "baselines": ["random"],
+                    "training_seeds": [0],
+                    "tuning_seeds": [100],
+                    "validation_seeds": [200],
+                    "evaluation_seeds": [10000],
+                    "algos": [
+                        {
+                            "name": "ppo",
+                            "learners": "stores+warehouse",
+                            "timesteps": 256,
+                            "hyperparams": {"interface": interface},
+                        }
+                    ],
+                    "clairvoyant": {"enabled": False},
+                }
+            )
+        )
+        if c.kind == cells.LEARNER
+    ]
+    before = cells._values_digest(cell, load_scenario("default"))
+    for name in files:
+        path = tmp_path / name
+        path.write_text(path.read_text() + "\nedited_for_the_test = 1\n")
+        after = cells._values_digest(cell, load_scenario("default"))
+        assert after != before, name
+        before = after

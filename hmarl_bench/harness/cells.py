@@ -175,8 +175,9 @@ def _values_digest(cell: Cell, scenario: Scenario) -> str:
         if values[key] == default:
             values.pop(key)
     values["scenario_values"] = scenario.to_dict()
-    if cell.kind == LEARNER:
-        prefix = "planner_" if dict(cell.hyperparams).get("interface") == "planner" else ""
+    if cell.kind == LEARNER:  # the files hyperparam_keys.hyperparams_file reads
+        track = str(dict(cell.hyperparams).get("interface", "seed")).partition(":")[0]
+        prefix = f"{track}_" if track in ("planner", "view") else ""
         stores = f"{prefix}stores_{cell.algo_name}" if prefix else cell.algo_name
         values["hyperparam_values"] = _hyperparam_values(HYPERPARAM_DIR / f"{stores}.toml")
         for role in (r for r in cell.learners if r != "stores"):
