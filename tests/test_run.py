@@ -197,3 +197,21 @@ def test_bad_model_file(kind, expected, eval_only, capsys, tmp_path, warehouse_m
     assert str(path.name) in err
     assert expected in err
     assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_the_run_is_evaluated_with_the_horizon_rule_it_trained_with(tmp_path, monkeypatch):
+    import hmarl_bench.agents.continuous as continuous
+
+    made = []
+    original = continuous.model_controller
+
+    def recording(*args, **kwargs):
+        made.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(continuous, "model_controller", recording)
+    out = tmp_path / "run"
+    hp = ["--hp", "interface=planner", "--hp", "horizon_mask=false"]
+    assert main(["--algo", "ppo", *TINY, *hp, "--out", str(out)]) == 0
+    assert made and made[-1]["interface"] == "planner"
+    assert made[-1]["horizon_mask"] is False

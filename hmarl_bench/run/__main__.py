@@ -311,8 +311,10 @@ def evaluate_run(
     from hmarl_bench.run.report import compare_with_baselines, plot_learning_curve, print_table
 
     validation_seeds, eval_seeds = config["validation_seeds"], config["eval_seeds"]
-    interface = track_name(config["hyperparams"], args.algo)  # the track as trained
-    controller = model_controller(model, interface=interface)  # RoleController(ModelStores)
+    params = config["hyperparams"]
+    interface = track_name(params, args.algo)  # the track as trained
+    horizon_mask = bool(params.get("horizon_mask", True))  # and its horizon rule
+    controller = model_controller(model, interface=interface, horizon_mask=horizon_mask)
     learned = evaluate(scenario, controller, eval_seeds)
     table = compare_with_baselines(
         scenario, {args.algo: learned}, validation_seeds, eval_seeds, args.seed, out
