@@ -125,3 +125,36 @@ def test_headline_compares_with_the_best_baseline_overall_and_on_store_actions()
     assert table.loc["ppo", "p_improvement_actions"] == 0.5  # wins episodes 1 and 3
     assert table.loc["tuned_ss_actions", "p_improvement_actions"] == 0.5  # ties count 1/2
     assert stats.is_free_quantity("tuned_ss_free") and not stats.is_free_quantity("random")
+
+
+def test_time_to_reference_reads_the_first_point_within_1pct_of_the_reference() -> None:
+    import math
+
+    import pandas as pd
+
+    from hmarl_bench.harness.tables import time_to_reference
+
+    curves = pd.DataFrame(
+        {
+            "scenario": ["s"] * 4 + ["s"] * 2,
+            "policy": ["hdpo"] * 4 + ["slow"] * 2,
+            "training_seed": [0] * 4 + [0] * 2,
+            "seconds": [0.1, 10.0, 20.0, 30.0, 0.1, 50.0],
+            "mean_total_cost": [150.0, 102.0, 100.5, 99.0, 150.0, 120.0],
+        }
+    )
+    choice = pd.DataFrame(
+        {
+            "scenario": ["s", "s"],
+            "policy": ["rule", "other"],
+            "tuning_cost": [100.0, 90.0],
+            "reference": [True, False],
+        }
+    )
+    table = time_to_reference(curves, choice).set_index("policy")
+    assert table.loc["hdpo", "seconds_to_within_1pct"] == 20.0  # 100.5 <= 101, 102 is not
+    assert table.loc["hdpo", "train_seconds"] == 30.0
+    assert table.loc["hdpo", "best_validation_cost"] == 99.0
+    assert table.loc["hdpo", "reference"] == "rule"
+    assert math.isnan(table.loc["slow", "seconds_to_within_1pct"])
+    assert time_to_reference(curves.drop(columns="seconds"), choice).empty  # SB3 curves

@@ -13,6 +13,10 @@
   one each scenario's reference (and best rule on the store actions) is.
 - ``per_seed``: the long table, one row per (scenario, policy, training seed, episode).
 - ``summary.csv``: every KPI's n, mean, std, CIs and IQM (long form).
+- ``time_to_reference``: for learners whose learning curve records wall seconds (HDPO),
+  per training seed: the training time, and the seconds until the validation cost first
+  came within 1% of the reference's mean cost on the tuning seeds (two estimates of
+  expected cost on different episodes: unpaired, an indication of speed, not a verdict).
 - ``learning_curves.csv`` and ``clairvoyant_solves.csv`` when there are any.
 
 The LaTeX files are ``tabular`` (headline) and ``longtable`` (per seed) bodies that need
@@ -37,6 +41,7 @@ __all__ = [
     "format_headline",
     "reference_choice",
     "signed_ci",
+    "time_to_reference",
     "to_latex",
     "to_markdown",
     "write_tables",
@@ -185,6 +190,77 @@ def reference_choice(tuning: pd.DataFrame, headline: pd.DataFrame) -> pd.DataFra
         first["best_actions_baseline"]
     )
     return table.sort_values(["scenario", "rank"], kind="stable").reset_index(drop=True)
+
+
+#: How close to the reference's tuning cost counts as reaching it in ``time_to_reference``.
+WITHIN_REFERENCE = 0.01
+
+
+def time_to_reference(curves: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, learner and training seed whose curve has ``seconds``: the last
+    point's seconds (the training time), the reference, its mean cost on the tuning seeds,
+    the best validation cost, and the seconds at the first point whose validation cost is
+    within :data:`WITHIN_REFERENCE` of the reference's tuning cost (NaN: never)."""
+    needed = {"seconds", "mean_total_cost", "scenario", "policy", "training_seed"}
+    if curves is None or choice is None or choice.empty or not needed <= set(curves.columns):
+        return pd.DataFrame()
+    timed = curves.dropna(subset=["seconds", "mean_total_cost"])
+    references = choice[choice["reference"]].set_index("scenario")
+    rows = []
+    for (scenario, policy, seed), curve in timed.groupby(
+        ["scenario", "policy", "training_seed"], sort=False
+    ):
+        if scenario not in references.index:
+            continue
+        reference = references.loc[scenario]
+        target = (1 + WITHIN_REFERENCE) * reference["tuning_cost"]
+        reached = curve[curve["mean_total_cost"] <= target]["seconds"]
+        rows.append(
+            {
+                "scenario": scenario,
+                "policy": policy,
+                "training_seed": seed,
+                "train_seconds": float(curve["seconds"].max()),
+                "reference": reference["policy"],
+                "reference_tuning_cost": float(reference["tuning_cost"]),
+                "best_validation_cost": float(curve["mean_total_cost"].min()),
+                "seconds_to_within_1pct": float(reached.min()) if len(reached) else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _time_to_reference_markdown(table: pd.DataFrame) -> str:
+    titles = [
+        "Scenario",
+        "Learner",
+        "Training seed",
+        "Training time (s)",
+        "Reference (its mean cost on the tuning seeds)",
+        "Best validation cost",
+        "Seconds to within 1% of the reference",
+    ]
+    cells = []
+    for _, r in table.iterrows():
+        reached = r["seconds_to_within_1pct"]
+        cells.append(
+            [
+                r["scenario"],
+                r["policy"],
+                str(r["training_seed"]),
+                f"{r['train_seconds']:,.0f}",
+                f"{r['reference']} ({r['reference_tuning_cost']:,.0f})",
+                f"{r['best_validation_cost']:,.0f}",
+                "not reached" if math.isnan(reached) else f"{reached:,.0f}",
+            ]
+        )
+    note = (
+        "\nTraining time: wall seconds of the cell's training (its last learning-curve point). "
+        "Seconds to within 1%: the first validation score (mean cost on the validation seeds) "
+        "at most 1% above the reference's mean cost on the tuning seeds; two estimates on "
+        "different episodes, so an indication of speed rather than a paired verdict.\n"
+    )
+    return to_markdown(titles, cells) + note
 
 
 def _reference_choice_markdown(table: pd.DataFrame) -> str:
@@ -418,6 +494,11 @@ def write_tables(
         written.append(_write(out_dir / "reference_choice.csv", choice.to_csv(index=False)))
         text = heading + _reference_choice_markdown(choice)
         written.append(_write(out_dir / "reference_choice.md", text))
+        timing = time_to_reference(curves, choice)
+        if len(timing):
+            written.append(_write(out_dir / "time_to_reference.csv", timing.to_csv(index=False)))
+            text = heading + _time_to_reference_markdown(timing)
+            written.append(_write(out_dir / "time_to_reference.md", text))
     if curves is not None and len(curves):
         written.append(_write(out_dir / "learning_curves.csv", curves.to_csv(index=False)))
     if solves is not None and len(solves):
