@@ -20,6 +20,7 @@ from hmarl_bench.harness.manifest import config_label
 from hmarl_bench.harness.spec import load_benchmark
 from hmarl_bench.learn.hyperparam_keys import load_hyperparams
 from hmarl_bench.locations import experiments_dir
+from hmarl_bench.learn.hdpo import load_hdpo_hyperparams
 smoke = load_benchmark("smoke")
 print(json.dumps({
     "file": hmarl_bench.__file__,
@@ -29,6 +30,7 @@ print(json.dumps({
     "smoke": smoke.name,
     "label": config_label(smoke.source),
     "rl_zoo3": experiments_dir("rl_zoo3", "ppo.yml").is_file(),
+    "hdpo_steps": load_hdpo_hyperparams()["steps"],
 }))
 """
 
@@ -58,6 +60,7 @@ def test_non_editable_install_ships_the_experiment_files(tmp_path: Path) -> None
     assert found["scenarios"] == shipped
     assert found["three_stores"] == 3 and found["n_steps"] > 0 and found["smoke"] == "smoke"
     assert found["label"] == "experiments/benchmarks/smoke.toml" and found["rl_zoo3"]
+    assert found["hdpo_steps"] > 0  # HDPO's file too, not the checkout's path
     run = subprocess.run(
         [sys.executable, "-m", "hmarl_bench.run", "--scenario", "nope"],
         env=env, cwd=tmp_path, capture_output=True, text=True,

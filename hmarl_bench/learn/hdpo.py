@@ -31,7 +31,6 @@ import io
 import math
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ from hmarl_bench.config import Scenario
 from hmarl_bench.evaluation import evaluate
 from hmarl_bench.learn.api import LearnerTask, Trained
 from hmarl_bench.learn.hdpo_policy import HDPOPolicy
+from hmarl_bench.locations import experiments_dir
 from hmarl_bench.twin import ChainView, DigitalTwin
 from hmarl_bench.twin.torch_day import TorchTwin, TorchView
 
@@ -56,7 +56,8 @@ __all__ = [
     "training_seeds",
 ]
 
-HYPERPARAMS_FILE = Path(__file__).resolve().parents[2] / "experiments" / "hyperparams" / "hdpo.toml"
+#: The hyperparameters file: the checkout's, or the copy a non-editable install carries.
+HYPERPARAMS_FILE = experiments_dir("hyperparams", "hdpo.toml")
 
 #: Every hyperparameter and the kind of value it takes.
 HDPO_KEYS: dict[str, type] = {
