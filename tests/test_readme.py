@@ -3,6 +3,7 @@ output, written by the benchmark CLI (``--readme PAGE``) from the committed resu
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -200,6 +201,19 @@ def test_readme_block_reads_the_headline_csv(tmp_path):
     # written into docs/results/demo.md, the link climbs to the results folder
     page = tmp_path / "docs" / "results" / "demo.md"
     assert "(../../results/demo/tables/headline.md)" in readme.readme_block(root, page)
+
+
+def test_blocks_of_partial_tables_say_so(tmp_path):
+    root = tmp_path / "results" / "demo"
+    (root / "tables").mkdir(parents=True)
+    HEADLINE.to_csv(root / "tables" / "headline.csv", index=False)
+    assert readme.partial_note(root) == ""  # no manifest: complete tables
+    mark = "3 of 9 cells not current (missing: default__ppo__seed1, ...)"
+    (root / "manifest.json").write_text(json.dumps({"partial": mark}))
+    for block in (readme.front_block(root), readme.readme_block(root)):
+        assert block.startswith("> **Partial results**: " + mark)
+    (root / "manifest.json").write_text(json.dumps({"config": "x"}))  # complete again
+    assert not readme.front_block(root).startswith(">")
 
 
 def test_front_summary_has_five_columns_and_the_closest_learner():

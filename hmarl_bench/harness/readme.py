@@ -28,6 +28,7 @@ reference's gap to the bound closed (the differences to the best on store action
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -184,6 +185,25 @@ def _link(root: Path, page: Path | None) -> str:
     return Path(relative).as_posix()
 
 
+def partial_note(root: Path) -> str:
+    """The line that opens a block made from partial tables (``manifest.json`` records what
+    was not current when they were made: ``--allow-missing``), or "" for complete ones. A
+    block must not read as a finished comparison when some of its cells are not in it."""
+    try:
+        manifest = json.loads((Path(root) / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return ""
+    mark = manifest.get("partial", "") if isinstance(manifest, dict) else ""
+    if not mark:
+        return ""
+    return (
+        f"> **Partial results**: {mark}. Only current cells are in this table: every rule "
+        "and the bound (the reference is chosen among all the rules), and the learners whose "
+        "cells are current; a learner's verdict against the reference stands on its own, "
+        "the counts cover only the learners present.\n\n"
+    )
+
+
 def readme_block(root: Path, page: Path | None = None) -> str:
     """The headline block of the results folder ``root`` (``results/<benchmark>``), its link
     relative to the Markdown file ``page`` it goes into."""
@@ -191,7 +211,8 @@ def readme_block(root: Path, page: Path | None = None) -> str:
     headline = pd.read_csv(root / "tables" / "headline.csv")
     source = _link(root, page)
     return (
-        summary_markdown(headline)
+        partial_note(root)
+        + summary_markdown(headline)
         + "\nMean total cost per episode [95% bootstrap CI] over the held-out evaluation "
         "episodes (learners: pooled over training seeds). The reference is the baseline with "
         "the lowest mean cost on the tuning seeds, the best on store actions the same among "
@@ -253,7 +274,8 @@ def front_block(root: Path, page: Path | None = None) -> str:
     headline = pd.read_csv(root / "tables" / "headline.csv")
     source = _link(root, page)
     return (
-        front_markdown(headline)
+        partial_note(root)
+        + front_markdown(headline)
         + "\nMean total cost per episode over the held-out evaluation episodes. The reference "
         "is the rule with the lowest mean cost on the tuning seeds, chosen before the "
         "evaluation episodes are looked at. A learner beats / ties / loses to it when the "
