@@ -462,3 +462,22 @@ def test_the_progress_bar_keeps_moving_while_a_long_cell_runs(tmp_path, monkeypa
     assert summary.n_ran == 4 and not summary.failed
     assert "4 to run" in capsys.readouterr().err
     assert not [t for t in threading.enumerate() if t.name == "progress-heartbeat"]
+
+
+def test_a_run_that_starts_keeps_the_partial_mark_of_the_tables_in_place(tmp_path):
+    # Partial tables stay partial until a run remakes them: a run that starts (and is
+    # stopped before its tables) must not erase their mark or the plotting versions.
+    from hmarl_bench.harness import manifest
+
+    spec = baselines_only(tmp_path)
+    root = tmp_path / "out" / spec.name
+    manifest.write_manifest(spec, root)
+    manifest.mark_partial(root, "2 of 4 cells not current")
+    manifest.record_plotting(root, {"matplotlib": "x"})
+    manifest.write_manifest(spec, root)  # the next run starts
+    kept = json.loads((root / "manifest.json").read_text())
+    assert kept["partial"] == "2 of 4 cells not current"
+    assert kept["plotting"] == {"matplotlib": "x"}
+    assert kept["benchmark"] == spec.name and "versions" in kept
+    manifest.mark_partial(root, "")  # complete tables clear it
+    assert "partial" not in json.loads((root / "manifest.json").read_text())

@@ -79,8 +79,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: Entries that describe the tables and figures already under a results folder, not the
+#: run: a run that starts keeps them, since the tables stay as they are until it remakes
+#: them (then :func:`mark_partial` and :func:`record_plotting` set them again).
+TABLE_ENTRIES = ("partial", "plotting")
+
+
 def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
-    """``benchmark.toml`` (the config's bytes) and ``manifest.json`` under ``root``."""
+    """``benchmark.toml`` (the config's bytes) and ``manifest.json`` under ``root``, keeping
+    the existing manifest's :data:`TABLE_ENTRIES`."""
     root.mkdir(parents=True, exist_ok=True)
     if spec.source:
         write_atomic(root / "benchmark.toml", Path(spec.source).read_bytes())
@@ -91,6 +98,12 @@ def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
         "versions": versions(),
     }
     path = root / MANIFEST
+    try:
+        old = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        old = None
+    if isinstance(old, dict):
+        manifest.update({key: old[key] for key in TABLE_ENTRIES if key in old})
     write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
     return path
 
