@@ -133,3 +133,29 @@ def test_status_exits_non_zero_unless_every_cell_is_current(stored, tmp_path, ca
     assert benchmark.main([*args, "--status"]) == 1
     out = capsys.readouterr().out
     assert "missing  default__random" in out and "2 current, 1 missing" in out
+
+
+def test_partial_tables_leave_out_a_learner_until_all_its_seeds_are_current(tmp_path, capsys):
+    # A verdict over some of a learner's configured training seeds is not the benchmark's:
+    # partial tables leave the learner out of that scenario whole, and say so.
+    learner = Path(__file__).resolve().parents[1] / "experiments/learners/example_learner.py"
+    config = tmp_path / "seeds.toml"
+    config.write_text(
+        CONFIG.replace('name = "gate"', 'name = "seeds"').replace(
+            "[[external]]",
+            f'training_seeds = [0, 1]\nvalidation_seeds = [200]\n[[algos]]\nlearner = "{learner}'
+            ':ExampleLearner"\nlabel = "example"\noptions = { multipliers = [0.9, 1.1] }\n'
+            "[[external]]",
+        ),
+        encoding="utf-8",
+    )
+    args = [str(config), "--out", str(tmp_path), "--no-figures", "--no-progress"]
+    assert benchmark.main(args) == 0
+    root = tmp_path / "seeds"
+    assert "| example |" in (root / "tables" / "headline.md").read_text()
+    (root / "cells" / "default__example__seed1.json").unlink()
+    capsys.readouterr()
+    assert benchmark.main([*args, "--only-tables", "--allow-missing"]) == 0
+    text = (root / "tables" / "headline.md").read_text()
+    assert "| example |" not in text and "| cover_rule |" in text  # seed 0 alone: left out
+    assert "until all its training seeds are current" in text

@@ -198,9 +198,9 @@ def partial_note(root: Path) -> str:
         return ""
     return (
         f"> **Partial results**: {mark}. Only current cells are in this table: every rule "
-        "and the bound (the reference is chosen among all the rules), and the learners whose "
-        "cells are current; a learner's verdict against the reference stands on its own, "
-        "the counts cover only the learners present.\n\n"
+        "and the bound (the reference is chosen among all the rules), and each learner whose "
+        "every training seed is current there; a learner's verdict against the reference "
+        "stands on its own, the counts cover only the learners present.\n\n"
     )
 
 

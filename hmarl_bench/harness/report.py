@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench.evaluation import DECIDE_MS, KPI_COLUMNS
-from hmarl_bench.harness.cells import BASELINE, CellStatus, CellStore, build_cells
+from hmarl_bench.harness.cells import BASELINE, LEARNER, CellStatus, CellStore, build_cells
 from hmarl_bench.harness.manifest import config_label, mark_partial
 from hmarl_bench.harness.spec import BenchmarkSpec
 
@@ -68,12 +68,19 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def collect(spec: BenchmarkSpec, root: Path) -> BenchmarkData:
-    """Gather the stored results of ``spec``'s cells (in cell order) from ``root``."""
+def collect(
+    spec: BenchmarkSpec, root: Path, leave_out: frozenset[tuple[str, str]] = frozenset()
+) -> BenchmarkData:
+    """Gather the stored results of ``spec``'s cells (in cell order) from ``root``, but those
+    of the (scenario, policy) pairs in ``leave_out``."""
     from hmarl_bench.harness.transfer import transfers_frame
 
     rows, curves, solves, traces, tuning, timing = [], [], [], {}, [], []
-    results = CellStore(root).results(build_cells(spec))
+    results = [
+        r
+        for r in CellStore(root).results(build_cells(spec))
+        if (r["scenario"], r["policy"]) not in leave_out
+    ]
     for result in results:
         key = {
             "scenario": result["scenario"],
@@ -142,6 +149,15 @@ def not_current(spec: BenchmarkSpec, root: Path) -> list[CellStatus]:
     return [s for s in (store.status(c) for c in build_cells(spec)) if s.state != "current"]
 
 
+def incomplete_learners(spec: BenchmarkSpec, root: Path) -> frozenset[tuple[str, str]]:
+    """The (scenario, learner) pairs with a training seed whose cell is not current: partial
+    tables leave them out whole, since a verdict over some of the configured seeds is not
+    the benchmark's verdict (its CI would resample fewer seeds than the config asks)."""
+    return frozenset(
+        (s.cell.scenario, s.cell.policy) for s in not_current(spec, root) if s.cell.kind == LEARNER
+    )
+
+
 def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) -> str:
     """Refuse tables from anything but complete, current cells (one line naming the first
     cell that is not, and the command that recomputes it).
@@ -172,7 +188,8 @@ def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) ->
     states = sorted({s.state for s in bad})
     mark = (  # stored in the tables and manifest: no paths (the command may name --out)
         f"{len(bad)} of {len(build_cells(spec))} cells not current "
-        f"({', '.join(states)}: {_names([s.cell for s in bad])})"
+        f"({', '.join(states)}: {_names([s.cell for s in bad])}); a learner is left out of a "
+        "scenario until all its training seeds are current there"
     )
     print(f"warning: partial results: {mark}; complete with: {command}", file=sys.stderr)
     return mark
@@ -190,7 +207,7 @@ def write_report(
     from hmarl_bench.harness import stats, tables
 
     partial = check_cells(spec, root, allow_missing)
-    data = collect(spec, root)
+    data = collect(spec, root, incomplete_learners(spec, root) if partial else frozenset())
     if data.per_seed.empty:
         return []
     mark_partial(root, partial)
