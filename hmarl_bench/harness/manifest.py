@@ -85,6 +85,15 @@ def now() -> str:
 TABLE_ENTRIES = ("partial", "plotting")
 
 
+def read_manifest(root: Path) -> dict[str, Any]:
+    """``root``'s ``manifest.json`` as a dict ({} where it is missing or unreadable)."""
+    try:
+        manifest = json.loads((Path(root) / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
     """``benchmark.toml`` (the config's bytes) and ``manifest.json`` under ``root``, keeping
     the existing manifest's :data:`TABLE_ENTRIES`."""
@@ -98,12 +107,8 @@ def write_manifest(spec: BenchmarkSpec, root: Path) -> Path:
         "versions": versions(),
     }
     path = root / MANIFEST
-    try:
-        old = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        old = None
-    if isinstance(old, dict):
-        manifest.update({key: old[key] for key in TABLE_ENTRIES if key in old})
+    old = read_manifest(root)
+    manifest.update({key: old[key] for key in TABLE_ENTRIES if key in old})
     write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
     return path
 

@@ -28,7 +28,6 @@ reference's gap to the bound closed (the differences to the best on store action
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench.harness.cells import write_atomic
+from hmarl_bench.harness.manifest import read_manifest
 from hmarl_bench.harness.spec import BenchmarkError
 from hmarl_bench.harness.tables import signed_ci
 
@@ -189,11 +189,7 @@ def partial_note(root: Path) -> str:
     """The line that opens a block made from partial tables (``manifest.json`` records what
     was not current when they were made: ``--allow-missing``), or "" for complete ones. A
     block must not read as a finished comparison when some of its cells are not in it."""
-    try:
-        manifest = json.loads((Path(root) / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return ""
-    mark = manifest.get("partial", "") if isinstance(manifest, dict) else ""
+    mark = read_manifest(root).get("partial", "")
     if not mark:
         return ""
     return (

@@ -149,16 +149,20 @@ def not_current(spec: BenchmarkSpec, root: Path) -> list[CellStatus]:
     return [s for s in (store.status(c) for c in build_cells(spec)) if s.state != "current"]
 
 
-def incomplete_learners(spec: BenchmarkSpec, root: Path) -> frozenset[tuple[str, str]]:
-    """The (scenario, learner) pairs with a training seed whose cell is not current: partial
-    tables leave them out whole, since a verdict over some of the configured seeds is not
-    the benchmark's verdict (its CI would resample fewer seeds than the config asks)."""
-    return frozenset(
-        (s.cell.scenario, s.cell.policy) for s in not_current(spec, root) if s.cell.kind == LEARNER
-    )
+def incomplete_learners(bad: list[CellStatus]) -> frozenset[tuple[str, str]]:
+    """The (scenario, learner) pairs with a training seed among the cells ``bad`` (not
+    current): partial tables leave them out whole, since a verdict over some of the
+    configured seeds is not the benchmark's verdict (its CI would resample fewer seeds than
+    the config asks)."""
+    return frozenset((s.cell.scenario, s.cell.policy) for s in bad if s.cell.kind == LEARNER)
 
 
-def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) -> str:
+def check_cells(
+    spec: BenchmarkSpec,
+    root: Path,
+    allow_missing: bool = False,
+    bad: list[CellStatus] | None = None,
+) -> str:
     """Refuse tables from anything but complete, current cells (one line naming the first
     cell that is not, and the command that recomputes it).
 
@@ -168,7 +172,7 @@ def check_cells(spec: BenchmarkSpec, root: Path, allow_missing: bool = False) ->
     of them, and choosing it among the rest would switch it silently.
     """
     store = CellStore(root)
-    bad = not_current(spec, root)
+    bad = not_current(spec, root) if bad is None else bad  # given: read the cells once
     if not bad:
         return ""
     command = recompute_command(spec, root)
@@ -206,8 +210,9 @@ def write_report(
     """
     from hmarl_bench.harness import stats, tables
 
-    partial = check_cells(spec, root, allow_missing)
-    data = collect(spec, root, incomplete_learners(spec, root) if partial else frozenset())
+    bad = not_current(spec, root)
+    partial = check_cells(spec, root, allow_missing, bad)
+    data = collect(spec, root, incomplete_learners(bad) if partial else frozenset())
     if data.per_seed.empty:
         return []
     mark_partial(root, partial)
