@@ -39,6 +39,7 @@ runs), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import sys
 import threading
 import time
@@ -86,6 +87,24 @@ class RunSummary:
     outputs: list[Path] = field(default_factory=list)
     n_reused: int = 0  # of the skipped cells, those copied from --reuse-from folders
     tables_error: str = ""  # why no tables were made (a cell not current), if so
+    n_selected: int | None = None  # cells that ``only`` selected (None: every cell)
+
+
+def select_cells(cells: Sequence[Cell], only: Sequence[str]) -> list[Cell]:
+    """The cells whose id (``SCENARIO__POLICY[__seedN]``) matches one of the shell-style
+    patterns ``only`` (every cell when it is empty); a pattern that matches none is refused
+    with a BenchmarkError that shows what ids look like."""
+    if not only:
+        return list(cells)
+    for pattern in only:
+        if not any(fnmatch.fnmatchcase(c.cell_id, pattern) for c in cells):
+            examples = ", ".join(c.cell_id for c in list(cells)[:3])
+            raise BenchmarkError(
+                "--only",
+                f"{pattern!r} matches no cell of this benchmark (cell ids look like "
+                f"{examples}; patterns use * and ?, e.g. '*__hdpo__*' or 'lean_start__*')",
+            )
+    return [c for c in cells if any(fnmatch.fnmatchcase(c.cell_id, p) for p in only)]
 
 
 def _check_hyperparams(spec: BenchmarkSpec) -> None:
@@ -184,10 +203,13 @@ def run_benchmark(
     reuse_from: Sequence[Path] = (),
     allow_missing: bool = False,
     split: str = "milp",
+    only: Sequence[str] = (),
 ) -> RunSummary:
     """Run the cells not yet stored (every cell with ``recompute``), then write the report
     from every stored cell. Without ``recompute``, missing cells stored under the same
-    fingerprint in a ``reuse_from`` results folder are copied instead of run.
+    fingerprint in a ``reuse_from`` results folder are copied instead of run. ``only``
+    (shell-style patterns of cell ids, :func:`select_cells`) limits what runs to the cells
+    it matches; the report still reads every stored cell.
 
     ``manifest.json`` is rewritten only when cells run; this run's facts go to the
     ignored ``run_log.json``. When a cell failed (or is otherwise not current) no tables
@@ -200,7 +222,7 @@ def run_benchmark(
     root = Path(out_dir) / spec.name
     _check_hyperparams(spec)
     store = CellStore(root)
-    cells = build_cells(spec)
+    cells = select_cells(build_cells(spec), only)
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
     reused = [] if recompute else reuse_cells(todo, store, reuse_from)
     if reused:
@@ -255,6 +277,7 @@ def run_benchmark(
                 "address": address,
                 "split": split,
                 "recompute": recompute,
+                "only": list(only),
                 "cells": len(cells),
                 "ran": [c.cell_id for c in todo],
                 "reused": [c.cell_id for c in reused],
@@ -269,7 +292,16 @@ def run_benchmark(
     seconds = time.perf_counter() - start
     skipped = len(cells) - len(todo)
     return RunSummary(
-        root, len(cells), skipped, len(todo), failed, seconds, outputs, len(reused), tables_error
+        root,
+        len(cells),
+        skipped,
+        len(todo),
+        failed,
+        seconds,
+        outputs,
+        len(reused),
+        tables_error,
+        len(cells) if only else None,
     )
 
 
@@ -291,6 +323,7 @@ def _parser() -> argparse.ArgumentParser:
             "  python -m hmarl_bench.benchmark default --workers 2\n"
             "  python -m hmarl_bench.benchmark default --executor ray --address auto\n"
             "  python -m hmarl_bench.benchmark default --only-tables\n"
+            "  python -m hmarl_bench.benchmark frontier --only '*__hdpo__*' --workers 2\n"
             "  python -m hmarl_bench.benchmark default --recompute --workers 2"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -330,6 +363,16 @@ def _parser() -> argparse.ArgumentParser:
         "--only-tables",
         action="store_true",
         help="run nothing: remake tables and figures from the stored cells",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="PATTERN",
+        help="run only the cells whose id (SCENARIO__POLICY or SCENARIO__POLICY__seedN, as "
+        "--status lists them) matches one of these shell-style patterns, e.g. '*__hdpo__*' "
+        "or 'lean_start__*' (quote them); with --status, list only those. Tables are remade "
+        "when every cell of the benchmark is current (else: --only-tables --allow-missing)",
     )
     parser.add_argument(
         "--recompute",
@@ -409,12 +452,12 @@ def _check_out(root: Path) -> None:
         raise BenchmarkError("--out", f"cannot write results under {root}: {err}") from None
 
 
-def print_status(spec: BenchmarkSpec, root: Path) -> int:
-    """One line per cell that is not current, then the counts (``--status``); returns how
-    many cells are not current."""
+def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> int:
+    """One line per cell that is not current, then the counts (``--status``; with ``only``,
+    of the cells it selects); returns how many cells are not current."""
     store = CellStore(root)
     counts: dict[str, int] = {}
-    for cell in build_cells(spec):
+    for cell in select_cells(build_cells(spec), only):
         status = store.status(cell)
         counts[status.state] = counts.get(status.state, 0) + 1
         if status.state != "current":
@@ -443,6 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--address needs --executor ray")
     if args.only_tables and args.recompute:
         parser.error("--only-tables runs nothing; --recompute runs every cell: choose one")
+    if args.only and args.only_tables:
+        parser.error("--only chooses cells to run; --only-tables runs nothing: choose one")
     if args.reuse_from and (args.recompute or args.only_tables or args.status):
         parser.error("--reuse-from fills missing cells of a run: not with --recompute, "
                      "--only-tables or --status")  # fmt: skip
@@ -454,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
         if args.status:
-            return 1 if print_status(spec, root) else 0
+            return 1 if print_status(spec, root, args.only) else 0
         _check_readme(args.readme, spec.name)
         if args.only_tables:
             paths = write_report(spec, root, not args.no_figures, args.allow_missing)
@@ -477,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reuse_from=args.reuse_from,
             allow_missing=args.allow_missing,
             split=args.split,
+            only=args.only,
         )
     except BenchmarkError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -491,11 +537,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are stored; run again to resume", file=sys.stderr)
         return 130
+    selected = "" if summary.n_selected is None else " selected by --only"
     print(
-        f"{spec.name}: {summary.n_cells} cells ({summary.n_skipped} already stored"
+        f"{spec.name}: {summary.n_cells} cells{selected} ({summary.n_skipped} already stored"
         + (f", {summary.n_reused} of them reused" if summary.n_reused else "")
         + f", {summary.n_ran} run, {len(summary.failed)} failed) in {summary.seconds:.1f} s"
     )
+    if summary.tables_error and summary.n_selected is not None and not summary.failed:
+        # the cells asked for are done; the others' state is not this run's failure
+        print(f"no tables: {summary.tables_error}")
+        return 0
     if summary.tables_error:
         print(f"error: {summary.tables_error}", file=sys.stderr)
         return 1

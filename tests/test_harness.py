@@ -481,3 +481,33 @@ def test_a_run_that_starts_keeps_the_partial_mark_of_the_tables_in_place(tmp_pat
     assert kept["benchmark"] == spec.name and "versions" in kept
     manifest.mark_partial(root, "")  # complete tables clear it
     assert "partial" not in json.loads((root / "manifest.json").read_text())
+
+
+def test_only_runs_the_cells_its_patterns_match(tmp_path, counted_cells, capsys):
+    """--only runs just the matching cells (the others stay missing, so no tables yet, and
+    that is not an error); a pattern matching nothing is refused before anything runs."""
+    calls, _ = counted_cells
+    config = write_config(tmp_path, BASELINES_ONLY.format(name="b", extra=""), "b")
+    out = tmp_path / "out"
+    code = benchmark.main(
+        [str(config), "--out", str(out), "--no-progress", "--no-figures",
+         "--only", "*random", "default__seed_ss*"]
+    )  # fmt: skip
+    assert code == 0 and sorted(calls) == ["default__random", "default__seed_ss_actions"]
+    printed = capsys.readouterr().out
+    assert "2 cells selected by --only" in printed and "no tables:" in printed
+    assert not (out / "b" / "tables" / "headline.md").exists()
+    assert benchmark.main([str(config), "--out", str(out), "--status", "--only", "*random"]) == 0
+    status = capsys.readouterr().out
+    assert "1 current" in status and "missing" not in status
+    assert benchmark.main([str(config), "--out", str(out), "--status"]) == 1
+    assert "2 missing" in capsys.readouterr().out
+    calls.clear()
+    code = benchmark.main([str(config), "--out", str(out), "--only", "*__hdpo__*"])
+    err = capsys.readouterr().err
+    assert code == 2 and calls == [] and err.count("\n") == 1
+    assert "'*__hdpo__*' matches no cell" in err and "default__seed_ss_actions" in err
+    # the rest, then the tables
+    assert benchmark.main([str(config), "--out", str(out), "--no-progress", "--no-figures"]) == 0
+    assert sorted(calls) == ["default__fixed_forecast_actions", "default__order_up_to_actions"]
+    assert (out / "b" / "tables" / "headline.md").is_file()
