@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -56,6 +57,8 @@ class BenchmarkData:
     transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # generalization runs
     tuning: pd.DataFrame = field(default_factory=pd.DataFrame)  # baselines on tuning seeds
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)  # decision ms per cell
+    #: (scenario, baseline) -> the parameters its tuning chose (None: untuned)
+    rule_params: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 def key_columns() -> list[str]:
@@ -76,6 +79,7 @@ def collect(
     from hmarl_bench.harness.transfer import transfers_frame
 
     rows, curves, solves, traces, tuning, timing = [], [], [], {}, [], []
+    rule_params: dict[tuple[str, str], Any] = {}
     results = [
         r
         for r in CellStore(root).results(build_cells(spec))
@@ -94,6 +98,7 @@ def collect(
         solves += [{"scenario": result["scenario"], **s} for s in result["info"].get("solves", [])]
         if result["kind"] == BASELINE:
             tuning += [{**key, **row} for row in result["info"].get("tuning_rows", [])]
+            rule_params[(result["scenario"], result["policy"])] = result["info"].get("tuned_params")
         if result.get("trace"):
             traces[(result["scenario"], result["policy"], result["training_seed"])] = result[
                 "trace"
@@ -110,6 +115,7 @@ def collect(
         transfers_frame(results),
         tuning_frame.drop(columns="training_seed"),
         _numeric(pd.DataFrame(timing, columns=[*key_columns(), DECIDE_MS]), [DECIDE_MS]),
+        rule_params,
     )
 
 
@@ -226,6 +232,7 @@ def write_report(
         data.per_seed, summary, **options, tuning=data.tuning, timing=data.timing
     )
     title = f"Benchmark '{spec.name}'" + (f": {spec.description}" if spec.description else "")
+    validation = _reference_validation_costs(spec, data, headline)
     paths = tables.write_tables(
         root / "tables",
         headline,
@@ -236,6 +243,7 @@ def write_report(
         title,
         tuning=data.tuning,
         partial=partial,
+        validation_costs=validation,
     )
     from hmarl_bench.harness import aggregate
 
@@ -265,6 +273,33 @@ def write_report(
         figures_dir = root / "figures" if figures else None
         paths += generalization.write_generalization(root / "tables", table, figures_dir, headline)
     return paths
+
+
+def _reference_validation_costs(
+    spec: BenchmarkSpec, data: BenchmarkData, headline: pd.DataFrame
+) -> dict[str, float]:
+    """The references' mean costs on the validation seeds, for the scenarios with a timed
+    learning curve (``time_to_reference``): replayed (:mod:`hmarl_bench.harness.replay`)."""
+    curves = data.curves
+    if curves.empty or "seconds" not in curves.columns or "best_baseline" not in headline:
+        return {}
+    timed = set(curves.dropna(subset=["seconds"])["scenario"])
+    references = {
+        scenario: name
+        for scenario, name in headline.groupby("scenario", sort=False)["best_baseline"]
+        .first()
+        .items()
+        if scenario in timed and isinstance(name, str)
+    }
+    from hmarl_bench.harness.replay import validation_costs
+
+    return validation_costs(
+        references,
+        data.rule_params,
+        data.per_seed,
+        spec.validation_seeds,
+        spec.baseline_seed,
+    )
 
 
 def _aggregate_figures(out_dir: Path, combined, headline: pd.DataFrame) -> list[Path]:
