@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import sys
 import threading
 import time
@@ -415,9 +416,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--status",
         action="store_true",
-        help="run nothing: list each cell as current, stale (and why: values, code or "
-        "libraries changed), incomplete, missing, failed or corrupt; exit status 0 when "
-        "every cell is current, 1 otherwise (for CI)",
+        help="run nothing: list each cell that is not current (stale, and why: values, code "
+        "or libraries changed; incomplete, missing, failed or corrupt), the counts, and the "
+        "CPU-hours the rest may take (from stored cells' times); exit status 0 when every "
+        "cell is current, 1 otherwise (for CI)",
     )
     return parser
 
@@ -452,20 +454,69 @@ def _check_out(root: Path) -> None:
         raise BenchmarkError("--out", f"cannot write results under {root}: {err}") from None
 
 
+def _stored_seconds(store: CellStore, cell: Cell) -> float | None:
+    """The wall seconds a stored result of ``cell`` took, whatever its fingerprint."""
+    path = store.result_path(cell)
+    try:
+        seconds = json.loads(path.read_text("utf-8")).get("seconds")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return float(seconds) if isinstance(seconds, (int, float)) and seconds >= 0 else None
+
+
+def estimate_seconds(
+    store: CellStore, cells: Sequence[Cell], todo: Sequence[Cell]
+) -> tuple[float, int]:
+    """How long the cells ``todo`` may take, one after another: each one's own last stored
+    time (a stale cell ran before), else the mean stored time of its policy on the same
+    scenario, else of its policy anywhere; returns (seconds, cells with nothing to go by)."""
+    times = {c.cell_id: _stored_seconds(store, c) for c in cells}
+    by_pair: dict[tuple[str, str], list[float]] = {}
+    by_policy: dict[str, list[float]] = {}
+    for cell in cells:
+        seconds = times[cell.cell_id]
+        if seconds is not None:
+            by_pair.setdefault((cell.scenario, cell.policy), []).append(seconds)
+            by_policy.setdefault(cell.policy, []).append(seconds)
+    total, unknown = 0.0, 0
+    for cell in todo:
+        known = times[cell.cell_id]
+        pool = by_pair.get((cell.scenario, cell.policy)) or by_policy.get(cell.policy)
+        if known is not None:
+            total += known
+        elif pool:
+            total += sum(pool) / len(pool)
+        else:
+            unknown += 1
+    return total, unknown
+
+
 def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> int:
     """One line per cell that is not current, then the counts (``--status``; with ``only``,
-    of the cells it selects); returns how many cells are not current."""
+    of the cells it selects) and an estimate of the time the others need; returns how many
+    cells are not current."""
     store = CellStore(root)
     counts: dict[str, int] = {}
-    for cell in select_cells(build_cells(spec), only):
+    cells = select_cells(build_cells(spec), only)
+    todo = []
+    for cell in cells:
         status = store.status(cell)
         counts[status.state] = counts.get(status.state, 0) + 1
         if status.state != "current":
+            todo.append(cell)
             reason = f": {status.reason}" if status.reason else ""
             print(f"{status.state:8} {cell.cell_id}{reason}")
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
-    return sum(n for state, n in counts.items() if state != "current")
+    if todo:
+        seconds, unknown = estimate_seconds(store, cells, todo)
+        guess = f"about {seconds / 3600:.1f} CPU-hours" if seconds else "no estimate"
+        unknown_note = f"; {unknown} of them with no stored time to go by" if unknown else ""
+        print(
+            f"to run: {len(todo)} cells, {guess} one cell per core (from the stored times "
+            f"of the same cells or of their policies{unknown_note})"
+        )
+    return len(todo)
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:

@@ -501,7 +501,9 @@ def test_only_runs_the_cells_its_patterns_match(tmp_path, counted_cells, capsys)
     status = capsys.readouterr().out
     assert "1 current" in status and "missing" not in status
     assert benchmark.main([str(config), "--out", str(out), "--status"]) == 1
-    assert "2 missing" in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert "2 missing" in status
+    assert "to run: 2 cells, no estimate" in status and "2 of them with no stored time" in status
     calls.clear()
     code = benchmark.main([str(config), "--out", str(out), "--only", "*__hdpo__*"])
     err = capsys.readouterr().err
@@ -511,3 +513,10 @@ def test_only_runs_the_cells_its_patterns_match(tmp_path, counted_cells, capsys)
     assert benchmark.main([str(config), "--out", str(out), "--no-progress", "--no-figures"]) == 0
     assert sorted(calls) == ["default__fixed_forecast_actions", "default__order_up_to_actions"]
     assert (out / "b" / "tables" / "headline.md").is_file()
+    # a stale cell's estimate is its own last time (two hours here)
+    path = out / "b" / "cells" / "default__random.json"
+    stored = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({**stored, "fingerprint": "old", "seconds": 7200.0}), "utf-8")
+    capsys.readouterr()
+    assert benchmark.main([str(config), "--out", str(out), "--status"]) == 1
+    assert "to run: 1 cells, about 2.0 CPU-hours" in capsys.readouterr().out
