@@ -3,6 +3,7 @@ a ``tuned_mpc_free`` cell's CPU time (what decides which scenarios a benchmark g
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from hmarl_bench.baselines.mpc import SAFETY_GRID
 from hmarl_bench.config import load_scenario
+from hmarl_bench.harness.spec import load_benchmark
 from hmarl_bench.speed import mpc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +36,23 @@ def test_measure_stops_at_the_budget_and_scales_the_mean_solve() -> None:
 def test_command_writes_the_table_and_the_readme_block(tmp_path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("a\n<!-- speed:mpc -->\nold\n<!-- /speed:mpc -->\nb\n", encoding="utf-8")
-    results = tmp_path / "results"  # a stored cell of 'default' (1.5 h), none of three_stores
-    (results / "bench" / "cells").mkdir(parents=True)
-    cell = results / "bench" / "cells" / "default__tuned_mpc_free.json"
-    cell.write_text('{"seconds": 5400.0}', encoding="utf-8")
+    # a stored cell of 'default' (1.5 h) on frontier's seed counts; under "a_bench" (first
+    # by name) one made for 10 tuning seeds, which solved other MILPs and must not count;
+    # none of three_stores
+    results = tmp_path / "results"
+    spec = load_benchmark("frontier")
+    for bench, tuning, seconds in (
+        ("a_bench", list(range(10)), 60.0),
+        ("bench", spec.tuning_seeds, 5400.0),
+    ):
+        (results / bench / "cells").mkdir(parents=True)
+        stored = {
+            "seconds": seconds,
+            "cell": {"tuning_seeds": list(tuning), "evaluation_seeds": spec.evaluation_seeds},
+        }
+        cell = results / bench / "cells" / "default__tuned_mpc_free.json"
+        cell.write_text(json.dumps(stored), encoding="utf-8")
+    assert len(spec.tuning_seeds) != 10
     out = tmp_path / "mpc"
     argv = ["default", "three_stores", "--seconds", "0.2", "--out", str(out)]
     assert mpc.main([*argv, "--readme", str(readme), "--results", str(results)]) == 0

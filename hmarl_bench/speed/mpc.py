@@ -13,7 +13,8 @@ seeds, then the tuning seeds again (the reference is chosen there), each for the
 episode. The estimate extrapolates from the first days: on scenarios whose MILPs grow
 harder later it is low. A stored cell's own ``seconds`` are the measured truth: the table
 shows them beside the estimate wherever a benchmark under ``--results`` holds a
-``tuned_mpc_free`` cell of the scenario.
+``tuned_mpc_free`` cell of the scenario run on as many tuning and evaluation seeds as
+``--benchmark`` has (a cell made for other seeds solved a different number of MILPs).
 
 ``--policy mpc_fast_free`` measures the faster variant
 (:class:`~hmarl_bench.baselines.mpc_fast.FastRollingHorizonMILP`, binaries on the first
@@ -138,17 +139,27 @@ def measure(
 
 
 def stored_cell(
-    results: Path, scenario: str, policy: str = "tuned_mpc_free"
+    results: Path,
+    scenario: str,
+    policy: str = "tuned_mpc_free",
+    seeds: tuple[int, int] | None = None,
 ) -> tuple[float, str] | None:
     """The hours of a stored ``policy`` cell of ``scenario`` under ``results`` (the first
     benchmark folder by name that holds one), and that benchmark. A cell run as units
-    stores its units' summed seconds: its CPU time."""
+    stores its units' summed seconds: its CPU time. With ``seeds`` (tuning, evaluation
+    counts) only a cell that ran on as many seeds counts: one made for other seed lists
+    solved a different number of MILPs, and its time would not compare with the estimate."""
     for path in sorted(results.glob(f"*/cells/{scenario}__{policy}.json")):
         try:
-            seconds = json.loads(path.read_text("utf-8"))["seconds"]
-        except (OSError, ValueError, KeyError):
+            stored = json.loads(path.read_text("utf-8"))
+            seconds = float(stored["seconds"])
+            if seeds is not None:
+                cell = stored["cell"]
+                if (len(cell["tuning_seeds"]), len(cell["evaluation_seeds"])) != seeds:
+                    continue
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        return float(seconds) / 3600, path.parent.parent.name
+        return seconds / 3600, path.parent.parent.name
     return None
 
 
@@ -164,7 +175,8 @@ def to_markdown(
     lines = [
         f"`{policy}` on one copy of {benchmark}'s first evaluation seed, {budget} "
         f"per scenario; a `tuned_{policy}` cell's CPU time estimated as its solves times the "
-        "mean solve, beside a stored cell's own wall time (one cell per process).",
+        "mean solve, beside the wall time of a stored cell run on as many tuning and "
+        "evaluation seeds (one cell per process).",
         "",
         "| Scenario | Stores | Days measured | Mean solve [s] | Slowest [s] "
         "| Solves per cell | Cell estimate [CPU-h] | Stored cell [h] (benchmark) |",
@@ -270,7 +282,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         cost = measure(
             sc, args.seconds, seeds[0], len(spec.tuning_seeds), len(seeds), args.policy, args.days
         )
-        stored = stored_cell(args.results, sc.name, f"tuned_{args.policy}")
+        stored = stored_cell(
+            args.results,
+            sc.name,
+            f"tuned_{args.policy}",
+            seeds=(len(spec.tuning_seeds), len(seeds)),
+        )
         if stored is not None:
             cost = replace(cost, stored_cell_hours=stored[0], stored_in=stored[1])
         costs.append(cost)
