@@ -46,7 +46,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -454,41 +454,86 @@ def _check_out(root: Path) -> None:
         raise BenchmarkError("--out", f"cannot write results under {root}: {err}") from None
 
 
-def _stored_seconds(store: CellStore, cell: Cell) -> float | None:
-    """The wall seconds a stored result of ``cell`` took, whatever its fingerprint."""
+#: The cell fields that set how much work a cell does: a stored time counts for the
+#: estimate only where they are what the cell asks for now.
+WORK_FIELDS = (
+    "evaluation_seeds",
+    "tuning_seeds",
+    "validation_seeds",
+    "timesteps",
+    "n_envs",
+    "eval_freq",
+    "transfer_scenarios",
+    "tuning_budget",
+)
+
+
+def _stored_seconds(store: CellStore, cell: Cell) -> tuple[float, bool] | None:
+    """The wall seconds a stored result of ``cell`` took, whatever its fingerprint, and
+    whether it did the work the cell asks for now (its :data:`WORK_FIELDS` as stored equal
+    the cell's): a cell stored for 10 tuning seeds is only a rough guide to one for 30."""
     path = store.result_path(cell)
     try:
-        seconds = json.loads(path.read_text("utf-8")).get("seconds")
+        stored = json.loads(path.read_text("utf-8"))
+        seconds = stored.get("seconds")
+        then = stored.get("cell")
     except (OSError, UnicodeDecodeError, ValueError, AttributeError):
         return None
-    return float(seconds) if isinstance(seconds, (int, float)) and seconds >= 0 else None
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return None
+    now = json.loads(json.dumps(asdict(cell)))  # tuples as lists, as stored
+    # a field stored before it existed had its default
+    default = {f.name: f.default for f in fields(Cell) if f.default is not MISSING}
+    default = json.loads(json.dumps(default))
+    same = isinstance(then, dict) and all(
+        then.get(name, default.get(name)) == now[name] for name in WORK_FIELDS
+    )
+    return float(seconds), same
 
 
-def estimate_seconds(
-    store: CellStore, cells: Sequence[Cell], todo: Sequence[Cell]
-) -> tuple[float, int]:
-    """How long the cells ``todo`` may take, one after another: each one's own last stored
-    time (a stale cell ran before), else the mean stored time of its policy on the same
-    scenario, else of its policy anywhere; returns (seconds, cells with nothing to go by)."""
+@dataclass(frozen=True)
+class Estimate:
+    """What :func:`estimate_seconds` found: the seconds, how many cells were estimated
+    from stored cells that ran on other seeds or budgets (a rough guide), and how many
+    had nothing to go by."""
+
+    seconds: float
+    rough: int
+    unknown: int
+
+
+def estimate_seconds(store: CellStore, cells: Sequence[Cell], todo: Sequence[Cell]) -> Estimate:
+    """How long the cells ``todo`` may take, one after another. For each, the first of: its
+    own last stored time (a stale cell ran before) if it ran on the seeds and budget the
+    cell asks for now; the mean time of its policy's stored cells that did, on the same
+    scenario, else anywhere; then the same three from stored cells that ran on other seeds
+    or budgets (counted as rough); else nothing (counted as unknown)."""
     times = {c.cell_id: _stored_seconds(store, c) for c in cells}
-    by_pair: dict[tuple[str, str], list[float]] = {}
-    by_policy: dict[str, list[float]] = {}
+    # (scenario or None, policy, same work) -> stored seconds
+    pools: dict[tuple[str | None, str, bool], list[float]] = {}
     for cell in cells:
-        seconds = times[cell.cell_id]
-        if seconds is not None:
-            by_pair.setdefault((cell.scenario, cell.policy), []).append(seconds)
-            by_policy.setdefault(cell.policy, []).append(seconds)
-    total, unknown = 0.0, 0
+        stored = times[cell.cell_id]
+        if stored is not None:
+            for scenario in (cell.scenario, None):
+                pools.setdefault((scenario, cell.policy, stored[1]), []).append(stored[0])
+    total, rough, unknown = 0.0, 0, 0
     for cell in todo:
-        known = times[cell.cell_id]
-        pool = by_pair.get((cell.scenario, cell.policy)) or by_policy.get(cell.policy)
-        if known is not None:
-            total += known
-        elif pool:
-            total += sum(pool) / len(pool)
-        else:
+        stored = times[cell.cell_id]
+        candidates = [
+            [stored[0]] if stored is not None and stored[1] else None,
+            pools.get((cell.scenario, cell.policy, True)),
+            pools.get((None, cell.policy, True)),
+            [stored[0]] if stored is not None else None,
+            pools.get((cell.scenario, cell.policy, False)),
+            pools.get((None, cell.policy, False)),
+        ]
+        found = next(((i, pool) for i, pool in enumerate(candidates) if pool), None)
+        if found is None:
             unknown += 1
-    return total, unknown
+            continue
+        total += sum(found[1]) / len(found[1])
+        rough += found[0] >= 3
+    return Estimate(total, rough, unknown)
 
 
 def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> int:
@@ -509,12 +554,19 @@ def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> i
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
     if todo:
-        seconds, unknown = estimate_seconds(store, cells, todo)
-        guess = f"about {seconds / 3600:.1f} CPU-hours" if seconds else "no estimate"
-        unknown_note = f"; {unknown} of them with no stored time to go by" if unknown else ""
+        guess = estimate_seconds(store, cells, todo)
+        hours = f"about {guess.seconds / 3600:.1f} CPU-hours" if guess.seconds else "no estimate"
+        notes = ""
+        if guess.rough:
+            notes += (
+                f"; {guess.rough} of them from cells stored for other seeds or budgets, "
+                "a rough guide"
+            )
+        if guess.unknown:
+            notes += f"; {guess.unknown} of them with no stored time to go by"
         print(
-            f"to run: {len(todo)} cells, {guess} one cell per core (from the stored times "
-            f"of the same cells or of their policies{unknown_note})"
+            f"to run: {len(todo)} cells, {hours} one cell per core (from the stored times "
+            f"of the same cells or of their policies{notes})"
         )
     return len(todo)
 

@@ -3,6 +3,7 @@ results/PENDING_RERUN lists it with a reason (then it prints the count and the r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,20 @@ def test_fails_on_cells_not_current_unless_pending(folders):
     assert done.returncode == 0, done.stderr
     assert "pending  todo: 2 of 2 cells not current" in done.stdout
     assert "the dynamics changed; rerun scheduled" in done.stdout
+    assert "CPU-hours" not in done.stdout  # no stored time to go by
+
+    # a stale cell stored for other seeds: an estimate, said to be partly rough
+    stored = json.loads((results / "done" / "cells" / "default__random.json").read_text("utf-8"))
+    other = {**stored["cell"], "evaluation_seeds": [10000]}
+    (results / "todo" / "cells").mkdir()
+    (results / "todo" / "cells" / "default__random.json").write_text(
+        json.dumps({**stored, "fingerprint": "old", "seconds": 36000.0, "cell": other}), "utf-8"
+    )
+    done = _check(results, configs)
+    assert done.returncode == 0, done.stderr
+    assert "about 10.0 CPU-hours one cell per core, partly from cells stored for other" in (
+        done.stdout
+    )
 
     (results / "done" / "cells" / "default__random.json").unlink()  # not listed: fails
     done = _check(results, configs)

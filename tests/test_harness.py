@@ -519,4 +519,13 @@ def test_only_runs_the_cells_its_patterns_match(tmp_path, counted_cells, capsys)
     path.write_text(json.dumps({**stored, "fingerprint": "old", "seconds": 7200.0}), "utf-8")
     capsys.readouterr()
     assert benchmark.main([str(config), "--out", str(out), "--status"]) == 1
-    assert "to run: 1 cells, about 2.0 CPU-hours" in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert "to run: 1 cells, about 2.0 CPU-hours" in status and "rough" not in status
+    # stored for other evaluation seeds: still its own time, but said to be a rough guide
+    other = {**stored["cell"], "evaluation_seeds": [*stored["cell"]["evaluation_seeds"], 999]}
+    stored = {**stored, "fingerprint": "old", "seconds": 7200.0, "cell": other}
+    path.write_text(json.dumps(stored), "utf-8")
+    assert benchmark.main([str(config), "--out", str(out), "--status"]) == 1
+    status = capsys.readouterr().out
+    assert "about 2.0 CPU-hours" in status
+    assert "1 of them from cells stored for other seeds or budgets, a rough guide" in status
