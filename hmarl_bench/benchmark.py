@@ -466,6 +466,16 @@ WORK_FIELDS = (
     "transfer_scenarios",
     "tuning_budget",
 )
+#: Those fields' defaults, as JSON reads them: a field stored before it existed had its default.
+_WORK_DEFAULTS = json.loads(
+    json.dumps(
+        {
+            f.name: f.default
+            for f in fields(Cell)
+            if f.name in WORK_FIELDS and f.default is not MISSING
+        }
+    )
+)
 
 
 def _stored_seconds(store: CellStore, cell: Cell) -> tuple[float, bool] | None:
@@ -482,11 +492,8 @@ def _stored_seconds(store: CellStore, cell: Cell) -> tuple[float, bool] | None:
     if not isinstance(seconds, (int, float)) or seconds < 0:
         return None
     now = json.loads(json.dumps(asdict(cell)))  # tuples as lists, as stored
-    # a field stored before it existed had its default
-    default = {f.name: f.default for f in fields(Cell) if f.default is not MISSING}
-    default = json.loads(json.dumps(default))
     same = isinstance(then, dict) and all(
-        then.get(name, default.get(name)) == now[name] for name in WORK_FIELDS
+        then.get(name, _WORK_DEFAULTS.get(name)) == now[name] for name in WORK_FIELDS
     )
     return float(seconds), same
 
