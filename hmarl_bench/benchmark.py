@@ -23,7 +23,8 @@ the result the cell would compute).
 
 ``--status`` runs nothing and lists every cell as current, stale (and why: its values,
 the code it runs, or the libraries changed), incomplete, missing, failed or corrupt; it
-exits 1 when any cell is not current (so CI can gate on it), else 0.
+exits 1 when any cell is not current (so CI can gate on it), else 0. With ``--reuse-from``
+it also marks the cells a run would copy and leaves them out of its estimate.
 
 Tables come only from complete, current cells (:func:`hmarl_bench.harness.report.check_cells`):
 otherwise ``--only-tables``, or the table step of a run in which cells failed, stops with
@@ -48,7 +49,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -57,12 +57,9 @@ from hmarl_bench.harness import manifest
 from hmarl_bench.harness.cells import LEARNER, Cell, CellOutcome, CellStore, build_cells
 from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
-from hmarl_bench.harness.reuse import reuse_cells
+from hmarl_bench.harness.reuse import reusable, reuse_cells
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
 from hmarl_bench.harness.units import SPLIT_MODES, run_split
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "BenchmarkData",
@@ -390,7 +387,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="results folders of other benchmarks (e.g. results/hierarchy): a missing cell "
         "stored there under the same fingerprint (same values, code and libraries) is copied "
-        "instead of run",
+        "instead of run (with --status: which cells would be copied)",
     )
     parser.add_argument(
         "--allow-missing",
@@ -543,23 +540,35 @@ def estimate_seconds(store: CellStore, cells: Sequence[Cell], todo: Sequence[Cel
     return Estimate(total, rough, unknown)
 
 
-def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> int:
+def print_status(
+    spec: BenchmarkSpec, root: Path, only: Sequence[str] = (), reuse_from: Sequence[Path] = ()
+) -> int:
     """One line per cell that is not current, then the counts (``--status``; with ``only``,
     of the cells it selects) and an estimate of the time the others need; returns how many
-    cells are not current."""
+    cells are not current. With ``reuse_from``, the cells a run with those ``--reuse-from``
+    folders would copy are marked and left out of the estimate."""
     store = CellStore(root)
     counts: dict[str, int] = {}
     cells = select_cells(build_cells(spec), only)
-    todo = []
+    copies = reusable(cells, store, reuse_from) if reuse_from else {}
+    todo, not_current = [], 0
     for cell in cells:
         status = store.status(cell)
         counts[status.state] = counts.get(status.state, 0) + 1
         if status.state != "current":
-            todo.append(cell)
+            not_current += 1
             reason = f": {status.reason}" if status.reason else ""
+            source = copies.get(cell.cell_id)
+            if source is None:
+                todo.append(cell)
+            else:
+                reason += f" (current in {source}: --reuse-from copies it)"
             print(f"{status.state:8} {cell.cell_id}{reason}")
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
+    if copies:
+        folders = ", ".join(sorted({str(p) for p in copies.values()}))
+        print(f"to copy: {len(copies)} cells current in {folders} (--reuse-from)")
     if todo:
         guess = estimate_seconds(store, cells, todo)
         hours = f"about {guess.seconds / 3600:.1f} CPU-hours" if guess.seconds else "no estimate"
@@ -575,7 +584,7 @@ def print_status(spec: BenchmarkSpec, root: Path, only: Sequence[str] = ()) -> i
             f"to run: {len(todo)} cells, {hours} one cell per core (from the stored times "
             f"of the same cells or of their policies{notes})"
         )
-    return len(todo)
+    return not_current
 
 
 def _sync(readme: Path | None, name: str, root: Path) -> None:
@@ -598,9 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--only-tables runs nothing; --recompute runs every cell: choose one")
     if args.only and args.only_tables:
         parser.error("--only chooses cells to run; --only-tables runs nothing: choose one")
-    if args.reuse_from and (args.recompute or args.only_tables or args.status):
-        parser.error("--reuse-from fills missing cells of a run: not with --recompute, "
-                     "--only-tables or --status")  # fmt: skip
+    if args.reuse_from and (args.recompute or args.only_tables):
+        parser.error("--reuse-from fills missing cells of a run: not with --recompute "
+                     "or --only-tables")  # fmt: skip
     for folder in args.reuse_from:
         if not (folder / "cells").is_dir():
             parser.error(f"--reuse-from {folder}: no cells folder there (give a benchmark's "
@@ -609,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = load_benchmark(args.config)
         root = args.out / spec.name
         if args.status:
-            return 1 if print_status(spec, root, args.only) else 0
+            return 1 if print_status(spec, root, args.only, args.reuse_from) else 0
         _check_readme(args.readme, spec.name)
         if args.only_tables:
             paths = write_report(spec, root, not args.no_figures, args.allow_missing)

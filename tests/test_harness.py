@@ -424,6 +424,30 @@ def test_reuse_copies_cells_with_the_same_fingerprint_and_runs_the_rest(tmp_path
     ]
 
 
+def test_status_with_reuse_from_marks_the_copies_and_leaves_them_out_of_the_estimate(
+    tmp_path, capsys
+):
+    first = dataclasses.replace(
+        baselines_only(tmp_path, name="first"), baselines=("seed_ss_actions",)
+    )
+    benchmark.run_benchmark(first, tmp_path / "out", progress=False, figures=False)
+    source = tmp_path / "out" / "first"
+    second = dataclasses.replace(
+        baselines_only(tmp_path, name="second"), baselines=("seed_ss_actions", "random")
+    )
+    root = tmp_path / "out" / "second"
+    assert benchmark.print_status(second, root, reuse_from=[source]) == 2  # neither current
+    out = capsys.readouterr().out
+    (copied,) = [line for line in out.splitlines() if "default__seed_ss_actions" in line]
+    assert f"current in {source}: --reuse-from copies it" in copied
+    assert f"to copy: 1 cells current in {source}" in out
+    assert "to run: 1 cells" in out  # the random rule only
+    assert "--reuse-from" not in [ln for ln in out.splitlines() if "default__random" in ln][0]
+    assert not root.exists()  # --status copies nothing
+    benchmark.print_status(second, root)
+    assert "to run: 2 cells" in capsys.readouterr().out
+
+
 def test_reuse_from_needs_a_results_folder(tmp_path, capsys):
     config = write_config(tmp_path, BASELINES_ONLY.format(name="b", extra=""), "b")
     with pytest.raises(SystemExit) as exit_info:

@@ -24,7 +24,7 @@ from typing import Any
 
 from hmarl_bench.harness.cells import LEARNER, Cell, CellStore, write_atomic
 
-__all__ = ["reuse_cells"]
+__all__ = ["reusable", "reuse_cells"]
 
 
 def _models(store: CellStore, cell: Cell) -> list[Path]:
@@ -47,6 +47,37 @@ def _models_present(store: CellStore, cell: Cell, result: dict[str, Any]) -> boo
     return all((store.models_dir / name).is_file() for name in names)
 
 
+def _source_of(cell: Cell, stores: Sequence[CellStore]) -> tuple[CellStore | None, list[str]]:
+    """The first of ``stores`` holding ``cell`` complete under its fingerprint with its
+    models, and the models folders of those that hold it without them."""
+    lacking = []
+    for source in stores:
+        result = source.load(cell)
+        if result is None:
+            continue
+        if _models_present(source, cell, result):
+            return source, lacking
+        lacking.append(str(source.models_dir))
+    return None, lacking
+
+
+def _stores(store: CellStore, sources: Sequence[Path]) -> list[CellStore]:
+    return [CellStore(Path(s)) for s in sources if Path(s).resolve() != store.root.resolve()]
+
+
+def reusable(cells: Sequence[Cell], store: CellStore, sources: Sequence[Path]) -> dict[str, Path]:
+    """Which of ``cells`` that ``store`` lacks :func:`reuse_cells` would copy, by cell id,
+    and from which results folder; copies nothing (``--status --reuse-from``)."""
+    stores = _stores(store, sources)
+    found = {}
+    for cell in cells:
+        if not store.is_done(cell):
+            source, _ = _source_of(cell, stores)
+            if source is not None:
+                found[cell.cell_id] = source.root
+    return found
+
+
 def reuse_cells(cells: Sequence[Cell], store: CellStore, sources: Sequence[Path]) -> list[Cell]:
     """Copy into ``store`` each of ``cells`` it lacks that a source results folder holds
     under the same fingerprint (complete, as :meth:`CellStore.load` requires); returns the
@@ -54,27 +85,19 @@ def reuse_cells(cells: Sequence[Cell], store: CellStore, sources: Sequence[Path]
     the first that has a cell wins. The cell file is copied byte for byte (its timings are
     those of the run that computed it), then its models."""
     copied, without_models = [], []
-    stores = [CellStore(Path(s)) for s in sources if Path(s).resolve() != store.root.resolve()]
+    stores = _stores(store, sources)
     for cell in cells:
         if store.is_done(cell):
             continue
-        lacking = []  # sources that hold the cell but not its models
-        for source in stores:
-            result = source.load(cell)
-            if result is None:
-                continue
-            if not _models_present(source, cell, result):
-                lacking.append(str(source.models_dir))
-                continue
+        source, lacking = _source_of(cell, stores)
+        if source is not None:
             for model in _models(source, cell):
                 write_atomic(store.models_dir / model.name, model.read_bytes())
             write_atomic(store.result_path(cell), source.result_path(cell).read_bytes())
             store.error_path(cell).unlink(missing_ok=True)
             copied.append(cell)
-            break
-        else:
-            if lacking:
-                without_models.append(f"{cell.cell_id} (not in {', '.join(lacking)})")
+        elif lacking:
+            without_models.append(f"{cell.cell_id} (not in {', '.join(lacking)})")
     if without_models:
         print(
             f"note: {len(without_models)} cell(s) stored under the same fingerprint were not "
