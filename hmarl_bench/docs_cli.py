@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "hmarl_bench.information": "hmarl_bench.information:_parser",
     "hmarl_bench.speed": "hmarl_bench.speed.__main__:_parser",
     "hmarl_bench.speed.mpc": "hmarl_bench.speed.mpc:_parser",
+    "hmarl_bench.speed.split": "hmarl_bench.speed.split:_parser",
     "hmarl_bench.learn.search": "hmarl_bench.learn.search:_parser",
     "hmarl_bench.docs_cli": "hmarl_bench.docs_cli:_parser",
 }

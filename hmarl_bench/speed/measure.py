@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ __all__ = [
     "Measurement",
     "Stepper",
     "chain_scenario",
+    "load_average",
     "scenario_with_stores",
     "state_bytes",
 ]
@@ -35,6 +37,13 @@ TARGETS = {
 }
 TARGET_TWIN_COPIES = 1024
 TARGET_TRAIN_RATIO = 0.9
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (NaN where the OS has none), printed beside
+    timings so a reader sees how idle the machine was."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+
 
 #: A step callable returns the seconds of its work not to time (a reset), usually 0.
 Stepper = Callable[[], float]

@@ -13,7 +13,6 @@ The install step of the quick start is not timed (it depends on the network and 
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import shlex
@@ -28,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from hmarl_bench._atomic import write_atomic
+from hmarl_bench.speed.measure import load_average
 
 __all__ = ["QUICKSTART_ARGS", "README_KEY", "Quickstart", "readme_block", "time_quickstart"]
 
@@ -75,10 +75,6 @@ class Quickstart:
         )
 
 
-def _load() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-
-
 def time_quickstart(run_args: Sequence[str] = ()) -> Quickstart:
     """Run ``python -m hmarl_bench.run --algo ppo [run_args]`` in a fresh process, timed.
 
@@ -87,7 +83,7 @@ def time_quickstart(run_args: Sequence[str] = ()) -> Quickstart:
     args = [*QUICKSTART_ARGS, *run_args]
     with tempfile.TemporaryDirectory(prefix="hmarl_quickstart_") as folder:
         argv = [sys.executable, "-m", "hmarl_bench.run", *args, "--out", folder, "--no-progress"]
-        load_start = _load()
+        load_start = load_average()
         start = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - start
@@ -108,7 +104,7 @@ def time_quickstart(run_args: Sequence[str] = ()) -> Quickstart:
         episodes=len(config["eval_seeds"]),
         results=results[["policy", "total_cost", "total_cost_ci_low", "total_cost_ci_high"]],
         load_start=load_start,
-        load_end=_load(),
+        load_end=load_average(),
     )
 
 
