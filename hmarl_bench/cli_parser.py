@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from hmarl_bench._atomic import WriteError
 
-__all__ = ["OneLineParser", "check_outputs", "main_writing_atomically"]
+__all__ = ["OneLineParser", "add_readme_argument", "check_outputs", "main_writing_atomically"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -25,6 +25,20 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         sys.exit(2)
+
+
+def add_readme_argument(parser: argparse.ArgumentParser, key: str, page: str = "") -> None:
+    """The ``--readme PAGE`` option of a command that copies its table into a Markdown page
+    between ``<!-- KEY -->`` and ``<!-- /KEY -->`` (``page``: the usual page, for the help)."""
+    where = f" ({page})" if page else ""
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        metavar="PAGE",
+        help=f"also copy the table into this Markdown file{where} between <!-- {key} --> "
+        f"and <!-- /{key} -->",
+    )
 
 
 def check_outputs(

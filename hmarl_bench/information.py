@@ -45,7 +45,7 @@ import pandas as pd
 from hmarl_bench._atomic import write_atomic
 from hmarl_bench.baselines.chain_rule import LevelChain
 from hmarl_bench.baselines.registry import SEARCHED
-from hmarl_bench.cli_parser import OneLineParser, check_outputs
+from hmarl_bench.cli_parser import OneLineParser, add_readme_argument, check_outputs
 from hmarl_bench.config import Scenario, load_scenario
 from hmarl_bench.harness.cells import BASELINE, CLAIRVOYANT, CellStore, build_cells
 from hmarl_bench.harness.readme import replace_marked
@@ -255,13 +255,7 @@ def _parser() -> OneLineParser:
     parser.add_argument(
         "--out", type=Path, help="write under OUT/<benchmark>/information (default: --results)"
     )
-    parser.add_argument(
-        "--readme",
-        type=Path,
-        metavar="PAGE",
-        help=f"also copy the table into this Markdown file (docs/results/NAME.md), between "
-        f"<!-- {README_KEY}:NAME --> and <!-- /{README_KEY}:NAME -->",
-    )
+    add_readme_argument(parser, f"{README_KEY}:NAME", "docs/results/NAME.md")
     return parser
 
 

@@ -44,7 +44,12 @@ import pandas as pd
 from hmarl_bench._atomic import write_atomic
 from hmarl_bench.baselines.mpc import SAFETY_GRID, RollingHorizonMILP
 from hmarl_bench.baselines.mpc_fast import FastRollingHorizonMILP
-from hmarl_bench.cli_parser import OneLineParser, check_outputs, main_writing_atomically
+from hmarl_bench.cli_parser import (
+    OneLineParser,
+    add_readme_argument,
+    check_outputs,
+    main_writing_atomically,
+)
 from hmarl_bench.config import Scenario, ScenarioError, load_scenario
 from hmarl_bench.evaluation import evaluate
 
@@ -234,15 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, default=Path("results/speed/mpc"), help="folder for mpc.csv/.md"
     )
-    parser.add_argument(
-        "--readme",
-        type=Path,
-        default=None,
-        metavar="PAGE",
-        help="also copy the table into this Markdown file (docs/results/frontier_mpc.md) "
-        f"between <!-- {README_KEY} --> and "
-        f"<!-- /{README_KEY} -->",
-    )
+    add_readme_argument(parser, README_KEY, "docs/results/frontier_mpc.md")
     return parser
 
 

@@ -45,7 +45,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hmarl_bench._atomic import write_atomic
-from hmarl_bench.cli_parser import OneLineParser, check_outputs, main_writing_atomically
+from hmarl_bench.cli_parser import (
+    OneLineParser,
+    add_readme_argument,
+    check_outputs,
+    main_writing_atomically,
+)
 from hmarl_bench.speed.measure import load_average
 
 if TYPE_CHECKING:
@@ -221,14 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, default=Path("results/speed/split"), help="folder for split.csv/.md"
     )
-    parser.add_argument(
-        "--readme",
-        type=Path,
-        default=None,
-        metavar="PAGE",
-        help=f"also copy the table into this Markdown file between <!-- {README_KEY} --> "
-        f"and <!-- /{README_KEY} -->",
-    )
+    add_readme_argument(parser, README_KEY, "docs/scale-out.md")
     return parser
 
 
