@@ -224,7 +224,8 @@ def run_benchmark(
     todo = list(cells) if recompute else [c for c in cells if not store.is_done(c)]
     reused = [] if recompute else reuse_cells(todo, store, reuse_from)
     if reused:
-        todo = [c for c in todo if c not in set(reused)]
+        copied = {c.cell_id for c in reused}  # by id: a learner cell holds dicts, unhashable
+        todo = [c for c in todo if c.cell_id not in copied]
         print(f"{spec.name}: reused {len(reused)} cells stored under the same fingerprints in "
               f"{', '.join(str(p) for p in reuse_from)}")  # fmt: skip
     runner = make_executor(executor, workers, address) if isinstance(executor, str) else executor

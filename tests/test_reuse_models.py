@@ -52,3 +52,19 @@ def test_learner_cells_are_reused_with_their_models_or_not_at_all(tmp_path, caps
     assert [c.kind for c in copied] == ["baseline", "baseline"]
     assert not without.is_done(learner)
     assert f"{learner.cell_id} (not in {source / 'models'})" in capsys.readouterr().err
+
+
+def test_a_benchmark_run_copies_learner_cells_whose_options_hold_dicts(tmp_path):
+    """A role learner's cell carries its per-role budgets as a dict (unhashable): the run
+    that copies it must still leave it out of what it runs."""
+    warehouse = {**TINY["algos"][0], "learners": "warehouse"}
+    first = benchmark_from_dict({**TINY, "name": "first", "algos": [warehouse]})
+    assert not benchmark.run_benchmark(first, tmp_path, progress=False, figures=False).failed
+    again = benchmark.run_benchmark(
+        benchmark_from_dict({**TINY, "name": "again", "algos": [warehouse]}),
+        tmp_path,
+        progress=False,
+        figures=False,
+        reuse_from=[tmp_path / "first"],
+    )
+    assert (again.n_reused, again.n_ran, again.failed) == (3, 0, [])
