@@ -84,6 +84,8 @@ def test_fails_on_cells_not_current_unless_pending(folders):
     assert "about 10.0 CPU-hours one cell per core, partly from cells stored for other" in (
         done.stdout
     )
+    # the other cell has no stored time: the estimate says it leaves it out
+    assert "not counting 1 with no stored time to go by" in done.stdout
 
     (results / "done" / "cells" / "default__random.json").unlink()  # not listed: fails
     done = _check(results, configs)
