@@ -59,7 +59,7 @@ from hmarl_bench.harness.executors import EXECUTORS, CellExecutor, make_executor
 from hmarl_bench.harness.report import BenchmarkData, IncompleteResults, collect, write_report
 from hmarl_bench.harness.reuse import reusable, reuse_cells
 from hmarl_bench.harness.spec import BenchmarkError, BenchmarkSpec, load_benchmark
-from hmarl_bench.harness.units import SPLIT_MODES, run_split
+from hmarl_bench.harness.units import SPLIT_MODES, TUNE, plan_units, run_split, splits
 
 __all__ = [
     "BenchmarkData",
@@ -496,6 +496,25 @@ def _stored_seconds(store: CellStore, cell: Cell) -> tuple[float, bool] | None:
     return float(seconds), same
 
 
+def unit_progress(store: CellStore, cell: Cell) -> tuple[int, int] | None:
+    """How many of a split cell's work units are stored under its current fingerprint
+    (:mod:`hmarl_bench.harness.units`), and how many it runs in all (a grid-tuned rule:
+    candidates x tuning seeds, then the evaluation seeds); None when none is. Reads only:
+    a run, not ``--status``, deletes stale units."""
+    folder = store.cells_dir / f"{cell.cell_id}.units"
+    if not folder.is_dir() or not splits(cell, "all"):
+        return None
+    stored = 0
+    for path in folder.glob("*.json"):
+        try:
+            stored += json.loads(path.read_text("utf-8")).get("fingerprint") == cell.fingerprint
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            continue
+    first = plan_units(cell)
+    total = len(first) + (len(cell.evaluation_seeds) if first[0].stage == TUNE else 0)
+    return (stored, total) if stored else None
+
+
 @dataclass(frozen=True)
 class Estimate:
     """What :func:`estimate_seconds` found: the seconds, how many cells were estimated
@@ -507,12 +526,19 @@ class Estimate:
     unknown: int
 
 
-def estimate_seconds(store: CellStore, cells: Sequence[Cell], todo: Sequence[Cell]) -> Estimate:
+def estimate_seconds(
+    store: CellStore,
+    cells: Sequence[Cell],
+    todo: Sequence[Cell],
+    done: dict[str, float] | None = None,
+) -> Estimate:
     """How long the cells ``todo`` may take, one after another. For each, the first of: its
     own last stored time (a stale cell ran before) if it ran on the seeds and budget the
     cell asks for now; the mean time of its policy's stored cells that did, on the same
     scenario, else anywhere; then the same three from stored cells that ran on other seeds
-    or budgets (counted as rough); else nothing (counted as unknown)."""
+    or budgets (counted as rough); else nothing (counted as unknown). ``done``: the share
+    of a split cell's units already stored (cell id -> share), left out of its time."""
+    done = done or {}
     times = {c.cell_id: _stored_seconds(store, c) for c in cells}
     # (scenario or None, policy, same work) -> stored seconds
     pools: dict[tuple[str | None, str, bool], list[float]] = {}
@@ -536,7 +562,7 @@ def estimate_seconds(store: CellStore, cells: Sequence[Cell], todo: Sequence[Cel
         if found is None:
             unknown += 1
             continue
-        total += sum(found[1]) / len(found[1])
+        total += sum(found[1]) / len(found[1]) * (1.0 - done.get(cell.cell_id, 0.0))
         rough += found[0] >= 3
     return Estimate(total, rough, unknown)
 
@@ -552,7 +578,7 @@ def print_status(
     counts: dict[str, int] = {}
     cells = select_cells(build_cells(spec), only)
     copies = reusable(cells, store, reuse_from) if reuse_from else {}
-    todo, not_current = [], 0
+    todo, not_current, done = [], 0, {}
     for cell in cells:
         status = store.status(cell)
         counts[status.state] = counts.get(status.state, 0) + 1
@@ -560,10 +586,15 @@ def print_status(
             not_current += 1
             reason = f": {status.reason}" if status.reason else ""
             source = copies.get(cell.cell_id)
+            progress = unit_progress(store, cell) if source is None else None
             if source is None:
                 todo.append(cell)
             else:
                 reason += f" (current in {source}: --reuse-from copies it)"
+            if progress is not None:
+                stored, total = progress
+                done[cell.cell_id] = stored / total
+                reason += f" ({stored} of {total} work units stored: a run resumes from them)"
             print(f"{status.state:8} {cell.cell_id}{reason}")
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
@@ -571,7 +602,7 @@ def print_status(
         folders = ", ".join(sorted({str(p) for p in copies.values()}))
         print(f"to copy: {len(copies)} cells current in {folders} (--reuse-from)")
     if todo:
-        guess = estimate_seconds(store, cells, todo)
+        guess = estimate_seconds(store, cells, todo, done)
         hours = f"about {guess.seconds / 3600:.1f} CPU-hours" if guess.seconds else "no estimate"
         notes = ""
         if guess.rough:

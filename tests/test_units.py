@@ -53,7 +53,7 @@ def test_split_cells_across_two_workers_equal_whole_cells(tmp_path):
         assert left == table_without_clock(tmp_path / "split" / "units" / "tables" / name)
 
 
-def test_a_rerun_redoes_only_missing_units_and_discards_stale_ones(tmp_path, monkeypatch):
+def test_a_rerun_redoes_only_missing_units_and_discards_stale_ones(tmp_path, monkeypatch, capsys):
     spec = spec_of(tmp_path, ["tuned_order_up_to_actions"])
     ran: list[str] = []
     fail = {"on": True}
@@ -72,11 +72,23 @@ def test_a_rerun_redoes_only_missing_units_and_discards_stale_ones(tmp_path, mon
     kept = sorted(p.stem for p in folder.glob("*.json"))
     (failed,) = set(ran) - set(kept)  # every unit but the failed one is stored
     assert failed.startswith("evaluate__") and failed.endswith("seed10001")
+    # --status says how far the cell got (candidates x 2 tuning seeds, then 3 evaluation
+    # seeds) and leaves its stored share out of the estimate
+    capsys.readouterr()
+    benchmark.print_status(spec, tmp_path / "units")
+    line = next(
+        ln for ln in capsys.readouterr().out.splitlines() if ".units" not in ln and "short__" in ln
+    )
+    assert f"({len(kept)} of {len(kept) + 1} work units stored: a run resumes from them)" in line
     # one stored tuning unit goes stale (another fingerprint): deleted and run again
     stale = folder / f"{kept[-1]}.json"
     assert kept[-1].startswith("tune__")
     record = json.loads(stale.read_text("utf-8"))
     stale.write_text(json.dumps({**record, "fingerprint": "0" * 16}), encoding="utf-8")
+    benchmark.print_status(spec, tmp_path / "units")  # reads only: the stale unit stays
+    assert (
+        stale.is_file() and f"({len(kept) - 1} of {len(kept) + 1} work" in capsys.readouterr().out
+    )
     fail["on"], ran[:] = False, []
     second = benchmark.run_benchmark(spec, tmp_path, progress=False, figures=False, split="all")
     assert not second.failed and sorted(ran) == sorted([kept[-1], failed])
@@ -94,6 +106,17 @@ def test_a_rerun_redoes_only_missing_units_and_discards_stale_ones(tmp_path, mon
             one["short__tuned_order_up_to_actions"][key]
             == two["short__tuned_order_up_to_actions"][key]
         )
+    # the cell stale again (n hours, say) with all but one of its n units still current:
+    # --status counts only the missing unit's share, one hour
+    units = sorted(folder.glob("*.json"))
+    cell_file = tmp_path / "units" / "cells" / "short__tuned_order_up_to_actions.json"
+    record = json.loads(cell_file.read_text("utf-8"))
+    seconds = 3600.0 * len(units)
+    cell_file.write_text(json.dumps({**record, "fingerprint": "old", "seconds": seconds}), "utf-8")
+    units[0].unlink()
+    capsys.readouterr()
+    benchmark.print_status(spec, tmp_path / "units")
+    assert "to run: 1 cells, about 1.0 CPU-hours" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
