@@ -586,15 +586,15 @@ def print_status(
             not_current += 1
             reason = f": {status.reason}" if status.reason else ""
             source = copies.get(cell.cell_id)
-            progress = unit_progress(store, cell) if source is None else None
-            if source is None:
-                todo.append(cell)
-            else:
+            if source is not None:
                 reason += f" (current in {source}: --reuse-from copies it)"
-            if progress is not None:
-                stored, total = progress
-                done[cell.cell_id] = stored / total
-                reason += f" ({stored} of {total} work units stored: a run resumes from them)"
+            else:
+                todo.append(cell)
+                progress = unit_progress(store, cell)
+                if progress is not None:
+                    stored, total = progress
+                    done[cell.cell_id] = stored / total
+                    reason += f" ({stored} of {total} work units stored: a run resumes from them)"
             print(f"{status.state:8} {cell.cell_id}{reason}")
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     print(f"{spec.name}: {sum(counts.values())} cells under {root / 'cells'}: {summary}")
